@@ -1,0 +1,168 @@
+/* backend.h - the interface the FUSE front calls, one instance per kind.
+ *
+ * A backend knows one kind of shared memory segment (System V, POSIX, ...)
+ * and nothing of FUSE.  Every path it is given is relative to the kind's own
+ * directory in the mount ("" is that directory, "42" a segment in it).
+ * Every function returns 0 (or a count) on success and -errno on failure;
+ * the front turns that into exactly one reply.
+ *
+ * Errors a caller must be able to rely on:
+ *   -ENOENT   no such segment (never existed, removed, unparsable name)
+ *   -EACCES/-EPERM  refused by the kernel's own rules for that kind
+ *   -ENOSPC   write past the end of a segment that cannot grow
+ *   -EFBIG    truncate beyond the size of a segment that cannot grow
+ *   -EINVAL   a name or argument the kind can never accept
+ *   -ENOTSUP  the kind has no such operation
+ */
+#ifndef SHMFS_BACKEND_H
+#define SHMFS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <glib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What stat shows: kind-neutral, filled by a backend. */
+struct shm_attr {
+	mode_t mode; /* file type and permission bits */
+	uid_t uid;
+	gid_t gid;
+	uint64_t size;
+	uint64_t blocks; /* 512-byte units */
+	struct timespec atime, mtime, ctime;
+	/* Marked for removal but still reachable through open handles
+	 * (SysV SHM_DEST): not listed, not found by name. */
+	bool gone;
+};
+
+/* One entry of a listing; name is owned by the array (see shm_dirents_new). */
+struct shm_dirent {
+	char *name;
+	struct shm_attr attr;
+};
+
+/* The kernel's metadata of one segment, for the user.shm.* xattrs.
+ * Only the fields whose SHM_META_* bit is set in `have` are known. */
+enum {
+	SHM_META_ID = 1u << 0,
+	SHM_META_KEY = 1u << 1,
+	SHM_META_SIZE = 1u << 2,
+	SHM_META_PERMS = 1u << 3,
+	SHM_META_OWNER = 1u << 4,   /* uid, gid */
+	SHM_META_CREATOR = 1u << 5, /* cuid, cgid */
+	SHM_META_PIDS = 1u << 6,    /* cpid, lpid */
+	SHM_META_NATTCH = 1u << 7,
+	SHM_META_TIMES = 1u << 8,   /* atime, dtime, ctime */
+	SHM_META_STATUS = 1u << 9,
+	SHM_META_MEMORY = 1u << 10, /* rss, swap */
+};
+
+enum {
+	SHM_STATUS_DEST = 1u << 0,
+	SHM_STATUS_LOCKED = 1u << 1,
+};
+
+struct shm_meta {
+	unsigned have;
+	long long id;
+	uint32_t key;
+	uint64_t size;
+	mode_t perms;
+	uid_t uid, cuid;
+	gid_t gid, cgid;
+	pid_t cpid, lpid;
+	uint64_t nattch;
+	long long atime, dtime, ctime; /* seconds since the epoch, 0 = never */
+	unsigned status;
+	uint64_t rss, swap; /* bytes */
+};
+
+/* Where the bytes of a read are: either memory the backend keeps valid until
+ * the handle is closed, or a file descriptor and offset to read from. */
+struct shm_extent {
+	const void *mem; /* NULL when fd is used */
+	int fd;
+	uint64_t off;
+	size_t len;
+};
+
+/* Usage and limits for statfs, added up over every backend. */
+struct shm_usage {
+	uint64_t total_bytes;
+	uint64_t used_bytes;
+	uint64_t total_files;
+	uint64_t free_files;
+};
+
+/* An open segment; each backend defines its own. */
+struct shm_handle;
+
+struct shmfs_config {
+	const char *posix_dir; /* default /dev/shm */
+};
+
+struct shmfs_backend {
+	const char *name; /* the directory name in the mount, also user.shm.kind */
+
+	/* Set up from the mount options; 0 or -errno.  Called once. */
+	int (*init)(const struct shmfs_config *cfg);
+	void (*fini)(void);
+
+	/* Append the entries of directory `dir` to `out` (shm_dirent). */
+	int (*list)(const char *dir, GArray *out);
+	/* Attributes without attaching or opening: looking changes nothing. */
+	int (*stat)(const char *path, struct shm_attr *out);
+	int (*meta)(const char *path, struct shm_meta *out);
+
+	/* Open an existing segment with open(2) flags (O_ACCMODE, O_TRUNC). */
+	int (*open)(const char *path, int flags, struct shm_handle **out);
+	/* Create `name` in `dir` owned by uid:gid; flags as open(2), O_EXCL
+	 * honoured.  -ENOTSUP where the kind cannot create by name. */
+	int (*create)(const char *dir, const char *name, mode_t mode, int flags,
+		      uid_t uid, gid_t gid, struct shm_handle **out);
+	void (*close)(struct shm_handle *h);
+	int (*fstat)(struct shm_handle *h, struct shm_attr *out);
+	/* Describe where up to `size` bytes at `off` are; len 0 at the end. */
+	int (*read)(struct shm_handle *h, uint64_t off, size_t size,
+		    struct shm_extent *out);
+	/* Bytes written (short at a fixed end), or -errno. */
+	ssize_t (*write)(struct shm_handle *h, const void *buf, size_t size,
+			 uint64_t off);
+
+	/* h may be NULL; when given it is the open handle of path. */
+	int (*truncate)(const char *path, struct shm_handle *h, uint64_t size);
+	int (*remove)(const char *path);
+	int (*chmod)(const char *path, mode_t mode);
+	/* (uid_t)-1 / (gid_t)-1 leave that id unchanged. */
+	int (*chown)(const char *path, uid_t uid, gid_t gid);
+	/* NULL times: -EPERM, the kind keeps no settable times. */
+	int (*utimens)(const char *path, const struct timespec tv[2]);
+
+	/* Add this kind's usage and limits to *acc. */
+	int (*statfs)(struct shm_usage *acc);
+};
+
+extern const struct shmfs_backend sysv_backend;
+extern const struct shmfs_backend posix_backend;
+
+/* A GArray of struct shm_dirent that frees the names with itself. */
+GArray *shm_dirents_new(void);
+/* Append a copy of name with its attributes. */
+void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
+
+/* Fill attr from a struct stat (used by file-backed kinds). */
+struct stat;
+void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

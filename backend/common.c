@@ -1,0 +1,40 @@
+/* common.c - helpers shared by the backends: listings and stat conversion. */
+#include <sys/stat.h>
+
+#include "backend.h"
+
+static void dirent_clear(void *p)
+{
+	struct shm_dirent *d = p;
+
+	g_free(d->name);
+}
+
+GArray *shm_dirents_new(void)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(struct shm_dirent));
+
+	g_array_set_clear_func(a, dirent_clear);
+	return a;
+}
+
+void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr)
+{
+	struct shm_dirent d = { .name = g_strdup(name), .attr = *attr };
+
+	g_array_append_val(a, d);
+}
+
+void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st)
+{
+	*attr = (struct shm_attr){
+		.mode = st->st_mode,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.size = (uint64_t)st->st_size,
+		.blocks = (uint64_t)st->st_blocks,
+		.atime = st->st_atim,
+		.mtime = st->st_mtim,
+		.ctime = st->st_ctim,
+	};
+}

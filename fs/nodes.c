@@ -1,0 +1,130 @@
+/* nodes.c - the inode table (see nodes.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "nodes.h"
+
+struct shmfs_node {
+	fuse_ino_t ino;
+	const struct shmfs_backend *be;
+	char *path;
+	char *key; /* "kind/path": the by_name key */
+	uint64_t nlookup;
+	bool pinned; /* root and backend dirs: never forgotten */
+};
+
+/* nodes_lock protects by_ino, by_name, next_ino and every node's nlookup. */
+G_LOCK_DEFINE_STATIC(nodes_lock);
+static GHashTable *by_ino;  /* &node->ino -> node, owns the nodes */
+static GHashTable *by_name; /* node->key -> node */
+static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
+static const struct shmfs_backend *const *backends;
+
+static void node_free(void *p)
+{
+	struct shmfs_node *n = p;
+
+	g_free(n->path);
+	g_free(n->key);
+	g_free(n);
+}
+
+static char *node_key(const struct shmfs_backend *be, const char *path)
+{
+	return g_strconcat(be ? be->name : "", "/", path, NULL);
+}
+
+/* Called with nodes_lock held. */
+static struct shmfs_node *node_new(const struct shmfs_backend *be,
+				   const char *path, fuse_ino_t ino)
+{
+	struct shmfs_node *n = g_new0(struct shmfs_node, 1);
+
+	n->ino = ino;
+	n->be = be;
+	n->path = g_strdup(path);
+	n->key = node_key(be, path);
+	g_hash_table_insert(by_ino, &n->ino, n);
+	g_hash_table_insert(by_name, n->key, n);
+	return n;
+}
+
+void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
+{
+	by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+				       node_free);
+	by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	backends = bes;
+	node_new(NULL, "", FUSE_ROOT_ID)->pinned = true;
+	for (size_t i = 0; i < n; i++)
+		node_new(bes[i], "", next_ino++)->pinned = true;
+}
+
+void shmfs_nodes_fini(void)
+{
+	g_clear_pointer(&by_name, g_hash_table_destroy);
+	g_clear_pointer(&by_ino, g_hash_table_destroy);
+}
+
+const struct shmfs_backend *const *shmfs_backends(void)
+{
+	return backends;
+}
+
+int shmfs_node_ref(fuse_ino_t ino, struct shmfs_ref *ref)
+{
+	struct shmfs_node *n;
+	int r = -ENOENT;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &ino);
+	if (n) {
+		ref->be = n->be;
+		ref->path = g_strdup(n->path);
+		r = 0;
+	}
+	G_UNLOCK(nodes_lock);
+	return r;
+}
+
+void shmfs_ref_clear(struct shmfs_ref *ref)
+{
+	g_clear_pointer(&ref->path, g_free);
+}
+
+fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path)
+{
+	g_autofree char *key = node_key(be, path);
+	struct shmfs_node *n;
+	fuse_ino_t ino;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_name, key);
+	if (!n)
+		n = node_new(be, path, next_ino++);
+	n->nlookup++;
+	ino = n->ino;
+	G_UNLOCK(nodes_lock);
+	return ino;
+}
+
+void shmfs_node_forget(fuse_ino_t ino, uint64_t count)
+{
+	struct shmfs_node *n;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &ino);
+	if (n && !n->pinned) {
+		n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
+		if (n->nlookup == 0) {
+			g_hash_table_remove(by_name, n->key);
+			g_hash_table_remove(by_ino, &ino);
+		}
+	}
+	G_UNLOCK(nodes_lock);
+}
+
+char *shmfs_child_path(const char *dir, const char *name)
+{
+	return dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);
+}

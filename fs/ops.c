@@ -1,0 +1,761 @@
+/* ops.c - the FUSE low-level operations: find the node, call its backend,
+ * send exactly one reply.  Errors from backends arrive as -errno and are
+ * turned into a reply only in reply_err(). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "shmfs.h"
+#include "xattr.h"
+
+/* fi->fh is one of these two; `kind` tells which (setattr may pass a
+ * directory's handle). */
+enum { SHMFS_FH_FILE = 1, SHMFS_FH_DIR };
+
+/* An open file. */
+struct shmfs_file {
+	int kind; /* SHMFS_FH_FILE */
+	const struct shmfs_backend *be;
+	struct shm_handle *h;
+};
+
+/* An open directory: a snapshot of its entries, so offsets stay valid. */
+struct shmfs_dir {
+	int kind; /* SHMFS_FH_DIR */
+	const struct shmfs_backend *be; /* of the entries; NULL at the root */
+	char *path;
+	GArray *ents; /* struct shm_dirent, "." and ".." first */
+};
+
+static struct shmfs_state *state_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* The open file behind fi, or NULL (no handle, or a directory's). */
+static struct shmfs_file *file_of(const struct fuse_file_info *fi)
+{
+	struct shmfs_file *f = fi ? (struct shmfs_file *)fi->fh : NULL;
+
+	return f && f->kind == SHMFS_FH_FILE ? f : NULL;
+}
+
+void shmfs_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("shmfs: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* The errnos a backend gives in the normal course of things. */
+static bool errno_expected(int err)
+{
+	switch (err) {
+	case 0: case ENOENT: case EACCES: case EPERM: case EINVAL: case ENOSPC:
+	case EFBIG: case EEXIST: case ENODATA: case ERANGE: case ENOTSUP:
+	case ENOTDIR: case EISDIR: case EXDEV: case ENAMETOOLONG:
+	case ENOTEMPTY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The one place a backend's -errno becomes a reply. */
+static void reply_err(fuse_req_t req, int r, const char *op, const char *path)
+{
+	int err = r < 0 ? -r : r;
+
+	if (!errno_expected(err))
+		shmfs_log("%s %s: %s", op, path ? path : "", strerror(err));
+	fuse_reply_err(req, err);
+}
+
+static void attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
+			 struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = a->mode;
+	st->st_nlink = S_ISDIR(a->mode) ? 2 : 1;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_blksize = 4096;
+	st->st_atim = a->atime;
+	st->st_mtim = a->mtime;
+	st->st_ctim = a->ctime;
+}
+
+static void root_attr(fuse_req_t req, struct shm_attr *a)
+{
+	struct timespec t = state_of(req)->started;
+
+	*a = (struct shm_attr){ .mode = S_IFDIR | 0755,
+				.atime = t, .mtime = t, .ctime = t };
+}
+
+/* Attributes of what ref names: through the open handle when there is one
+ * (so a removed but open segment still answers fstat). */
+static int ref_attr(fuse_req_t req, const struct shmfs_ref *ref,
+		    struct fuse_file_info *fi, struct shm_attr *a)
+{
+	struct shmfs_file *f = file_of(fi);
+
+	if (!ref->be) {
+		root_attr(req, a);
+		return 0;
+	}
+	if (f && f->be == ref->be)
+		return f->be->fstat(f->h, a);
+	return ref->be->stat(ref->path, a);
+}
+
+static void fill_entry(fuse_req_t req, struct fuse_entry_param *e,
+		       fuse_ino_t ino, const struct shm_attr *a)
+{
+	double t = state_of(req)->timeout;
+
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->attr_timeout = t;
+	e->entry_timeout = t;
+	attr_to_stat(a, ino, &e->attr);
+}
+
+static const struct shmfs_backend *backend_named(const char *name)
+{
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++)
+		if (strcmp((*b)->name, name) == 0)
+			return *b;
+	return NULL;
+}
+
+/* Resolve (parent, name) to a backend and a backend-relative path. */
+static int child_of(fuse_ino_t parent, const char *name,
+		    const struct shmfs_backend **be, char **path)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	int r = shmfs_node_ref(parent, &ref);
+
+	if (r)
+		return r;
+	if (!ref.be) {
+		*be = backend_named(name);
+		*path = g_strdup("");
+		return *be ? 0 : -ENOENT;
+	}
+	*be = ref.be;
+	*path = shmfs_child_path(ref.path, name);
+	return 0;
+}
+
+static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	const struct shmfs_backend *be;
+	g_autofree char *path = NULL;
+	struct fuse_entry_param e;
+	struct shm_attr a;
+	int r;
+
+	r = child_of(parent, name, &be, &path);
+	if (r == 0)
+		r = be->stat(path, &a);
+	if (r == 0 && a.gone)
+		r = -ENOENT;
+	if (r)
+		return reply_err(req, r, "lookup", name);
+	fill_entry(req, &e, shmfs_node_lookup(be, path), &a);
+	fuse_reply_entry(req, &e);
+}
+
+static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	shmfs_node_forget(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void shmfs_forget_multi(fuse_req_t req, size_t count,
+			       struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		shmfs_node_forget(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	struct shm_attr a = { 0 };
+	struct stat st;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r == 0)
+		r = ref_attr(req, &ref, fi, &a);
+	if (r)
+		return reply_err(req, r, "getattr", ref.path);
+	attr_to_stat(&a, ino, &st);
+	fuse_reply_attr(req, &st, state_of(req)->timeout);
+}
+
+static struct timespec setattr_time(int valid, int set_bit, int now_bit,
+				    struct timespec t)
+{
+	if (valid & now_bit)
+		return (struct timespec){ .tv_nsec = UTIME_NOW };
+	if (valid & set_bit)
+		return t;
+	return (struct timespec){ .tv_nsec = UTIME_OMIT };
+}
+
+/* chmod, chown, truncate and utimens, in that order; stops at the first
+ * error so that a refused change leaves the others undone. */
+static int setattr_apply(const struct shmfs_ref *ref, struct stat *attr,
+			 int valid, struct fuse_file_info *fi)
+{
+	const struct shmfs_backend *be = ref->be;
+	int r = 0;
+
+	if (valid & FUSE_SET_ATTR_MODE)
+		r = be->chmod(ref->path, attr->st_mode & 07777);
+	if (!r && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		r = be->chown(ref->path,
+			      (valid & FUSE_SET_ATTR_UID) ? attr->st_uid
+							  : (uid_t)-1,
+			      (valid & FUSE_SET_ATTR_GID) ? attr->st_gid
+							  : (gid_t)-1);
+	if (!r && (valid & FUSE_SET_ATTR_SIZE)) {
+		struct shmfs_file *f = file_of(fi);
+
+		r = be->truncate(ref->path, f ? f->h : NULL,
+				 (uint64_t)attr->st_size);
+	}
+	if (!r && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
+		struct timespec tv[2] = {
+			setattr_time(valid, FUSE_SET_ATTR_ATIME,
+				     FUSE_SET_ATTR_ATIME_NOW, attr->st_atim),
+			setattr_time(valid, FUSE_SET_ATTR_MTIME,
+				     FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim),
+		};
+
+		r = be->utimens(ref->path, tv);
+	}
+	return r;
+}
+
+static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			  int valid, struct fuse_file_info *fi)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	struct shm_attr a = { 0 };
+	struct stat st;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r == 0 && (!ref.be || !ref.path[0]))
+		r = -EPERM; /* the directories are the mount's own */
+	if (r == 0)
+		r = setattr_apply(&ref, attr, valid, fi);
+	if (r == 0)
+		r = ref_attr(req, &ref, fi, &a);
+	if (r)
+		return reply_err(req, r, "setattr", ref.path);
+	attr_to_stat(&a, ino, &st);
+	fuse_reply_attr(req, &st, state_of(req)->timeout);
+}
+
+static void dir_free(struct shmfs_dir *d)
+{
+	if (!d)
+		return;
+	g_array_unref(d->ents);
+	g_free(d->path);
+	g_free(d);
+}
+
+typedef struct shmfs_dir shmfs_dir;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(shmfs_dir, dir_free)
+
+static void dir_add_dots(struct shmfs_dir *d)
+{
+	struct shm_attr dot = { .mode = S_IFDIR };
+
+	shm_dirents_add(d->ents, ".", &dot);
+	shm_dirents_add(d->ents, "..", &dot);
+}
+
+/* The mount's root lists one directory per backend. */
+static int dir_fill_root(struct shmfs_dir *d)
+{
+	struct shm_attr a;
+
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b;
+	     b++) {
+		if ((*b)->stat("", &a) == 0)
+			shm_dirents_add(d->ents, (*b)->name, &a);
+	}
+	return 0;
+}
+
+static void shmfs_opendir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(shmfs_dir) d = NULL;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r)
+		return reply_err(req, r, "opendir", NULL);
+	d = g_new0(struct shmfs_dir, 1);
+	d->kind = SHMFS_FH_DIR;
+	d->be = ref.be;
+	d->path = g_strdup(ref.path);
+	d->ents = shm_dirents_new();
+	dir_add_dots(d);
+	r = ref.be ? ref.be->list(ref.path, d->ents) : dir_fill_root(d);
+	if (r)
+		return reply_err(req, r, "opendir", ref.path);
+	fi->fh = (uint64_t)(uintptr_t)g_steal_pointer(&d);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dir_free((struct shmfs_dir *)fi->fh); /* interrupted */
+}
+
+static bool is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* Where an entry of d lives: (backend, path) for a lookup. */
+static void dir_child(const struct shmfs_dir *d, const char *name,
+		      const struct shmfs_backend **be, char **path)
+{
+	if (d->be) {
+		*be = d->be;
+		*path = shmfs_child_path(d->path, name);
+	} else {
+		*be = backend_named(name);
+		*path = g_strdup("");
+	}
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct shmfs_dir *d = (struct shmfs_dir *)fi->fh;
+	g_autofree char *buf = g_malloc(size);
+	size_t pos = 0;
+
+	for (guint i = (guint)off; i < d->ents->len; i++) {
+		struct shm_dirent *de = &g_array_index(d->ents, struct shm_dirent,
+							i);
+		const struct shmfs_backend *be;
+		g_autofree char *path = NULL;
+		struct fuse_entry_param e;
+		fuse_ino_t ino = 0;
+		size_t n;
+
+		if (plus && !is_dot(de->name)) {
+			dir_child(d, de->name, &be, &path);
+			ino = shmfs_node_lookup(be, path);
+		}
+		fill_entry(req, &e, ino, &de->attr);
+		if (!plus || is_dot(de->name)) {
+			/* glibc skips d_ino 0: give any non-zero number. */
+			e.attr.st_ino = FUSE_ROOT_ID;
+			e.ino = 0;
+		}
+		n = plus ? fuse_add_direntry_plus(req, buf + pos, size - pos,
+						  de->name, &e, i + 1)
+			 : fuse_add_direntry(req, buf + pos, size - pos,
+					     de->name, &e.attr, i + 1);
+		if (n > size - pos) {
+			if (ino)
+				shmfs_node_forget(ino, 1);
+			break;
+		}
+		pos += n;
+	}
+	fuse_reply_buf(req, buf, pos);
+}
+
+static void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, false);
+}
+
+static void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			      off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, true);
+}
+
+static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	(void)ino;
+	dir_free((struct shmfs_dir *)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* Hand h to the kernel as fi->fh; close it if the open was interrupted. */
+static void reply_open(fuse_req_t req, fuse_ino_t ino,
+		       const struct shmfs_backend *be, struct shm_handle *h,
+		       struct fuse_file_info *fi, const struct shm_attr *created)
+{
+	struct shmfs_file *f = g_new0(struct shmfs_file, 1);
+	struct fuse_entry_param e;
+	int r;
+
+	f->kind = SHMFS_FH_FILE;
+	f->be = be;
+	f->h = h;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	/* Segments change under us: every open starts from the live bytes. */
+	fi->keep_cache = 0;
+	if (created) {
+		fill_entry(req, &e, ino, created);
+		r = fuse_reply_create(req, &e, fi);
+	} else {
+		r = fuse_reply_open(req, fi);
+	}
+	if (r == -ENOENT) {
+		if (created)
+			shmfs_node_forget(ino, 1);
+		be->close(h);
+		g_free(f);
+	}
+}
+
+static void shmfs_open(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	struct shm_handle *h = NULL;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r == 0 && (!ref.be || !ref.path[0]))
+		r = -EISDIR;
+	if (r == 0)
+		r = ref.be->open(ref.path, fi->flags, &h);
+	if (r)
+		return reply_err(req, r, "open", ref.path);
+	/* The size may have changed natively since the kernel cached it:
+	 * drop the cached attributes so this open's reads see the new end. */
+	fuse_lowlevel_notify_inval_inode(state_of(req)->se, ino, -1, 0);
+	reply_open(req, ino, ref.be, h, fi, NULL);
+}
+
+/* Create name in parent for the caller: the backend's create, then the
+ * new file's attributes and inode.  On success *h is open. */
+static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, int flags, const struct shmfs_backend **be,
+		     struct shm_handle **h, fuse_ino_t *ino, struct shm_attr *a)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autofree char *path = NULL;
+	int r = shmfs_node_ref(parent, &ref);
+
+	if (r)
+		return r;
+	if (!ref.be)
+		return -EPERM; /* no new kinds at the root */
+	r = ref.be->create(ref.path, name, mode, flags, ctx->uid, ctx->gid, h);
+	if (r)
+		return r;
+	r = ref.be->fstat(*h, a);
+	if (r) {
+		ref.be->close(*h);
+		return r;
+	}
+	*be = ref.be;
+	path = shmfs_child_path(ref.path, name);
+	*ino = shmfs_node_lookup(ref.be, path);
+	return 0;
+}
+
+static void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 mode_t mode, struct fuse_file_info *fi)
+{
+	const struct shmfs_backend *be;
+	struct shm_handle *h;
+	struct shm_attr a;
+	fuse_ino_t ino;
+	int r = create_in(req, parent, name, mode, fi->flags, &be, &h, &ino, &a);
+
+	if (r)
+		return reply_err(req, r, "create", name);
+	reply_open(req, ino, be, h, fi, &a);
+}
+
+static void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, dev_t rdev)
+{
+	const struct shmfs_backend *be;
+	struct fuse_entry_param e;
+	struct shm_handle *h;
+	struct shm_attr a;
+	fuse_ino_t ino;
+	int r;
+
+	(void)rdev;
+	/* Only regular files are segments; mknod(S_IFREG) is a create. */
+	r = S_ISREG(mode) ? create_in(req, parent, name, mode, O_RDONLY, &be,
+				      &h, &ino, &a)
+			  : -EPERM;
+	if (r)
+		return reply_err(req, r, "mknod", name);
+	be->close(h);
+	fill_entry(req, &e, ino, &a);
+	if (fuse_reply_entry(req, &e) == -ENOENT)
+		shmfs_node_forget(ino, 1);
+}
+
+static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
+	struct fuse_bufvec bv;
+	struct shm_extent x;
+	int r;
+
+	(void)ino;
+	if (off < 0)
+		return reply_err(req, -EINVAL, "read", NULL);
+	r = f->be->read(f->h, (uint64_t)off, size, &x);
+	if (r)
+		return reply_err(req, r, "read", NULL);
+	if (x.len == 0)
+		return (void)fuse_reply_buf(req, NULL, 0);
+	bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(x.len);
+	if (x.mem) {
+		bv.buf[0].mem = (void *)x.mem;
+	} else {
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = x.fd;
+		bv.buf[0].pos = (off_t)x.off;
+	}
+	fuse_reply_data(req, &bv, 0);
+}
+
+static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+			size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
+	ssize_t n;
+
+	(void)ino;
+	if (off < 0)
+		return reply_err(req, -EINVAL, "write", NULL);
+	n = f->be->write(f->h, buf, size, (uint64_t)off);
+	if (n < 0)
+		return reply_err(req, (int)n, "write", NULL);
+	fuse_reply_write(req, (size_t)n);
+}
+
+/* Segments are memory: there is nothing to flush or sync. */
+static void shmfs_flush(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	(void)ino, (void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+			struct fuse_file_info *fi)
+{
+	(void)ino, (void)datasync, (void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void shmfs_release(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
+
+	(void)ino;
+	f->be->close(f->h);
+	g_free(f);
+	fuse_reply_err(req, 0);
+}
+
+static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	const struct shmfs_backend *be;
+	g_autofree char *path = NULL;
+	int r = child_of(parent, name, &be, &path);
+
+	if (r == 0 && !path[0])
+		r = -EPERM; /* a backend's own directory */
+	if (r == 0)
+		r = be->remove(path);
+	reply_err(req, r, "unlink", name);
+}
+
+static void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent, (void)name;
+	reply_err(req, -EPERM, "rmdir", name);
+}
+
+static void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode)
+{
+	(void)parent, (void)mode;
+	reply_err(req, -EPERM, "mkdir", name);
+}
+
+static void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 fuse_ino_t newparent, const char *newname,
+			 unsigned int flags)
+{
+	(void)parent, (void)newparent, (void)newname, (void)flags;
+	/* EXDEV makes mv copy and remove, which works wherever create does. */
+	reply_err(req, -EXDEV, "rename", name);
+}
+
+static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct shm_usage u = { 0 };
+	struct statvfs sv = { 0 };
+	const unsigned long bs = 4096;
+
+	(void)ino;
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b;
+	     b++) {
+		int r = (*b)->statfs(&u);
+
+		if (r)
+			shmfs_log("statfs %s: %s", (*b)->name, strerror(-r));
+	}
+	sv.f_bsize = bs;
+	sv.f_frsize = bs;
+	sv.f_blocks = u.total_bytes / bs;
+	sv.f_bfree = u.used_bytes >= u.total_bytes ?
+			     0 : (u.total_bytes - u.used_bytes) / bs;
+	sv.f_bavail = sv.f_bfree;
+	sv.f_files = u.total_files;
+	sv.f_ffree = u.free_files;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* The metadata of a segment; -ENODATA for the mount's directories. */
+static int ino_meta(fuse_ino_t ino, struct shmfs_ref *ref, struct shm_meta *m)
+{
+	int r = shmfs_node_ref(ino, ref);
+
+	if (r)
+		return r;
+	if (!ref->be || !ref->path[0])
+		return -ENODATA;
+	return ref->be->meta(ref->path, m);
+}
+
+/* Reply with text, or its length when size is 0 (the xattr protocol). */
+static void reply_xattr_text(fuse_req_t req, const GString *s, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, s->len);
+	else if (size < s->len)
+		reply_err(req, -ERANGE, "xattr", NULL);
+	else
+		fuse_reply_buf(req, s->str, s->len);
+}
+
+static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			   size_t size)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(GString) s = g_string_new(NULL);
+	struct shm_meta m;
+	int r = ino_meta(ino, &ref, &m);
+
+	if (r == 0)
+		r = shmfs_xattr_get(ref.be->name, &m, name, s);
+	if (r)
+		return reply_err(req, r, "getxattr", ref.path);
+	reply_xattr_text(req, s, size);
+}
+
+static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(GString) s = g_string_new(NULL);
+	struct shm_meta m;
+	int r = ino_meta(ino, &ref, &m);
+
+	if (r == 0)
+		shmfs_xattr_list(ref.be->name, &m, s);
+	else if (r != -ENODATA)
+		return reply_err(req, r, "listxattr", ref.path);
+	reply_xattr_text(req, s, size);
+}
+
+/* The user.shm.* names are read-only views; there are no others. */
+static int xattr_change_err(const char *name)
+{
+	return strncmp(name, "user.shm.", 9) == 0 ? -EPERM : -ENOTSUP;
+}
+
+static void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			   const char *value, size_t size, int flags)
+{
+	(void)ino, (void)value, (void)size, (void)flags;
+	reply_err(req, xattr_change_err(name), "setxattr", name);
+}
+
+static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino,
+			      const char *name)
+{
+	(void)ino;
+	reply_err(req, xattr_change_err(name), "removexattr", name);
+}
+
+static const struct fuse_lowlevel_ops shmfs_ops = {
+	.lookup       = shmfs_lookup,
+	.forget       = shmfs_forget,
+	.forget_multi = shmfs_forget_multi,
+	.getattr      = shmfs_getattr,
+	.setattr      = shmfs_setattr,
+	.mknod        = shmfs_mknod,
+	.mkdir        = shmfs_mkdir,
+	.unlink       = shmfs_unlink,
+	.rmdir        = shmfs_rmdir,
+	.rename       = shmfs_rename,
+	.open         = shmfs_open,
+	.create       = shmfs_create,
+	.read         = shmfs_read,
+	.write        = shmfs_write,
+	.flush        = shmfs_flush,
+	.fsync        = shmfs_fsync,
+	.release      = shmfs_release,
+	.opendir      = shmfs_opendir,
+	.readdir      = shmfs_readdir,
+	.readdirplus  = shmfs_readdirplus,
+	.releasedir   = shmfs_releasedir,
+	.statfs       = shmfs_statfs,
+	.getxattr     = shmfs_getxattr,
+	.listxattr    = shmfs_listxattr,
+	.setxattr     = shmfs_setxattr,
+	.removexattr  = shmfs_removexattr,
+};
+
+const struct fuse_lowlevel_ops *shmfs_lowlevel_ops(void)
+{
+	return &shmfs_ops;
+}

@@ -1,0 +1,18 @@
+/* xattr.h - the user.shm.* attributes: names and text formats.
+ *
+ * These names and formats are a public interface (see README): values are
+ * plain text without a trailing newline.
+ */
+#ifndef SHMFS_XATTR_H
+#define SHMFS_XATTR_H
+
+#include "backend.h"
+
+/* The names m has, each NUL-terminated, appended to out. */
+void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
+		      GString *out);
+/* The value of `name` into out (no terminator); -ENODATA if m lacks it. */
+int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
+		    const char *name, GString *out);
+
+#endif

@@ -10,10 +10,12 @@ struct shmfs_node {
 	char *path;
 	char *key; /* "kind/path": the by_name key */
 	uint64_t nlookup;
+	GPtrArray *files; /* open files (struct shmfs_file *), may be NULL */
 	bool pinned; /* root and backend dirs: never forgotten */
 };
 
-/* nodes_lock protects by_ino, by_name, next_ino and every node's nlookup. */
+/* nodes_lock protects by_ino, by_name, next_ino and every node's nlookup
+ * and files. */
 G_LOCK_DEFINE_STATIC(nodes_lock);
 static GHashTable *by_ino;  /* &node->ino -> node, owns the nodes */
 static GHashTable *by_name; /* node->key -> node */
@@ -26,6 +28,8 @@ static void node_free(void *p)
 
 	g_free(n->path);
 	g_free(n->key);
+	if (n->files)
+		g_ptr_array_unref(n->files);
 	g_free(n);
 }
 
@@ -122,6 +126,45 @@ void shmfs_node_forget(fuse_ino_t ino, uint64_t count)
 		}
 	}
 	G_UNLOCK(nodes_lock);
+}
+
+void shmfs_node_add_file(fuse_ino_t ino, void *file)
+{
+	struct shmfs_node *n;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &ino);
+	if (n) {
+		if (!n->files)
+			n->files = g_ptr_array_new();
+		g_ptr_array_add(n->files, file);
+	}
+	G_UNLOCK(nodes_lock);
+}
+
+void shmfs_node_remove_file(fuse_ino_t ino, void *file)
+{
+	struct shmfs_node *n;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &ino);
+	if (n && n->files)
+		g_ptr_array_remove_fast(n->files, file);
+	G_UNLOCK(nodes_lock);
+}
+
+int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
+			 void *arg)
+{
+	struct shmfs_node *n;
+	int r = -ENOENT;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &ino);
+	if (n && n->files && n->files->len)
+		r = fn(g_ptr_array_index(n->files, 0), arg);
+	G_UNLOCK(nodes_lock);
+	return r;
 }
 
 char *shmfs_child_path(const char *dir, const char *name)

@@ -37,6 +37,15 @@ fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path);
 /* The kernel dropped n lookups of ino. */
 void shmfs_node_forget(fuse_ino_t ino, uint64_t n);
 
+/* Open files of a node, so that a segment removed while open still answers
+ * fstat (the kernel sends GETATTR without the file handle). */
+void shmfs_node_add_file(fuse_ino_t ino, void *file);
+void shmfs_node_remove_file(fuse_ino_t ino, void *file);
+/* fn(file, arg) on one open file of ino, with the table locked: fn must
+ * not block or call back into this table.  -ENOENT if none is open. */
+int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
+			 void *arg);
+
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);
 

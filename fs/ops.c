@@ -21,6 +21,7 @@ enum { SHMFS_FH_FILE = 1, SHMFS_FH_DIR };
 /* An open file. */
 struct shmfs_file {
 	int kind; /* SHMFS_FH_FILE */
+	fuse_ino_t ino;
 	const struct shmfs_backend *be;
 	struct shm_handle *h;
 };
@@ -106,12 +107,22 @@ static void root_attr(fuse_req_t req, struct shm_attr *a)
 				.atime = t, .mtime = t, .ctime = t };
 }
 
-/* Attributes of what ref names: through the open handle when there is one
- * (so a removed but open segment still answers fstat). */
-static int ref_attr(fuse_req_t req, const struct shmfs_ref *ref,
-		    struct fuse_file_info *fi, struct shm_attr *a)
+static int file_fstat(void *file, void *a)
+{
+	struct shmfs_file *f = file;
+
+	return f->be->fstat(f->h, a);
+}
+
+/* Attributes of what ref names: through the caller's open file when it
+ * gives one, else by name, else (removed but still open) through any open
+ * file of the inode, as fstat on a removed file works natively. */
+static int ref_attr(fuse_req_t req, fuse_ino_t ino,
+		    const struct shmfs_ref *ref, struct fuse_file_info *fi,
+		    struct shm_attr *a)
 {
 	struct shmfs_file *f = file_of(fi);
+	int r;
 
 	if (!ref->be) {
 		root_attr(req, a);
@@ -119,7 +130,10 @@ static int ref_attr(fuse_req_t req, const struct shmfs_ref *ref,
 	}
 	if (f && f->be == ref->be)
 		return f->be->fstat(f->h, a);
-	return ref->be->stat(ref->path, a);
+	r = ref->be->stat(ref->path, a);
+	if (r == -ENOENT)
+		r = shmfs_node_with_file(ino, file_fstat, a);
+	return r;
 }
 
 static void fill_entry(fuse_req_t req, struct fuse_entry_param *e,
@@ -203,7 +217,7 @@ static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	int r = shmfs_node_ref(ino, &ref);
 
 	if (r == 0)
-		r = ref_attr(req, &ref, fi, &a);
+		r = ref_attr(req, ino, &ref, fi, &a);
 	if (r)
 		return reply_err(req, r, "getattr", ref.path);
 	attr_to_stat(&a, ino, &st);
@@ -268,7 +282,7 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (r == 0)
 		r = setattr_apply(&ref, attr, valid, fi);
 	if (r == 0)
-		r = ref_attr(req, &ref, fi, &a);
+		r = ref_attr(req, ino, &ref, fi, &a);
 	if (r)
 		return reply_err(req, r, "setattr", ref.path);
 	attr_to_stat(&a, ino, &st);
@@ -421,9 +435,11 @@ static void reply_open(fuse_req_t req, fuse_ino_t ino,
 	int r;
 
 	f->kind = SHMFS_FH_FILE;
+	f->ino = ino;
 	f->be = be;
 	f->h = h;
 	fi->fh = (uint64_t)(uintptr_t)f;
+	shmfs_node_add_file(ino, f);
 	/* Segments change under us: every open starts from the live bytes. */
 	fi->keep_cache = 0;
 	if (created) {
@@ -433,6 +449,7 @@ static void reply_open(fuse_req_t req, fuse_ino_t ino,
 		r = fuse_reply_open(req, fi);
 	}
 	if (r == -ENOENT) {
+		shmfs_node_remove_file(ino, f);
 		if (created)
 			shmfs_node_forget(ino, 1);
 		be->close(h);
@@ -587,7 +604,7 @@ static void shmfs_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
 
-	(void)ino;
+	shmfs_node_remove_file(ino, f);
 	f->be->close(f->h);
 	g_free(f);
 	fuse_reply_err(req, 0);

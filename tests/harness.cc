@@ -1,0 +1,434 @@
+// harness.cc - see harness.h.
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace shmfs_test {
+
+namespace {
+
+// Mounts that must be torn down if the test process ends abnormally.
+// Written only by the main thread; read by the handlers below.
+struct Live {
+	char dir[4096];
+	volatile pid_t pid;
+};
+Live live[8];
+
+void emergency_teardown()
+{
+	for (Live &l : live) {
+		if (l.pid > 0) {
+			umount2(l.dir, MNT_DETACH);
+			kill(l.pid, SIGKILL);
+			l.pid = 0;
+		}
+	}
+}
+
+void on_fatal_signal(int sig)
+{
+	emergency_teardown();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void install_handlers()
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	atexit(emergency_teardown);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
+}
+
+Live *live_slot(pid_t pid)
+{
+	for (Live &l : live)
+		if (l.pid == pid)
+			return &l;
+	return nullptr;
+}
+
+bool is_mounted(const std::string &dir)
+{
+	std::ifstream f("/proc/self/mountinfo");
+	std::string line;
+	while (std::getline(f, line)) {
+		std::istringstream ss(line);
+		std::string id, parent, dev, root, mnt;
+		ss >> id >> parent >> dev >> root >> mnt;
+		if (mnt == dir && line.find(" - fuse.shmfs ") != std::string::npos)
+			return true;
+	}
+	return false;
+}
+
+int run_argv(std::vector<std::string> argv)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		std::vector<char *> a;
+		for (auto &s : argv)
+			a.push_back(&s[0]);
+		a.push_back(nullptr);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(a[0], a.data());
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+double seconds_env(const char *name, double dflt)
+{
+	const char *v = getenv(name);
+	return v ? atof(v) : dflt;
+}
+
+// Kills the daemon of a mount that outlives its deadline, so that a hung
+// FUSE request fails the test instead of hanging it.
+struct Watchdog {
+	std::mutex mu;
+	std::condition_variable cv;
+	bool stop = false;
+	std::thread t;
+
+	void start(pid_t pid, std::string dir, double secs)
+	{
+		t = std::thread([this, pid, dir, secs] {
+			std::unique_lock<std::mutex> lk(mu);
+			if (cv.wait_for(lk, std::chrono::duration<double>(secs),
+					[this] { return stop; }))
+				return;
+			fprintf(stdout, "# watchdog: mount %s still busy after "
+				"%.0fs: killing the daemon\n", dir.c_str(), secs);
+			fflush(stdout);
+			kill(pid, SIGKILL);
+			umount2(dir.c_str(), MNT_DETACH);
+		});
+	}
+
+	void finish()
+	{
+		{
+			std::lock_guard<std::mutex> lk(mu);
+			stop = true;
+		}
+		cv.notify_all();
+		if (t.joinable())
+			t.join();
+	}
+};
+
+std::map<pid_t, Watchdog *> watchdogs;
+
+} // namespace
+
+bool Mount::start(const std::vector<std::string> &args, std::string *err)
+{
+	install_handlers();
+	const char *root = getenv("SHMFS_TEST_ROOT");
+	std::string tmpl = std::string(root ? root : "/tmp") + "/mnt.XXXXXX";
+	if (!mkdtemp(&tmpl[0])) {
+		*err = std::string("mkdtemp: ") + strerror(errno);
+		return false;
+	}
+	dir = tmpl;
+	log = dir + ".log";
+	const char *bin = getenv("SHMFS_BIN");
+	std::string binpath = bin ? bin : "build/shmfs";
+
+	Live *slot = live_slot(0);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		std::vector<std::string> argv = { binpath, "-f" };
+		argv.insert(argv.end(), args.begin(), args.end());
+		argv.push_back(dir);
+		std::vector<char *> a;
+		for (auto &s : argv)
+			a.push_back(&s[0]);
+		a.push_back(nullptr);
+		execv(a[0], a.data());
+		perror("execv");
+		_exit(127);
+	}
+	if (slot) {
+		snprintf(slot->dir, sizeof(slot->dir), "%s", dir.c_str());
+		slot->pid = pid;
+	}
+	double limit = seconds_env("SHMFS_TEST_MOUNT_WAIT", 10);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			pid = -1;
+			if (slot)
+				slot->pid = 0;
+			*err = "daemon died before mounting: " + read_file(log);
+			return false;
+		}
+		if (is_mounted(dir))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > limit) {
+			*err = "mount did not appear in time: " + read_file(log);
+			stop();
+			return false;
+		}
+		usleep(5000);
+	}
+	Watchdog *w = new Watchdog;
+	w->start(pid, dir, seconds_env("SHMFS_TEST_MOUNT_LIMIT", 120));
+	watchdogs[pid] = w;
+	return true;
+}
+
+int Mount::stop()
+{
+	if (pid <= 0)
+		return -1;
+	auto wi = watchdogs.find(pid);
+	if (wi != watchdogs.end()) {
+		wi->second->finish();
+		delete wi->second;
+		watchdogs.erase(wi);
+	}
+	if (run_argv({ "fusermount3", "-u", dir }) != 0)
+		run_argv({ "fusermount3", "-uz", dir });
+	int st = 0, result = -1;
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			result = WIFEXITED(st) ? WEXITSTATUS(st)
+					       : 128 + WTERMSIG(st);
+			break;
+		}
+		usleep(10000);
+	}
+	if (result < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		umount2(dir.c_str(), MNT_DETACH);
+	}
+	if (Live *slot = live_slot(pid))
+		slot->pid = 0;
+	pid = -1;
+	rmdir(dir.c_str());
+	return result;
+}
+
+void MountTest::SetUp()
+{
+	umask(0);
+	std::string err;
+	ASSERT_TRUE(m.start(mount_args(), &err)) << err;
+}
+
+void MountTest::TearDown()
+{
+	for (int id : shmids)
+		shmctl(id, IPC_RMID, nullptr);
+	for (auto &n : posix)
+		shm_unlink(("/" + n).c_str());
+	std::string log = read_file(m.log);
+	EXPECT_EQ(m.stop(), 0) << "daemon log:\n" << log;
+	unlink(m.log.c_str());
+}
+
+int MountTest::make_sysv(size_t size, int mode, key_t key)
+{
+	int id = shmget(key, size, IPC_CREAT | IPC_EXCL | mode);
+	EXPECT_GE(id, 0) << "shmget: " << strerror(errno);
+	if (id >= 0)
+		shmids.push_back(id);
+	return id;
+}
+
+std::string MountTest::make_posix(const std::string &name, size_t size,
+				  int mode)
+{
+	int fd = shm_open(("/" + name).c_str(), O_CREAT | O_EXCL | O_RDWR,
+			  mode);
+	EXPECT_GE(fd, 0) << "shm_open " << name << ": " << strerror(errno);
+	if (fd >= 0) {
+		EXPECT_EQ(ftruncate(fd, (off_t)size), 0);
+		close(fd);
+		posix.push_back(name);
+	}
+	return name;
+}
+
+std::string MountTest::sysv_path(int id) const
+{
+	return m.path("sysv/" + std::to_string(id));
+}
+
+std::string MountTest::posix_path(const std::string &name) const
+{
+	return m.path("posix/" + name);
+}
+
+int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn)
+{
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		if (setgroups(0, nullptr) || setgid(gid) || setuid(uid))
+			_exit(255);
+		_exit(fn() & 0xff);
+	}
+	int st = 0;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::vector<std::string> list_dir(const std::string &dir)
+{
+	std::vector<std::string> v;
+	DIR *d = opendir(dir.c_str());
+	if (!d)
+		return v;
+	while (struct dirent *de = readdir(d)) {
+		std::string n = de->d_name;
+		if (n != "." && n != "..")
+			v.push_back(n);
+	}
+	closedir(d);
+	std::sort(v.begin(), v.end());
+	return v;
+}
+
+std::string read_file(const std::string &path, int *err)
+{
+	std::string s;
+	int fd = open(path.c_str(), O_RDONLY);
+	if (fd < 0) {
+		if (err)
+			*err = errno;
+		return s;
+	}
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		s.append(buf, (size_t)n);
+	if (err)
+		*err = n < 0 ? errno : 0;
+	close(fd);
+	return s;
+}
+
+std::map<std::string, std::string> proc_sysv_row(int id)
+{
+	std::ifstream f("/proc/sysvipc/shm");
+	std::string header, line;
+	std::getline(f, header);
+	std::vector<std::string> cols;
+	std::istringstream hs(header);
+	for (std::string c; hs >> c;)
+		cols.push_back(c);
+	while (std::getline(f, line)) {
+		std::istringstream ls(line);
+		std::vector<std::string> vals;
+		for (std::string v; ls >> v;)
+			vals.push_back(v);
+		if (vals.size() == cols.size() && vals[1] == std::to_string(id)) {
+			std::map<std::string, std::string> row;
+			for (size_t i = 0; i < cols.size(); i++)
+				row[cols[i]] = vals[i];
+			return row;
+		}
+	}
+	return {};
+}
+
+std::vector<int> proc_sysv_ids()
+{
+	std::ifstream f("/proc/sysvipc/shm");
+	std::string line;
+	std::vector<int> ids;
+	std::getline(f, line);
+	while (std::getline(f, line)) {
+		std::istringstream ls(line);
+		long key;
+		int id;
+		unsigned perms;
+		if (ls >> key >> id >> std::oct >> perms && !(perms & SHM_DEST))
+			ids.push_back(id);
+	}
+	std::sort(ids.begin(), ids.end());
+	return ids;
+}
+
+std::string get_xattr(const std::string &path, const std::string &name,
+		      int *err)
+{
+	char buf[4096];
+	ssize_t n = getxattr(path.c_str(), name.c_str(), buf, sizeof(buf));
+	if (err)
+		*err = n < 0 ? errno : 0;
+	return n < 0 ? std::string() : std::string(buf, (size_t)n);
+}
+
+std::vector<std::string> list_xattrs(const std::string &path)
+{
+	char buf[8192];
+	ssize_t n = listxattr(path.c_str(), buf, sizeof(buf));
+	std::vector<std::string> v;
+	for (ssize_t i = 0; i < n;) {
+		std::string s(buf + i);
+		v.push_back(s);
+		i += (ssize_t)s.size() + 1;
+	}
+	return v;
+}
+
+std::string run(const std::string &cmd)
+{
+	std::string out;
+	FILE *p = popen(cmd.c_str(), "r");
+	if (!p)
+		return out;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		out.append(buf, n);
+	pclose(p);
+	return out;
+}
+
+} // namespace shmfs_test

@@ -1,0 +1,72 @@
+// harness.h - mounting shmfs for a test, and native helpers to compare with.
+//
+// Every mount runs the real daemon (SHMFS_BIN) in the foreground, waits for
+// it with a time limit while checking that it has not died, and is always
+// unmounted: by the fixture's TearDown, by an atexit handler, or by a
+// SIGTERM/SIGALRM handler that detaches it and kills the daemon.
+#ifndef SHMFS_TEST_HARNESS_H
+#define SHMFS_TEST_HARNESS_H
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace shmfs_test {
+
+struct Mount {
+	std::string dir;
+	pid_t pid = -1;
+	std::string log; // the daemon's stderr
+
+	// Start the daemon with extra args; false (and a message) on failure.
+	bool start(const std::vector<std::string> &args, std::string *err);
+	// Unmount and wait: the daemon's exit status (0 expected), or -1.
+	int stop();
+	std::string path(const std::string &rel) const { return dir + "/" + rel; }
+};
+
+// A fixture with a mounted shmfs and segments it cleans up.
+class MountTest : public testing::Test {
+protected:
+	Mount m;
+	std::vector<int> shmids;           // removed in TearDown
+	std::vector<std::string> posix;    // names removed in TearDown
+
+	virtual std::vector<std::string> mount_args() { return {}; }
+	void SetUp() override;
+	void TearDown() override;
+
+	// Native creation, remembered for clean-up.
+	int make_sysv(size_t size, int mode, key_t key = 0 /* IPC_PRIVATE */);
+	std::string make_posix(const std::string &name, size_t size, int mode);
+	std::string sysv_path(int id) const;
+	std::string posix_path(const std::string &name) const;
+};
+
+// Run fn in a child as uid:gid (no supplementary groups); its result
+// (an errno, 0 for success) is returned.  -1 if the child died.
+int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn);
+
+// Names in a directory, without "." and "..", sorted.
+std::vector<std::string> list_dir(const std::string &dir);
+// Whole contents of a file, or "" with *err set.
+std::string read_file(const std::string &path, int *err = nullptr);
+// One row of /proc/sysvipc/shm as column name -> text, empty if absent.
+std::map<std::string, std::string> proc_sysv_row(int id);
+// Ids in /proc/sysvipc/shm that are not marked for removal, sorted.
+std::vector<int> proc_sysv_ids();
+// The xattr's value, or "" with *err = errno.
+std::string get_xattr(const std::string &path, const std::string &name,
+		      int *err = nullptr);
+std::vector<std::string> list_xattrs(const std::string &path);
+// Output of a shell command.
+std::string run(const std::string &cmd);
+
+} // namespace shmfs_test
+
+#endif

@@ -1,0 +1,327 @@
+// mount_layout.cc - what ls, stat, getfattr and df show, against the
+// kernel's own view (IPC_STAT, /proc/sysvipc/shm, ipcs, /dev/shm).
+#include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "harness.h"
+
+using namespace shmfs_test;
+
+namespace {
+
+class Layout : public MountTest {};
+
+std::vector<std::string> posix_objects(const std::string &dir)
+{
+	std::vector<std::string> v;
+	for (auto &n : list_dir(dir)) {
+		struct stat st;
+		if (n.rfind("sem.", 0) == 0)
+			continue;
+		if (lstat((dir + "/" + n).c_str(), &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			v.push_back(n);
+	}
+	return v;
+}
+
+TEST_F(Layout, RootHasOneDirectoryPerKind)
+{
+	EXPECT_EQ(list_dir(m.dir), (std::vector<std::string>{ "posix", "sysv" }));
+	struct stat st;
+	ASSERT_EQ(stat(m.path("sysv").c_str(), &st), 0);
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(st.st_mode & 07777, 01777u);
+	ASSERT_EQ(stat(m.path("nonesuch").c_str(), &st), -1);
+	EXPECT_EQ(errno, ENOENT);
+}
+
+TEST_F(Layout, SysvListingIsProcListing)
+{
+	int a = make_sysv(4096, 0600), b = make_sysv(12345, 0644),
+	    c = make_sysv(1 << 20, 0440);
+	std::vector<std::string> want;
+	for (int id : proc_sysv_ids())
+		want.push_back(std::to_string(id));
+	std::sort(want.begin(), want.end());
+	EXPECT_EQ(list_dir(m.path("sysv")), want);
+	for (int id : { a, b, c }) {
+		struct shmid_ds ds;
+		struct stat st;
+		ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+		ASSERT_EQ(stat(sysv_path(id).c_str(), &st), 0) << id;
+		EXPECT_TRUE(S_ISREG(st.st_mode));
+		EXPECT_EQ(st.st_mode & 07777, ds.shm_perm.mode & 0777);
+		EXPECT_EQ((size_t)st.st_size, ds.shm_segsz);
+		EXPECT_EQ(st.st_uid, ds.shm_perm.uid);
+		EXPECT_EQ(st.st_gid, ds.shm_perm.gid);
+		EXPECT_EQ(st.st_ctime, ds.shm_ctime);
+	}
+}
+
+TEST_F(Layout, SegmentsMarkedForRemovalAreNotListed)
+{
+	int id = make_sysv(4096, 0600);
+	void *p = shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	auto names = list_dir(m.path("sysv"));
+	EXPECT_EQ(std::count(names.begin(), names.end(), std::to_string(id)), 0);
+	struct stat st;
+	EXPECT_EQ(stat(sysv_path(id).c_str(), &st), -1);
+	EXPECT_EQ(errno, ENOENT);
+	shmdt(p);
+}
+
+TEST_F(Layout, UnparsableNamesAreENOENT)
+{
+	int id = make_sysv(4096, 0600);
+	for (std::string n : std::vector<std::string>{ "abc", "0" + std::to_string(id),
+			       "+" + std::to_string(id), "-1",
+			       "99999999999999999999", std::to_string(id) + " ",
+			       "2147483648" }) {
+		struct stat st;
+		errno = 0;
+		EXPECT_EQ(stat(m.path("sysv/" + n).c_str(), &st), -1) << n;
+		EXPECT_EQ(errno, ENOENT) << n;
+	}
+}
+
+TEST_F(Layout, PosixListingIsDevShmWithoutSemaphores)
+{
+	make_posix("shmfs-test-a", 100, 0600);
+	make_posix("shmfs-test-b", 0, 0644);
+	sem_t *s = sem_open("/shmfs-test-sem", O_CREAT, 0600, 1);
+	ASSERT_NE(s, SEM_FAILED);
+	auto names = list_dir(m.path("posix"));
+	sem_close(s);
+	sem_unlink("/shmfs-test-sem");
+	EXPECT_EQ(names, posix_objects("/dev/shm"));
+	EXPECT_EQ(std::count(names.begin(), names.end(), "sem.shmfs-test-sem"), 0);
+	struct stat st, native;
+	ASSERT_EQ(stat(posix_path("shmfs-test-a").c_str(), &st), 0);
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-a", &native), 0);
+	EXPECT_EQ(st.st_mode, native.st_mode);
+	EXPECT_EQ(st.st_size, 100);
+	EXPECT_EQ(st.st_uid, native.st_uid);
+	EXPECT_EQ(st.st_mtim.tv_sec, native.st_mtim.tv_sec);
+	EXPECT_EQ(st.st_mtim.tv_nsec, native.st_mtim.tv_nsec);
+}
+
+TEST_F(Layout, NativeChangesShowWithinOneSecond)
+{
+	auto seen = [&](const std::string &dir, const std::string &name) {
+		auto v = list_dir(m.path(dir));
+		return std::find(v.begin(), v.end(), name) != v.end();
+	};
+	auto within = [](const std::function<bool()> &ok) {
+		for (int i = 0; i < 100; i++) {
+			if (ok())
+				return true;
+			usleep(10000);
+		}
+		return false;
+	};
+	// Make the kernel cache the names first.
+	list_dir(m.path("sysv"));
+	list_dir(m.path("posix"));
+	int id = make_sysv(4096, 0600);
+	std::string sid = std::to_string(id);
+	make_posix("shmfs-test-fresh", 10, 0600);
+	EXPECT_TRUE(within([&] { return seen("sysv", sid); }));
+	EXPECT_TRUE(within([&] { return seen("posix", "shmfs-test-fresh"); }));
+	struct stat st;
+	ASSERT_EQ(stat(sysv_path(id).c_str(), &st), 0);
+	ASSERT_EQ(stat(posix_path("shmfs-test-fresh").c_str(), &st), 0);
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	ASSERT_EQ(shm_unlink("/shmfs-test-fresh"), 0);
+	EXPECT_TRUE(within([&] { return !seen("sysv", sid); }));
+	EXPECT_TRUE(within([&] { return !seen("posix", "shmfs-test-fresh"); }));
+	EXPECT_TRUE(within([&] {
+		return stat(sysv_path(id).c_str(), &st) == -1 && errno == ENOENT;
+	}));
+	EXPECT_TRUE(within([&] {
+		return stat(posix_path("shmfs-test-fresh").c_str(), &st) == -1 &&
+		       errno == ENOENT;
+	}));
+}
+
+TEST_F(Layout, LookingNeverAttaches)
+{
+	int id = make_sysv(8192, 0644);
+	struct shmid_ds before, after;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &before), 0);
+	sleep(1); // so that a changed time would show
+	struct stat st;
+	list_dir(m.path("sysv"));
+	ASSERT_EQ(stat(sysv_path(id).c_str(), &st), 0);
+	list_xattrs(sysv_path(id));
+	get_xattr(sysv_path(id), "user.shm.nattch");
+	run("ls -l " + m.path("sysv") + " >/dev/null");
+	run("getfattr -d " + sysv_path(id) + " >/dev/null 2>&1");
+	ASSERT_EQ(shmctl(id, IPC_STAT, &after), 0);
+	EXPECT_EQ(after.shm_nattch, before.shm_nattch);
+	EXPECT_EQ(after.shm_lpid, before.shm_lpid);
+	EXPECT_EQ(after.shm_atime, before.shm_atime);
+	EXPECT_EQ(after.shm_dtime, before.shm_dtime);
+	EXPECT_EQ(after.shm_ctime, before.shm_ctime);
+}
+
+const std::vector<std::string> kSysvNames = {
+	"user.shm.kind",  "user.shm.id",     "user.shm.key",   "user.shm.size",
+	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
+	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch",
+	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
+	"user.shm.rss",   "user.shm.swap",
+};
+
+TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
+{
+	int id = make_sysv(3 * 4096 + 5, 0640, 0x5eed0001);
+	char *p = (char *)shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	memset(p, 1, 4096); // one resident page
+	EXPECT_EQ(list_xattrs(sysv_path(id)), kSysvNames);
+	auto row = proc_sysv_row(id);
+	ASSERT_FALSE(row.empty());
+	std::string f = sysv_path(id);
+	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "sysv");
+	EXPECT_EQ(get_xattr(f, "user.shm.id"), std::to_string(id));
+	EXPECT_EQ(get_xattr(f, "user.shm.key"), "0x5eed0001");
+	EXPECT_EQ(get_xattr(f, "user.shm.size"), "12293");
+	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");
+	EXPECT_EQ(get_xattr(f, "user.shm.status"), "");
+	for (const char *c : { "uid", "gid", "cuid", "cgid", "cpid", "lpid",
+			       "nattch", "atime", "dtime", "ctime", "rss",
+			       "swap" })
+		EXPECT_EQ(get_xattr(f, std::string("user.shm.") + c), row[c]) << c;
+	EXPECT_EQ(get_xattr(f, "user.shm.nattch"), "1");
+	EXPECT_EQ(get_xattr(f, "user.shm.cpid"), std::to_string(getpid()));
+	EXPECT_EQ(get_xattr(f, "user.shm.rss"), "4096");
+	// ipcs -m -i prints the same numbers.
+	std::string ipcs = run("ipcs -m -i " + std::to_string(id));
+	EXPECT_NE(ipcs.find("bytes=12293\tlpid=" + row["lpid"] + "\tcpid=" +
+			    row["cpid"] + "\tnattch=1"),
+		  std::string::npos) << ipcs;
+	EXPECT_NE(ipcs.find("mode=0640"), std::string::npos) << ipcs;
+	shmdt(p);
+}
+
+TEST_F(Layout, SysvStatusShowsDestThroughAnOpenFile)
+{
+	int id = make_sysv(4096, 0600);
+	int fd = open(sysv_path(id).c_str(), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	char buf[16];
+	ssize_t n = fgetxattr(fd, "user.shm.status", buf, sizeof(buf));
+	ASSERT_EQ(n, 4);
+	EXPECT_EQ(std::string(buf, 4), "dest");
+	close(fd);
+}
+
+TEST_F(Layout, XattrProtocolErrors)
+{
+	int id = make_sysv(4096, 0600);
+	std::string f = sysv_path(id);
+	int err;
+	get_xattr(f, "user.shm.nonesuch", &err);
+	EXPECT_EQ(err, ENODATA);
+	get_xattr(f, "user.other", &err);
+	EXPECT_EQ(err, ENODATA);
+	char small[2];
+	EXPECT_EQ(getxattr(f.c_str(), "user.shm.kind", small, 2), -1);
+	EXPECT_EQ(errno, ERANGE);
+	EXPECT_EQ(getxattr(f.c_str(), "user.shm.kind", nullptr, 0), 4);
+	EXPECT_EQ(setxattr(f.c_str(), "user.shm.perms", "0777", 4, 0), -1);
+	EXPECT_EQ(errno, EPERM);
+	EXPECT_EQ(removexattr(f.c_str(), "user.shm.perms"), -1);
+	EXPECT_EQ(errno, EPERM);
+	EXPECT_EQ(list_xattrs(m.path("sysv")), std::vector<std::string>{});
+}
+
+TEST_F(Layout, PosixXattrsAreWhatIsKnown)
+{
+	make_posix("shmfs-test-x", 777, 0640);
+	std::string f = posix_path("shmfs-test-x");
+	EXPECT_EQ(list_xattrs(f),
+		  (std::vector<std::string>{ "user.shm.kind", "user.shm.size",
+					     "user.shm.perms", "user.shm.uid",
+					     "user.shm.gid" }));
+	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
+	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
+	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");
+	EXPECT_EQ(get_xattr(f, "user.shm.uid"), std::to_string(getuid()));
+	int err;
+	get_xattr(f, "user.shm.nattch", &err);
+	EXPECT_EQ(err, ENODATA);
+	std::string dump = run("getfattr -d --absolute-names " + f);
+	EXPECT_NE(dump.find("user.shm.perms=\"0640\""), std::string::npos) << dump;
+}
+
+TEST_F(Layout, DfCountsEverySegmentAgainstTheLimits)
+{
+	int id = make_sysv(8 << 20, 0600);
+	void *p = shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	memset(p, 7, 8 << 20);
+	// Marked for removal but still attached: still in use.
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	struct shm_info use;
+	struct shminfo lim;
+	struct statvfs dev, sv;
+	ASSERT_GE(shmctl(0, SHM_INFO, (struct shmid_ds *)&use), 0);
+	ASSERT_GE(shmctl(0, IPC_INFO, (struct shmid_ds *)&lim), 0);
+	ASSERT_EQ(statvfs("/dev/shm", &dev), 0);
+	ASSERT_EQ(statvfs(m.dir.c_str(), &sv), 0);
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t used = (uint64_t)use.shm_tot * page +
+			(uint64_t)(dev.f_blocks - dev.f_bfree) * dev.f_frsize;
+	EXPECT_EQ((uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize,
+		  used / 4096 * 4096);
+	EXPECT_GE((uint64_t)use.shm_tot * page, (uint64_t)(8 << 20));
+	EXPECT_EQ(sv.f_files, lim.shmmni + dev.f_files);
+	shmdt(p);
+}
+
+class PosixDir : public MountTest {
+protected:
+	std::string dir;
+	std::vector<std::string> mount_args() override
+	{
+		dir = "/dev/shm/shmfs-test-dir." + std::to_string(getpid());
+		mkdir(dir.c_str(), 0755);
+		return { "--posix-dir=" + dir };
+	}
+	void TearDown() override
+	{
+		MountTest::TearDown();
+		run("rm -rf " + dir);
+	}
+};
+
+TEST_F(PosixDir, ListsTheGivenDirectory)
+{
+	ASSERT_EQ(close(open((dir + "/only-here").c_str(), O_CREAT | O_WRONLY,
+			     0600)), 0);
+	EXPECT_EQ(list_dir(m.path("posix")),
+		  std::vector<std::string>{ "only-here" });
+	int fd = open(posix_path("made-here").c_str(),
+		      O_CREAT | O_EXCL | O_WRONLY, 0600);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	struct stat st;
+	EXPECT_EQ(stat((dir + "/made-here").c_str(), &st), 0);
+}
+
+} // namespace

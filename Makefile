@@ -50,6 +50,7 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
 .PHONY: all deps check mount umount clean format lint bench
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/shmfs
 

@@ -166,6 +166,7 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 		return false;
 	}
 	dir = tmpl;
+	chmod(dir.c_str(), 0755); // other users' tests must reach the mount
 	log = dir + ".log";
 	const char *bin = getenv("SHMFS_BIN");
 	std::string binpath = bin ? bin : "build/shmfs";

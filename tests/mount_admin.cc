@@ -1,0 +1,204 @@
+// mount_admin.cc - rm, chmod, chown, touch, rename and the daemon's own
+// life: each compared with the kernel's view afterwards.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+using namespace shmfs_test;
+
+namespace {
+
+class Admin : public MountTest {};
+
+TEST_F(Admin, RmIsIpcRmidAndShmUnlink)
+{
+	int id = make_sysv(4096, 0600);
+	make_posix("shmfs-test-rm", 10, 0600);
+	EXPECT_EQ(run("rm " + sysv_path(id) + " " +
+		      posix_path("shmfs-test-rm") + " && echo ok"), "ok\n");
+	EXPECT_TRUE(proc_sysv_row(id).empty());
+	struct shmid_ds ds;
+	EXPECT_EQ(shmctl(id, IPC_STAT, &ds), -1);
+	EXPECT_EQ(shm_open("/shmfs-test-rm", O_RDONLY, 0), -1);
+	EXPECT_EQ(errno, ENOENT);
+	errno = 0;
+	EXPECT_EQ(unlink(sysv_path(id).c_str()), -1);
+	EXPECT_EQ(errno, ENOENT);
+	errno = 0;
+	EXPECT_EQ(unlink(m.path("sysv").c_str()), -1);
+	EXPECT_EQ(errno, EISDIR);
+	errno = 0;
+	EXPECT_EQ(rmdir(m.path("sysv").c_str()), -1);
+	EXPECT_EQ(errno, EPERM);
+}
+
+TEST_F(Admin, RmOfAnAttachedSegmentMarksItForRemoval)
+{
+	int id = make_sysv(4096, 0600);
+	void *p = shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	ASSERT_EQ(unlink(sysv_path(id).c_str()), 0);
+	auto row = proc_sysv_row(id);
+	ASSERT_FALSE(row.empty());
+	EXPECT_EQ(strtoul(row["perms"].c_str(), nullptr, 8) & SHM_DEST,
+		  (unsigned long)SHM_DEST);
+	EXPECT_NE(run("ipcs -m").find(std::to_string(id)), std::string::npos);
+	shmdt(p);
+	EXPECT_TRUE(proc_sysv_row(id).empty());
+}
+
+TEST_F(Admin, ChmodIsIpcSetAndFchmod)
+{
+	int id = make_sysv(4096, 0600);
+	make_posix("shmfs-test-mode", 10, 0600);
+	ASSERT_EQ(chmod(sysv_path(id).c_str(), 0644), 0);
+	ASSERT_EQ(chmod(posix_path("shmfs-test-mode").c_str(), 0640), 0);
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_perm.mode & 0777, 0644u);
+	struct stat st;
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-mode", &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0640u);
+	ASSERT_EQ(stat(sysv_path(id).c_str(), &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0644u);
+	EXPECT_NE(run("ipcs -m").find(" 644 "), std::string::npos);
+	// IPC_SET has nine permission bits and no more.
+	errno = 0;
+	EXPECT_EQ(chmod(sysv_path(id).c_str(), 04644), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(Admin, ChownIsIpcSetAndFchown)
+{
+	int id = make_sysv(4096, 0600);
+	make_posix("shmfs-test-own", 10, 0600);
+	ASSERT_EQ(chown(sysv_path(id).c_str(), 65534, 65534), 0);
+	ASSERT_EQ(chown(posix_path("shmfs-test-own").c_str(), 65534, -1), 0);
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_perm.uid, 65534u);
+	EXPECT_EQ(ds.shm_perm.gid, 65534u);
+	EXPECT_EQ(ds.shm_perm.cuid, 0u); // the creator stays
+	struct stat st;
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-own", &st), 0);
+	EXPECT_EQ(st.st_uid, 65534u);
+	EXPECT_EQ(st.st_gid, 0u);
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.uid"), "65534");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.cuid"), "0");
+}
+
+TEST_F(Admin, TimesAreSettableOnlyWhereTheKindKeepsThem)
+{
+	int id = make_sysv(4096, 0600);
+	make_posix("shmfs-test-time", 10, 0600);
+	struct timespec tv[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	errno = 0;
+	EXPECT_EQ(utimensat(AT_FDCWD, sysv_path(id).c_str(), tv, 0), -1);
+	EXPECT_EQ(errno, EPERM);
+	EXPECT_EQ(utimensat(AT_FDCWD, posix_path("shmfs-test-time").c_str(), tv,
+			    0), 0);
+	struct stat st;
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-time", &st), 0);
+	EXPECT_EQ(st.st_mtime, 1000000000);
+}
+
+TEST_F(Admin, RenameAsksForACopy)
+{
+	make_posix("shmfs-test-mv", 5, 0600);
+	errno = 0;
+	EXPECT_EQ(rename(posix_path("shmfs-test-mv").c_str(),
+			 posix_path("shmfs-test-mv2").c_str()), -1);
+	EXPECT_EQ(errno, EXDEV);
+	// mv falls back to copy and remove.
+	posix.push_back("shmfs-test-mv2");
+	EXPECT_EQ(run("mv " + posix_path("shmfs-test-mv") + " " +
+		      posix_path("shmfs-test-mv2") + " 2>&1 && echo ok"), "ok\n");
+	struct stat st;
+	EXPECT_EQ(stat("/dev/shm/shmfs-test-mv2", &st), 0);
+	EXPECT_EQ(st.st_size, 5);
+	EXPECT_EQ(stat("/dev/shm/shmfs-test-mv", &st), -1);
+}
+
+// The daemon exits 0 whether it is unmounted or told to stop, and the
+// segments outlive it untouched.
+class Lifecycle : public testing::Test {};
+
+TEST_F(Lifecycle, SigtermUnmountsAndExitsZero)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	ASSERT_GE(id, 0);
+	Mount m;
+	std::string err;
+	ASSERT_TRUE(m.start({}, &err)) << err;
+	int fd = open(m.path("sysv/" + std::to_string(id)).c_str(), O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pwrite(fd, "kept", 4, 0), 4);
+	close(fd);
+	pid_t pid = m.pid;
+	ASSERT_EQ(kill(pid, SIGTERM), 0);
+	int st = 0;
+	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) != pid; i++)
+		usleep(10000);
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(WEXITSTATUS(st), 0);
+	m.pid = -1;
+	std::string mi = read_file("/proc/self/mountinfo");
+	EXPECT_EQ(mi.find(m.dir + " "), std::string::npos);
+	rmdir(m.dir.c_str());
+	char *p = (char *)shmat(id, nullptr, SHM_RDONLY);
+	ASSERT_NE(p, (char *)-1);
+	EXPECT_EQ(std::string(p, 4), "kept");
+	shmdt(p);
+	shmctl(id, IPC_RMID, nullptr);
+}
+
+TEST_F(Lifecycle, UnmountExitsZeroAndADeadMountIsReplaced)
+{
+	Mount a;
+	std::string err;
+	ASSERT_TRUE(a.start({}, &err)) << err;
+	// A daemon that dies leaves "Transport endpoint is not connected".
+	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
+	waitpid(a.pid, nullptr, 0);
+	struct stat st;
+	errno = 0;
+	EXPECT_EQ(stat(a.dir.c_str(), &st), -1);
+	EXPECT_EQ(errno, ENOTCONN);
+	// A new daemon on the same mount point detaches the dead mount.
+	// It daemonizes: the command returns 0 once mounted.
+	EXPECT_EQ(run(std::string(getenv("SHMFS_BIN")) + " " + a.dir +
+		      " 2>&1; echo rc=$?"),
+		  "shmfs: " + a.dir + ": stale mount of a dead daemon, "
+		  "detaching\nrc=0\n");
+	EXPECT_EQ(list_dir(a.dir), (std::vector<std::string>{ "posix", "sysv" }));
+	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
+	a.pid = -1;
+	rmdir(a.dir.c_str());
+}
+
+TEST_F(Lifecycle, StartUpMistakesSayWhatAndExitNonZero)
+{
+	std::string bin = getenv("SHMFS_BIN");
+	EXPECT_EQ(run(bin + " /nonexistent/mnt 2>&1; echo rc=$?"),
+		  "fuse: bad mount point `/nonexistent/mnt': No such file or "
+		  "directory\nrc=1\n");
+	EXPECT_EQ(run(bin + " --no-such-option /tmp 2>&1; echo rc=$?"),
+		  "fuse: unknown option(s): `--no-such-option'\nrc=1\n");
+	EXPECT_EQ(run(bin + " /etc/hostname 2>&1; echo rc=$?"),
+		  "shmfs: mount point /etc/hostname: not a directory\nrc=1\n");
+	EXPECT_EQ(run(bin + " 2>&1; echo rc=$?").find("no mount point"), 7u);
+	EXPECT_EQ(run(bin + " --posix-dir=/nonexistent /tmp 2>&1; echo rc=$?"),
+		  "shmfs: posix: No such file or directory\nrc=1\n");
+	EXPECT_NE(run(bin + " --version").find("shmfs "), std::string::npos);
+	EXPECT_NE(run(bin + " --help").find("--posix-dir"), std::string::npos);
+}
+
+} // namespace

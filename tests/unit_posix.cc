@@ -1,0 +1,146 @@
+// unit_posix.cc - the POSIX backend on a private directory, no FUSE.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "backend.h"
+
+namespace {
+
+const struct shmfs_backend &be = posix_backend;
+
+class Posix : public testing::Test {
+protected:
+	std::string dir;
+	void SetUp() override
+	{
+		char t[] = "/dev/shm/shmfs-unit.XXXXXX";
+		ASSERT_NE(mkdtemp(t), nullptr);
+		dir = t;
+		struct shmfs_config cfg = { dir.c_str() };
+		ASSERT_EQ(be.init(&cfg), 0);
+	}
+	void TearDown() override
+	{
+		be.fini();
+		std::string cmd = "rm -rf " + dir;
+		ASSERT_EQ(system(cmd.c_str()), 0);
+	}
+	void put(const std::string &name, const std::string &data)
+	{
+		int fd = open((dir + "/" + name).c_str(),
+			      O_CREAT | O_TRUNC | O_WRONLY, 0600);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(write(fd, data.data(), data.size()),
+			  (ssize_t)data.size());
+		close(fd);
+	}
+	std::vector<std::string> names()
+	{
+		std::vector<std::string> v;
+		GArray *a = shm_dirents_new();
+		EXPECT_EQ(be.list("", a), 0);
+		for (guint i = 0; i < a->len; i++)
+			v.push_back(g_array_index(a, struct shm_dirent, i).name);
+		g_array_unref(a);
+		std::sort(v.begin(), v.end());
+		return v;
+	}
+};
+
+TEST_F(Posix, ListsRegularFilesButNotSemaphoresLinksOrFifos)
+{
+	put("obj", "x");
+	put("sem.lock", "");
+	ASSERT_EQ(symlink("obj", (dir + "/link").c_str()), 0);
+	ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
+	ASSERT_EQ(mkdir((dir + "/sub").c_str(), 0700), 0);
+	EXPECT_EQ(names(), std::vector<std::string>{ "obj" });
+	struct shm_attr a;
+	struct shm_handle *h;
+	EXPECT_EQ(be.stat("link", &a), -ENOENT);
+	EXPECT_EQ(be.stat("fifo", &a), -ENOENT);
+	EXPECT_EQ(be.stat("sem.lock", &a), -ENOENT);
+	EXPECT_EQ(be.open("link", O_RDONLY, &h), -ENOENT);
+	EXPECT_EQ(be.open("fifo", O_RDONLY, &h), -ENOENT); // and no hang
+	EXPECT_EQ(be.open("../etc", O_RDONLY, &h), -ENOENT);
+	EXPECT_EQ(be.remove("sub"), -ENOENT);
+}
+
+TEST_F(Posix, CreateIsExclusiveAndOwned)
+{
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.create("", "new", 0640, O_RDWR, 65534, 65534, &h), 0);
+	EXPECT_EQ(be.write(h, "hello", 5, 0), 5);
+	struct shm_attr a;
+	ASSERT_EQ(be.fstat(h, &a), 0);
+	EXPECT_EQ(a.uid, 65534u);
+	EXPECT_EQ(a.mode & 07777, 0640u);
+	EXPECT_EQ(a.size, 5u);
+	be.close(h);
+	EXPECT_EQ(be.create("", "new", 0640, O_RDWR, 0, 0, &h), -EEXIST);
+	EXPECT_EQ(be.create("", "sem.x", 0640, O_RDWR, 0, 0, &h), -EINVAL);
+	EXPECT_EQ(be.create("", "..", 0640, O_RDWR, 0, 0, &h), -EINVAL);
+	EXPECT_EQ(be.create("", std::string(300, 'n').c_str(), 0640, O_RDWR, 0,
+			    0, &h),
+		  -EINVAL);
+}
+
+TEST_F(Posix, ReadsComeFromTheFdAndShortAtTheEnd)
+{
+	put("obj", "0123456789");
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open("obj", O_RDONLY, &h), 0);
+	struct shm_extent x;
+	ASSERT_EQ(be.read(h, 4, 100, &x), 0);
+	EXPECT_EQ(x.mem, nullptr);
+	char buf[100];
+	EXPECT_EQ(pread(x.fd, buf, x.len, (off_t)x.off), 6);
+	EXPECT_EQ(be.write(h, "x", 1, 0), -EBADF);
+	be.close(h);
+}
+
+TEST_F(Posix, TruncateChmodChownRemove)
+{
+	put("obj", "0123456789");
+	EXPECT_EQ(be.truncate("obj", nullptr, 3), 0);
+	EXPECT_EQ(be.truncate("obj", nullptr, UINT64_MAX), -EFBIG);
+	EXPECT_EQ(be.chmod("obj", 0604), 0);
+	EXPECT_EQ(be.chown("obj", 7, 8), 0);
+	struct stat st;
+	ASSERT_EQ(stat((dir + "/obj").c_str(), &st), 0);
+	EXPECT_EQ(st.st_size, 3);
+	EXPECT_EQ(st.st_mode & 07777, 0604u);
+	EXPECT_EQ(st.st_uid, 7u);
+	EXPECT_EQ(st.st_gid, 8u);
+	struct shm_meta m;
+	ASSERT_EQ(be.meta("obj", &m), 0);
+	EXPECT_EQ(m.have, (unsigned)(SHM_META_SIZE | SHM_META_PERMS |
+				     SHM_META_OWNER));
+	EXPECT_EQ(m.perms, 0604u);
+	EXPECT_EQ(be.remove("obj"), 0);
+	EXPECT_EQ(be.remove("obj"), -ENOENT);
+	EXPECT_EQ(names(), std::vector<std::string>{});
+}
+
+TEST_F(Posix, StatfsIsTheDirectorysFilesystem)
+{
+	struct shm_usage u = {};
+	ASSERT_EQ(be.statfs(&u), 0);
+	EXPECT_GT(u.total_bytes, 0u);
+	EXPECT_GT(u.total_files, 0u);
+}
+
+TEST(PosixInit, MissingDirectoryIsAnError)
+{
+	struct shmfs_config cfg = { "/nonexistent/shm" };
+	EXPECT_EQ(be.init(&cfg), -ENOENT);
+}
+
+} // namespace

@@ -1,0 +1,177 @@
+// unit_sysv.cc - the System V backend called directly, no FUSE.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "backend.h"
+
+namespace {
+
+const struct shmfs_backend &be = sysv_backend;
+
+class Sysv : public testing::Test {
+protected:
+	int id = -1;
+	std::string name;
+	static void SetUpTestSuite()
+	{
+		struct shmfs_config cfg = {};
+		ASSERT_EQ(be.init(&cfg), 0);
+	}
+	void SetUp() override
+	{
+		id = shmget(IPC_PRIVATE, 5000, IPC_CREAT | 0640);
+		ASSERT_GE(id, 0);
+		name = std::to_string(id);
+	}
+	void TearDown() override { shmctl(id, IPC_RMID, nullptr); }
+};
+
+TEST_F(Sysv, ListHasTheSegmentWithItsAttributes)
+{
+	GArray *a = shm_dirents_new();
+	ASSERT_EQ(be.list("", a), 0);
+	bool found = false;
+	for (guint i = 0; i < a->len; i++) {
+		auto &d = g_array_index(a, struct shm_dirent, i);
+		if (name == d.name) {
+			found = true;
+			EXPECT_EQ(d.attr.mode, (mode_t)(S_IFREG | 0640));
+			EXPECT_EQ(d.attr.size, 5000u);
+			EXPECT_FALSE(d.attr.gone);
+		}
+	}
+	EXPECT_TRUE(found);
+	g_array_unref(a);
+	EXPECT_EQ(be.list(name.c_str(), shm_dirents_new()), -ENOTDIR);
+}
+
+TEST_F(Sysv, NamesMustBeCanonicalShmids)
+{
+	struct shm_attr a;
+	EXPECT_EQ(be.stat(name.c_str(), &a), 0);
+	for (std::string bad : { "x", "-0", "01", " 1", "1 ", "2147483648",
+				 "99999999999999999999", "1/2" })
+		EXPECT_EQ(be.stat(bad.c_str(), &a), -ENOENT) << bad;
+	EXPECT_EQ(be.stat("", &a), 0);
+	EXPECT_TRUE(S_ISDIR(a.mode));
+}
+
+TEST_F(Sysv, StatMatchesIpcStat)
+{
+	struct shm_attr a;
+	struct shmid_ds ds;
+	ASSERT_EQ(be.stat(name.c_str(), &a), 0);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(a.size, ds.shm_segsz);
+	EXPECT_EQ(a.uid, ds.shm_perm.uid);
+	EXPECT_EQ(a.ctime.tv_sec, ds.shm_ctime);
+	EXPECT_EQ(a.atime.tv_sec, ds.shm_ctime); // never attached
+	EXPECT_EQ(a.blocks, (5000u + 511) / 512);
+}
+
+TEST_F(Sysv, ReadWriteTruncateRespectTheFixedSize)
+{
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open(name.c_str(), O_RDWR, &h), 0);
+	EXPECT_EQ(be.write(h, "abcdef", 6, 4996), 4);
+	EXPECT_EQ(be.write(h, "x", 1, 5000), -ENOSPC);
+	EXPECT_EQ(be.write(h, "x", 0, 5000), 0);
+	struct shm_extent x;
+	ASSERT_EQ(be.read(h, 4990, 100, &x), 0);
+	ASSERT_NE(x.mem, nullptr);
+	EXPECT_EQ(x.len, 10u);
+	EXPECT_EQ(std::string((const char *)x.mem + 6, 4), "abcd");
+	ASSERT_EQ(be.read(h, 5000, 100, &x), 0);
+	EXPECT_EQ(x.len, 0u);
+	EXPECT_EQ(be.truncate(name.c_str(), h, 4998), 0);
+	ASSERT_EQ(be.read(h, 4996, 4, &x), 0);
+	EXPECT_EQ(std::string((const char *)x.mem, 4), std::string("ab\0\0", 4));
+	EXPECT_EQ(be.truncate(name.c_str(), nullptr, 5001), -EFBIG);
+	EXPECT_EQ(be.truncate(name.c_str(), nullptr, 4996), 0);
+	EXPECT_EQ(std::string((const char *)x.mem, 4), std::string(4, '\0'));
+	be.close(h);
+	ASSERT_EQ(be.open(name.c_str(), O_RDONLY, &h), 0);
+	EXPECT_EQ(be.write(h, "x", 1, 0), -EBADF);
+	be.close(h);
+}
+
+TEST_F(Sysv, OpenAttachesAndCloseDetaches)
+{
+	struct shm_handle *h = nullptr;
+	struct shmid_ds ds;
+	ASSERT_EQ(be.open(name.c_str(), O_RDONLY, &h), 0);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_nattch, 1u);
+	be.close(h);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_nattch, 0u);
+}
+
+TEST_F(Sysv, RemovedButOpenIsGone)
+{
+	struct shm_handle *h = nullptr;
+	struct shm_attr a;
+	ASSERT_EQ(be.open(name.c_str(), O_RDWR, &h), 0);
+	ASSERT_EQ(be.remove(name.c_str()), 0);
+	ASSERT_EQ(be.stat(name.c_str(), &a), 0);
+	EXPECT_TRUE(a.gone);
+	ASSERT_EQ(be.fstat(h, &a), 0);
+	EXPECT_EQ(a.size, 5000u);
+	struct shm_meta m;
+	ASSERT_EQ(be.meta(name.c_str(), &m), 0);
+	EXPECT_EQ(m.status, (unsigned)SHM_STATUS_DEST);
+	be.close(h);
+	EXPECT_EQ(be.stat(name.c_str(), &a), -ENOENT);
+	EXPECT_EQ(be.remove(name.c_str()), -ENOENT);
+	EXPECT_EQ(be.meta(name.c_str(), &m), -ENOENT);
+}
+
+TEST_F(Sysv, ChmodChownAreIpcSet)
+{
+	struct shmid_ds ds;
+	EXPECT_EQ(be.chmod(name.c_str(), 0604), 0);
+	EXPECT_EQ(be.chmod(name.c_str(), 01604), -EINVAL);
+	EXPECT_EQ(be.chown(name.c_str(), 12, (gid_t)-1), 0);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_perm.mode & 0777, 0604u);
+	EXPECT_EQ(ds.shm_perm.uid, 12u);
+	EXPECT_EQ(ds.shm_perm.gid, 0u);
+	struct timespec tv[2] = {};
+	EXPECT_EQ(be.utimens(name.c_str(), tv), -EPERM);
+	struct shm_handle *h = nullptr;
+	EXPECT_EQ(be.create("", "7", 0600, O_RDWR, 0, 0, &h), -EPERM);
+}
+
+TEST_F(Sysv, MetaMatchesIpcStat)
+{
+	struct shm_meta m;
+	struct shmid_ds ds;
+	ASSERT_EQ(be.meta(name.c_str(), &m), 0);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(m.id, id);
+	EXPECT_EQ(m.key, 0u);
+	EXPECT_EQ(m.size, 5000u);
+	EXPECT_EQ(m.perms, 0640u);
+	EXPECT_EQ(m.cpid, ds.shm_cpid);
+	EXPECT_EQ(m.nattch, 0u);
+	EXPECT_EQ(m.ctime, ds.shm_ctime);
+	EXPECT_EQ(m.status, 0u);
+}
+
+TEST_F(Sysv, StatfsCountsUsage)
+{
+	struct shm_usage u = {};
+	ASSERT_EQ(be.statfs(&u), 0);
+	EXPECT_GT(u.total_bytes, 0u);
+	EXPECT_GE(u.used_bytes, 0u);
+	EXPECT_GT(u.total_files, u.free_files);
+}
+
+} // namespace

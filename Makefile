@@ -11,7 +11,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 
 # Debian packages the build, the tests and the tools need.
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
-	    libgtest-dev attr util-linux procps perl coreutils
+	    libgtest-dev attr util-linux procps perl coreutils cppcheck
 
 CC  ?= gcc
 CXX ?= g++
@@ -109,7 +109,8 @@ format:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -D_GNU_SOURCE -Ibackend -Ifs backend fs
+		--inline-suppr --library=gtk --library=posix \
+		-D_GNU_SOURCE -DFUSE_USE_VERSION=314 -Ibackend -Ifs backend fs
 
 clean:
 	rm -rf build build-san

@@ -98,6 +98,8 @@ static int posix_list(const char *dir, GArray *out)
 		close(fd);
 		return -ENOMEM;
 	}
+	/* readdir on a DIR of our own is thread-safe; readdir_r is deprecated. */
+	// cppcheck-suppress readdirCalled
 	while ((de = readdir(d))) {
 		if (!posix_valid_name(de->d_name))
 			continue;

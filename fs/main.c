@@ -105,11 +105,11 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	int ret = 1;
 
+	/* Both parsers print what they refused (an unknown option, a mount
+	 * point that does not exist) before failing. */
 	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, NULL) != 0 ||
-	    fuse_parse_cmdline(&args, &cmd) != 0) {
-		fprintf(stderr, "shmfs: bad option (see --help)\n");
+	    fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
-	}
 	if (cmd.show_help) {
 		usage(argv[0]);
 		ret = 0;

@@ -723,24 +723,20 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	reply_xattr_text(req, s, size);
 }
 
-/* The user.shm.* names are read-only views; there are no others. */
-static int xattr_change_err(const char *name)
-{
-	return strncmp(name, "user.shm.", 9) == 0 ? -EPERM : -ENOTSUP;
-}
-
+/* The user.shm.* names are read-only views and there are no others.
+ * ENOTSUP (not EPERM) so that cp -a and mv, which copy xattrs, stay quiet. */
 static void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			   const char *value, size_t size, int flags)
 {
 	(void)ino, (void)value, (void)size, (void)flags;
-	reply_err(req, xattr_change_err(name), "setxattr", name);
+	reply_err(req, -ENOTSUP, "setxattr", name);
 }
 
 static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino,
 			      const char *name)
 {
 	(void)ino;
-	reply_err(req, xattr_change_err(name), "removexattr", name);
+	reply_err(req, -ENOTSUP, "removexattr", name);
 }
 
 static const struct fuse_lowlevel_ops shmfs_ops = {

@@ -11,7 +11,8 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 
 # Debian packages the build, the tests and the tools need.
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
-	    libgtest-dev attr util-linux procps perl coreutils cppcheck
+	    libgtest-dev attr util-linux procps perl coreutils cppcheck \
+	    systemd
 
 CC  ?= gcc
 CXX ?= g++
@@ -36,19 +37,19 @@ ALL_CXXFLAGS = -std=gnu++17 $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDLIBS_ALL   = $(PKG_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/sysv.c backend/posix.c
-FS_SRC      := fs/nodes.c fs/xattr.c fs/ops.c
+FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
-MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms
+MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns
 TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
-	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
+	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o
 MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
-.PHONY: all deps check mount umount clean format lint bench
+.PHONY: all deps check mount umount install clean format lint bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -103,6 +104,12 @@ mount: deps all
 
 umount:
 	fusermount3 -u $(MNT)
+
+PREFIX ?= /usr/local
+install: deps all
+	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
+	install -D -m 0644 tools/shmfs.service \
+		$(DESTDIR)/etc/systemd/system/shmfs.service
 
 format:
 	clang-format -i backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h

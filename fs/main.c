@@ -1,6 +1,9 @@
 /* main.c - options, mounting, the session loop, and a clean exit. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "shmfs.h"
 
 /* Seconds the kernel may cache names and attributes: short enough that a
@@ -18,14 +22,25 @@
 
 struct shmfs_opts {
 	char *posix_dir;
+	char *ipc_ns;
+	int pid;
 	double timeout;
+	int verbose;
+	int no_auto_unmount;
 };
 
 #define SHMFS_OPT(t, p) { t, offsetof(struct shmfs_opts, p), 1 }
 static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("--posix-dir=%s", posix_dir),
 	SHMFS_OPT("posix_dir=%s", posix_dir),
+	SHMFS_OPT("--ipc-ns=%s", ipc_ns),
+	SHMFS_OPT("ipc_ns=%s", ipc_ns),
+	SHMFS_OPT("--pid=%d", pid),
+	SHMFS_OPT("pid=%d", pid),
 	SHMFS_OPT("timeout=%lf", timeout),
+	SHMFS_OPT("-v", verbose),
+	SHMFS_OPT("--verbose", verbose),
+	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
 	FUSE_OPT_END
 };
 
@@ -37,17 +52,94 @@ static const struct shmfs_backend *const backends[] = {
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] MOUNTPOINT\n"
 	       "Shows System V and POSIX shared memory segments as files.\n\n"
-	       "shmfs options:\n"
-	       "    --posix-dir=DIR        POSIX objects live here "
+	       "    --posix-dir=DIR     POSIX objects live in DIR "
 	       "(default /dev/shm)\n"
-	       "    -o posix_dir=DIR       the same\n"
-	       "    -o timeout=SECONDS     kernel cache of names and "
-	       "attributes (default %.1f)\n\n",
+	       "    --ipc-ns=PATH       System V segments of the IPC "
+	       "namespace PATH\n"
+	       "                        (e.g. /proc/PID/ns/ipc)\n"
+	       "    --pid=PID           PID's IPC namespace and its "
+	       "/dev/shm (a container's)\n"
+	       "    -o timeout=SECONDS  kernel cache of names and attributes "
+	       "(default %.1f)\n"
+	       "    --no-auto-unmount   keep the mount if the daemon dies "
+	       "(default as root:\n"
+	       "                        unmount it)\n"
+	       "    -v, --verbose       also log the errors callers meet\n"
+	       "    -f                  stay in the foreground, log to "
+	       "stderr (else syslog)\n"
+	       "    -d, -o debug        log every FUSE request (implies -f)\n"
+	       "    -s                  single-threaded\n"
+	       "    -o OPT[,OPT...]     FUSE mount options, see mount.fuse3(8)\n"
+	       "    -h, --help          this text\n"
+	       "    -V, --version       versions of shmfs and libfuse\n",
 	       prog, SHMFS_DEFAULT_TIMEOUT);
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
+}
+
+/* Errors that stop the start: one line each, and exit status 1. */
+static int startup_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int startup_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("shmfs: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return -1;
+}
+
+static int check_fuse_device(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENOENT)
+		return startup_error("/dev/fuse: no such device (load the fuse "
+				     "module; give a container "
+				     "--device /dev/fuse)");
+	if (errno == EACCES || errno == EPERM)
+		return startup_error("/dev/fuse: not permitted (run as root, or "
+				     "let this user open /dev/fuse)");
+	return startup_error("/dev/fuse: %s", strerror(errno));
+}
+
+/* Enter the IPC namespace the options name.  Done before any thread or
+ * fork exists, so every worker thread is in it (setns is per thread). */
+static int enter_ipc_ns(struct shmfs_opts *o)
+{
+	g_autofree char *path = NULL;
+	int fd, r;
+
+	if (o->pid > 0) {
+		path = g_strdup_printf("/proc/%d/ns/ipc", o->pid);
+		if (!o->posix_dir)
+			o->posix_dir = g_strdup_printf("/proc/%d/root/dev/shm",
+						       o->pid);
+	} else if (o->pid < 0) {
+		return startup_error("--pid=%d: not a process id", o->pid);
+	} else if (o->ipc_ns) {
+		path = g_strdup(o->ipc_ns);
+	} else {
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return startup_error("IPC namespace %s: %s", path,
+				     strerror(errno));
+	r = setns(fd, CLONE_NEWIPC);
+	close(fd);
+	if (r < 0)
+		return startup_error("IPC namespace %s: %s", path,
+				     errno == EINVAL ?
+					     "not an IPC namespace" :
+					     strerror(errno));
+	return 0;
 }
 
 /* A mount point left by a daemon that died answers ENOTCONN: detach it so
@@ -57,11 +149,15 @@ static int check_mountpoint(const char *mnt)
 	struct stat st;
 
 	if (stat(mnt, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		fprintf(stderr, "shmfs: mount point %s: not a directory\n",
-			mnt);
-		return -1;
+		if (!S_ISDIR(st.st_mode))
+			return startup_error("mount point %s: not a directory",
+					     mnt);
+		/* fusermount3 mounts for users only where they may write. */
+		if (geteuid() != 0 && access(mnt, W_OK) != 0)
+			return startup_error("mount point %s: not permitted "
+					     "(a user needs write access to it; "
+					     "or run as root)", mnt);
+		return 0;
 	}
 	if (errno == ENOTCONN) {
 		fprintf(stderr,
@@ -71,8 +167,7 @@ static int check_mountpoint(const char *mnt)
 		    system("fusermount3 -uz -- \"$SHMFS_STALE\"") == 0)
 			return check_mountpoint(mnt);
 	}
-	fprintf(stderr, "shmfs: mount point %s: %s\n", mnt, strerror(errno));
-	return -1;
+	return startup_error("mount point %s: %s", mnt, strerror(errno));
 }
 
 static int init_backends(const struct shmfs_config *cfg)
@@ -80,11 +175,9 @@ static int init_backends(const struct shmfs_config *cfg)
 	for (size_t i = 0; backends[i]; i++) {
 		int r = backends[i]->init(cfg);
 
-		if (r) {
-			fprintf(stderr, "shmfs: %s: %s\n", backends[i]->name,
-				strerror(-r));
-			return -1;
-		}
+		if (r)
+			return startup_error("%s: %s", backends[i]->name,
+					     strerror(-r));
 	}
 	return 0;
 }
@@ -122,24 +215,30 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (!cmd.mountpoint) {
-		fprintf(stderr, "shmfs: no mount point (usage: %s [options] "
-				"MOUNTPOINT)\n", argv[0]);
+		startup_error("no mount point (usage: %s [options] MOUNTPOINT)",
+			      argv[0]);
 		goto out_args;
 	}
 	if (opts.timeout < 0) {
-		fprintf(stderr, "shmfs: timeout must be >= 0\n");
+		startup_error("timeout must be >= 0");
 		goto out_args;
 	}
 	setenv("SHMFS_STALE", cmd.mountpoint, 1);
-	if (check_mountpoint(cmd.mountpoint) != 0)
+	if (check_mountpoint(cmd.mountpoint) != 0 || check_fuse_device() != 0 ||
+	    enter_ipc_ns(&opts) != 0)
 		goto out_args;
 
 	/* As root, let every user in and let the kernel hold each of them to
-	 * the segment's own mode and owner. */
-	fuse_opt_add_arg(&args, "-ofsname=shmfs,subtype=shmfs");
-	fuse_opt_add_arg(&args, geteuid() == 0 ?
-					"-oallow_other,default_permissions" :
-					"-odefault_permissions");
+	 * the segment's own mode and owner; and unmount if the daemon dies
+	 * (fusermount3 watches it), so that nobody meets a dead mount. */
+	fuse_opt_add_arg(&args, "-ofsname=shmfs");
+	if (geteuid() == 0) {
+		fuse_opt_add_arg(&args, "-oallow_other,default_permissions");
+		if (!opts.no_auto_unmount)
+			fuse_opt_add_arg(&args, "-oauto_unmount");
+	} else {
+		fuse_opt_add_arg(&args, "-odefault_permissions");
+	}
 
 	struct shmfs_config cfg = { .posix_dir = opts.posix_dir };
 
@@ -156,9 +255,12 @@ int main(int argc, char *argv[])
 	state.se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
-	if (fuse_session_mount(se, cmd.mountpoint) != 0)
+	if (fuse_session_mount(se, cmd.mountpoint) != 0) {
+		startup_error("cannot mount at %s", cmd.mountpoint);
 		goto out_signals;
+	}
 	fuse_daemonize(cmd.foreground);
+	shmfs_log_init(!cmd.foreground, opts.verbose);
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
@@ -183,6 +285,7 @@ out_nodes:
 	fini_backends();
 out_args:
 	free(opts.posix_dir);
+	free(opts.ipc_ns);
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -4,13 +4,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "shmfs.h"
 #include "xattr.h"
 
@@ -47,17 +47,6 @@ static struct shmfs_file *file_of(const struct fuse_file_info *fi)
 	return f && f->kind == SHMFS_FH_FILE ? f : NULL;
 }
 
-void shmfs_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("shmfs: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 /* The errnos a backend gives in the normal course of things. */
 static bool errno_expected(int err)
 {
@@ -77,7 +66,7 @@ static void reply_err(fuse_req_t req, int r, const char *op, const char *path)
 {
 	int err = r < 0 ? -r : r;
 
-	if (!errno_expected(err))
+	if (err && (shmfs_log_verbose() || !errno_expected(err)))
 		shmfs_log("%s %s: %s", op, path ? path : "", strerror(err));
 	fuse_reply_err(req, err);
 }

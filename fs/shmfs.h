@@ -15,7 +15,4 @@ struct shmfs_state {
 
 const struct fuse_lowlevel_ops *shmfs_lowlevel_ops(void);
 
-/* One line to stderr (or the log), for what the daemon did not expect. */
-void shmfs_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-
 #endif

@@ -160,14 +160,37 @@ TEST_F(Lifecycle, SigtermUnmountsAndExitsZero)
 	shmctl(id, IPC_RMID, nullptr);
 }
 
-TEST_F(Lifecycle, UnmountExitsZeroAndADeadMountIsReplaced)
+TEST_F(Lifecycle, ADeadDaemonsMountGoesAwayByItself)
 {
 	Mount a;
 	std::string err;
 	ASSERT_TRUE(a.start({}, &err)) << err;
-	// A daemon that dies leaves "Transport endpoint is not connected".
 	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
 	waitpid(a.pid, nullptr, 0);
+	a.pid = -1;
+	// auto_unmount (the default as root): no "Transport endpoint is not
+	// connected" for anyone, the directory is a plain directory again.
+	bool gone = false;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = read_file("/proc/self/mountinfo").find(" " + a.dir + " ") ==
+		       std::string::npos;
+		usleep(10000);
+	}
+	EXPECT_TRUE(gone);
+	struct stat st;
+	EXPECT_EQ(stat(a.dir.c_str(), &st), 0);
+	rmdir(a.dir.c_str());
+}
+
+TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
+{
+	Mount a;
+	std::string err;
+	ASSERT_TRUE(a.start({ "--no-auto-unmount" }, &err)) << err;
+	// Without auto_unmount a dead daemon leaves its mount behind.
+	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
+	waitpid(a.pid, nullptr, 0);
+	a.pid = -1;
 	struct stat st;
 	errno = 0;
 	EXPECT_EQ(stat(a.dir.c_str(), &st), -1);
@@ -180,7 +203,6 @@ TEST_F(Lifecycle, UnmountExitsZeroAndADeadMountIsReplaced)
 		  "detaching\nrc=0\n");
 	EXPECT_EQ(list_dir(a.dir), (std::vector<std::string>{ "posix", "sysv" }));
 	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
-	a.pid = -1;
 	rmdir(a.dir.c_str());
 }
 
@@ -197,8 +219,65 @@ TEST_F(Lifecycle, StartUpMistakesSayWhatAndExitNonZero)
 	EXPECT_EQ(run(bin + " 2>&1; echo rc=$?").find("no mount point"), 7u);
 	EXPECT_EQ(run(bin + " --posix-dir=/nonexistent /tmp 2>&1; echo rc=$?"),
 		  "shmfs: posix: No such file or directory\nrc=1\n");
-	EXPECT_NE(run(bin + " --version").find("shmfs "), std::string::npos);
-	EXPECT_NE(run(bin + " --help").find("--posix-dir"), std::string::npos);
+	EXPECT_EQ(run(bin + " --ipc-ns=/etc/hostname /tmp 2>&1; echo rc=$?"),
+		  "shmfs: IPC namespace /etc/hostname: not an IPC namespace\n"
+		  "rc=1\n");
+	EXPECT_EQ(run(bin + " --pid=999999999 /tmp 2>&1; echo rc=$?"),
+		  "shmfs: IPC namespace /proc/999999999/ns/ipc: No such file or "
+		  "directory\nrc=1\n");
+	EXPECT_EQ(run(bin + " -o timeout=-1 /tmp 2>&1; echo rc=$?"),
+		  "shmfs: timeout must be >= 0\nrc=1\n");
+	// No /dev/fuse, as in a container started without --device /dev/fuse.
+	std::string out = run("unshare -m sh -c 'mount -t tmpfs none /dev && " +
+			      bin + " /tmp' 2>&1; echo rc=$?");
+	EXPECT_EQ(out, "shmfs: /dev/fuse: no such device (load the fuse module; "
+		       "give a container --device /dev/fuse)\nrc=1\n");
+	// A user may not mount on a directory that is not theirs.
+	std::string root = getenv("SHMFS_TEST_ROOT");
+	run("cp " + bin + " " + root + "/shmfs-copy");
+	EXPECT_EQ(run("setpriv --reuid=65534 --regid=65534 --clear-groups " +
+		      root + "/shmfs-copy " + root + " 2>&1; echo rc=$?"),
+		  "shmfs: mount point " + root + ": not permitted (a user needs "
+		  "write access to it; or run as root)\nrc=1\n");
+	// Where /dev/fuse is root's alone, a user meets that first.
+	struct stat fst;
+	if (stat("/dev/fuse", &fst) == 0 && !(fst.st_mode & S_IROTH)) {
+		std::string own = root + "/users-own";
+		mkdir(own.c_str(), 0755);
+		chown(own.c_str(), 65534, 65534);
+		EXPECT_EQ(run("setpriv --reuid=65534 --regid=65534 "
+			      "--clear-groups " + root + "/shmfs-copy " + own +
+			      " 2>&1; echo rc=$?"),
+			  "shmfs: /dev/fuse: not permitted (run as root, or let "
+			  "this user open /dev/fuse)\nrc=1\n");
+		rmdir(own.c_str());
+	}
+	// --version and --help answer and exit 0; help fits on a screen.
+	EXPECT_EQ(run(bin + " --version | head -1"), "shmfs 0.1.0\n");
+	std::string help = run(bin + " --help; echo rc=$?");
+	EXPECT_NE(help.find("--posix-dir"), std::string::npos);
+	EXPECT_NE(help.find("--pid=PID"), std::string::npos);
+	EXPECT_NE(help.find("rc=0"), std::string::npos);
+	EXPECT_LE(std::count(help.begin(), help.end(), '\n'), 24);
+}
+
+TEST_F(Lifecycle, VerboseLogsCallerErrorsAndQuietDoesNot)
+{
+	for (bool verbose : { false, true }) {
+		Mount m;
+		std::string err;
+		ASSERT_TRUE(m.start(verbose ? std::vector<std::string>{ "-v" }
+					    : std::vector<std::string>{},
+				    &err)) << err;
+		struct stat st;
+		EXPECT_EQ(stat(m.path("sysv/424242").c_str(), &st), -1);
+		EXPECT_EQ(m.stop(), 0);
+		std::string log = read_file(m.log);
+		EXPECT_EQ(log.find("shmfs: lookup 424242: No such file or "
+				   "directory") != std::string::npos,
+			  verbose) << log;
+		unlink(m.log.c_str());
+	}
 }
 
 } // namespace

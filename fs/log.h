@@ -1,0 +1,16 @@
+/* log.h - the daemon's log: stderr in the foreground, syslog once
+ * daemonized.  One line per event. */
+#ifndef SHMFS_LOG_H
+#define SHMFS_LOG_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+/* verbose: also log the errors callers meet in the normal course of
+ * things (ENOENT, EACCES, ...), not only the unexpected ones. */
+void shmfs_log_init(bool to_syslog, bool verbose);
+bool shmfs_log_verbose(void);
+void shmfs_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+#endif

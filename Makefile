@@ -12,7 +12,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 # Debian packages the build, the tests and the tools need.
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux procps perl coreutils cppcheck \
-	    systemd
+	    systemd strace
 
 CC  ?= gcc
 CXX ?= g++
@@ -36,14 +36,16 @@ ALL_CFLAGS   = -std=gnu11 $(CFLAGS) $(CWARN) $(SAN) $(PKG_CFLAGS)
 ALL_CXXFLAGS = -std=gnu++17 $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDLIBS_ALL   = $(PKG_LIBS) -lpthread
 
-BACKEND_SRC := backend/common.c backend/sysv.c backend/posix.c
+BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
+	       backend/sysv.c backend/posix.c backend/mapped.c
 FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
-MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns
+MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
+	       mount_mapped
 TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
 	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o

@@ -62,6 +62,9 @@ enum {
 	SHM_META_TIMES = 1u << 8,   /* atime, dtime, ctime */
 	SHM_META_STATUS = 1u << 9,
 	SHM_META_MEMORY = 1u << 10, /* rss, swap */
+	SHM_META_MAPPERS = 1u << 11, /* pids (and nattch where the kernel
+				      * keeps no count): a /proc scan */
+	SHM_META_PATH = 1u << 12,
 };
 
 enum {
@@ -82,7 +85,14 @@ struct shm_meta {
 	long long atime, dtime, ctime; /* seconds since the epoch, 0 = never */
 	unsigned status;
 	uint64_t rss, swap; /* bytes */
+	GArray *pids;       /* pid_t, ascending: who maps it now */
+	char *path;         /* the real file */
 };
+
+/* Free what a meta owns (pids, path). */
+void shm_meta_clear(struct shm_meta *m);
+typedef struct shm_meta shm_meta;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shm_meta, shm_meta_clear)
 
 /* Where the bytes of a read are: either memory the backend keeps valid until
  * the handle is closed, or a file descriptor and offset to read from. */
@@ -105,7 +115,8 @@ struct shm_usage {
 struct shm_handle;
 
 struct shmfs_config {
-	const char *posix_dir; /* default /dev/shm */
+	const char *posix_dir;        /* default /dev/shm */
+	const char *const *map_dirs;  /* --map-dir, NULL-terminated or NULL */
 };
 
 struct shmfs_backend {
@@ -119,7 +130,11 @@ struct shmfs_backend {
 	int (*list)(const char *dir, GArray *out);
 	/* Attributes without attaching or opening: looking changes nothing. */
 	int (*stat)(const char *path, struct shm_attr *out);
-	int (*meta)(const char *path, struct shm_meta *out);
+	/* Metadata.  `have` tells every field the kind has; the costly ones
+	 * (SHM_META_MAPPERS) are only filled when `want` asks for them. */
+	int (*meta)(const char *path, unsigned want, struct shm_meta *out);
+	/* The target of a symlink, newly allocated; -EINVAL if not one. */
+	int (*readlink)(const char *path, char **out);
 
 	/* Open an existing segment with open(2) flags (O_ACCMODE, O_TRUNC). */
 	int (*open)(const char *path, int flags, struct shm_handle **out);
@@ -151,6 +166,7 @@ struct shmfs_backend {
 
 extern const struct shmfs_backend sysv_backend;
 extern const struct shmfs_backend posix_backend;
+extern const struct shmfs_backend mapped_backend;
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);

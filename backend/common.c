@@ -38,3 +38,12 @@ void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st)
 		.ctime = st->st_ctim,
 	};
 }
+
+void shm_meta_clear(struct shm_meta *m)
+{
+	if (m->pids)
+		g_array_unref(m->pids);
+	g_free(m->path);
+	m->pids = NULL;
+	m->path = NULL;
+}

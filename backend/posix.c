@@ -16,24 +16,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "fdfile.h"
 
-struct shm_handle {
-	int fd;
-};
-
-/* The POSIX directory, opened once at init; read-only afterwards. */
+/* The POSIX directory, opened once at init, and its path; read-only
+ * afterwards. */
 static int posix_dirfd = -1;
+static char *posix_dirname;
 
 static int posix_init(const struct shmfs_config *cfg)
 {
 	const char *dir = cfg->posix_dir ? cfg->posix_dir : "/dev/shm";
 
 	posix_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return posix_dirfd < 0 ? -errno : 0;
+	if (posix_dirfd < 0)
+		return -errno;
+	posix_dirname = g_strdup(dir);
+	return 0;
 }
 
 static void posix_fini(void)
@@ -41,6 +41,7 @@ static void posix_fini(void)
 	if (posix_dirfd >= 0)
 		close(posix_dirfd);
 	posix_dirfd = -1;
+	g_clear_pointer(&posix_dirname, g_free);
 }
 
 static bool posix_is_semaphore(const char *name)
@@ -141,30 +142,27 @@ static int posix_stat(const char *path, struct shm_attr *out)
 	return r;
 }
 
-static int posix_meta(const char *path, struct shm_meta *m)
+static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 {
 	struct stat st;
 	int r = posix_lstat(path, &st);
 
 	if (r)
 		return r;
-	/* The kernel keeps no key, creator or attach count for these. */
+	/* The kernel keeps no key, creator or attach count for these: who
+	 * maps one is read from /proc, and only when asked. */
 	*m = (struct shm_meta){
-		.have = SHM_META_SIZE | SHM_META_PERMS | SHM_META_OWNER,
+		.have = SHM_META_SIZE | SHM_META_PERMS | SHM_META_OWNER |
+			SHM_META_NATTCH | SHM_META_MAPPERS | SHM_META_PATH,
 		.size = (uint64_t)st.st_size,
 		.perms = st.st_mode & 07777,
 		.uid = st.st_uid,
 		.gid = st.st_gid,
+		.path = g_strconcat(posix_dirname, "/", path, NULL),
 	};
+	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
+		fdfile_mappers(st.st_dev, st.st_ino, m);
 	return 0;
-}
-
-static struct shm_handle *posix_handle(int fd)
-{
-	struct shm_handle *h = g_new0(struct shm_handle, 1);
-
-	h->fd = fd;
-	return h;
 }
 
 static int posix_open(const char *path, int flags, struct shm_handle **out)
@@ -173,7 +171,7 @@ static int posix_open(const char *path, int flags, struct shm_handle **out)
 	int r = posix_open_fd(path, flags, &fd);
 
 	if (r == 0)
-		*out = posix_handle(fd);
+		*out = fdfile_handle(fd);
 	return r;
 }
 
@@ -196,72 +194,13 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 		    mode & 07777);
 	if (fd < 0)
 		return -errno;
-	if (fchown(fd, uid, gid) < 0) {
-		int e = errno;
-
-		unlinkat(posix_dirfd, name, 0);
-		close(fd);
-		return -e;
-	}
-	*out = posix_handle(fd);
-	return 0;
-}
-
-static void posix_close(struct shm_handle *h)
-{
-	if (!h)
-		return;
-	close(h->fd);
-	g_free(h);
-}
-
-static int posix_fstat(struct shm_handle *h, struct shm_attr *out)
-{
-	struct stat st;
-
-	if (fstat(h->fd, &st) < 0)
-		return -errno;
-	shm_attr_from_stat(out, &st);
-	return 0;
-}
-
-static int posix_read(struct shm_handle *h, uint64_t off, size_t size,
-		      struct shm_extent *out)
-{
-	/* A read past the end, or of an object shrunk meanwhile, is short:
-	 * the front reads the fd and sends what it got. */
-	*out = (struct shm_extent){ .fd = h->fd, .off = off, .len = size };
-	return 0;
-}
-
-static ssize_t posix_write(struct shm_handle *h, const void *buf, size_t size,
-			   uint64_t off)
-{
-	ssize_t n;
-
-	if (off > (uint64_t)INT64_MAX)
-		return -EFBIG;
-	n = pwrite(h->fd, buf, size, (off_t)off);
-	return n < 0 ? -errno : n;
+	return fdfile_adopt(fd, posix_dirfd, name, uid, gid, out);
 }
 
 static int posix_truncate(const char *path, struct shm_handle *h,
 			  uint64_t size)
 {
-	int fd = -1, r = 0;
-
-	if (size > (uint64_t)INT64_MAX)
-		return -EFBIG;
-	if (h && ftruncate(h->fd, (off_t)size) == 0)
-		return 0;
-	/* No handle, or one opened read-only: open the object to write. */
-	r = posix_open_fd(path, O_WRONLY, &fd);
-	if (r)
-		return r;
-	if (ftruncate(fd, (off_t)size) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return fdfile_truncate(posix_open_fd, path, h, size);
 }
 
 static int posix_remove(const char *path)
@@ -274,53 +213,27 @@ static int posix_remove(const char *path)
 	return unlinkat(posix_dirfd, path, 0) < 0 ? -errno : 0;
 }
 
+/* chmod, chown, utimens: on the object itself, never through a link. */
 static int posix_chmod(const char *path, mode_t mode)
 {
-	int fd, r = posix_open_fd(path, O_RDONLY, &fd);
-
-	if (r)
-		return r;
-	if (fchmod(fd, mode & 07777) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return fdfile_set_path(posix_open_fd, path, (int)mode, (uid_t)-1,
+			       (gid_t)-1, NULL);
 }
 
 static int posix_chown(const char *path, uid_t uid, gid_t gid)
 {
-	int fd, r = posix_open_fd(path, O_RDONLY, &fd);
-
-	if (r)
-		return r;
-	if (fchown(fd, uid, gid) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return fdfile_set_path(posix_open_fd, path, -1, uid, gid, NULL);
 }
 
 static int posix_utimens(const char *path, const struct timespec tv[2])
 {
-	int fd, r = posix_open_fd(path, O_RDONLY, &fd);
-
-	if (r)
-		return r;
-	if (futimens(fd, tv) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return fdfile_set_path(posix_open_fd, path, -1, (uid_t)-1, (gid_t)-1,
+			       tv);
 }
 
 static int posix_statfs(struct shm_usage *acc)
 {
-	struct statvfs sv;
-
-	if (fstatvfs(posix_dirfd, &sv) < 0)
-		return -errno;
-	acc->total_bytes += (uint64_t)sv.f_blocks * sv.f_frsize;
-	acc->used_bytes += (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
-	acc->total_files += sv.f_files;
-	acc->free_files += sv.f_ffree;
-	return 0;
+	return fdfile_statfs(posix_dirfd, acc);
 }
 
 const struct shmfs_backend posix_backend = {
@@ -332,10 +245,10 @@ const struct shmfs_backend posix_backend = {
 	.meta = posix_meta,
 	.open = posix_open,
 	.create = posix_create,
-	.close = posix_close,
-	.fstat = posix_fstat,
-	.read = posix_read,
-	.write = posix_write,
+	.close = fdfile_close,
+	.fstat = fdfile_fstat,
+	.read = fdfile_read,
+	.write = fdfile_write,
 	.truncate = posix_truncate,
 	.remove = posix_remove,
 	.chmod = posix_chmod,

@@ -6,6 +6,11 @@
  * attacher, it keeps working after IPC_RMID until it is closed.  A segment
  * has a fixed size: writes stop at its end (-ENOSPC), truncating zeroes the
  * tail, growing is -EFBIG.
+ *
+ * by-key/ holds a symlink 0xKEY -> ../SHMID per segment with a key.  A file
+ * created there is pending, known only to this daemon, until its size is
+ * fixed by a truncate or by the end of its first write: then it becomes
+ * shmget(key, size, IPC_CREAT|IPC_EXCL|mode).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,29 +27,77 @@
 #include <fcntl.h>
 
 #include "backend.h"
+#include "procscan.h"
 
 #define SYSV_PROC "/proc/sysvipc/shm"
+#define BY_KEY "by-key"
 
 typedef struct shm_handle sysv_handle;
 
 struct shm_handle {
-	int id;
+	int id;        /* -1 while pending */
+	key_t key;     /* for a pending segment */
 	void *addr;
 	size_t size;
 	bool writable;
 };
 
+/* A segment created in by-key/ whose size is not known yet. */
+struct sysv_pending {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec created;
+};
+
 static struct timespec sysv_started;
+/* pending_lock protects pending: key (as pointer) -> struct sysv_pending. */
+G_LOCK_DEFINE_STATIC(pending_lock);
+static GHashTable *pending;
 
 static int sysv_init(const struct shmfs_config *cfg)
 {
 	(void)cfg;
 	clock_gettime(CLOCK_REALTIME, &sysv_started);
+	pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					g_free);
 	return 0;
 }
 
 static void sysv_fini(void)
 {
+	g_clear_pointer(&pending, g_hash_table_destroy);
+}
+
+/* "0x1234", "0x00001234": a key other than IPC_PRIVATE, or false. */
+static bool sysv_parse_key(const char *name, key_t *key)
+{
+	unsigned long v = 0;
+	size_t n = strlen(name);
+
+	if (n < 3 || n > 10 || name[0] != '0' || name[1] != 'x')
+		return false;
+	for (const char *p = name + 2; *p; p++) {
+		int d = g_ascii_xdigit_value(*p);
+
+		if (d < 0)
+			return false;
+		v = v * 16 + (unsigned long)d;
+	}
+	if (v == 0)
+		return false;
+	*key = (key_t)(uint32_t)v;
+	return true;
+}
+
+/* The name after "by-key/", or NULL if path is not in by-key/. */
+static const char *sysv_key_name(const char *path)
+{
+	size_t n = strlen(BY_KEY);
+
+	if (strncmp(path, BY_KEY, n) != 0 || path[n] != '/')
+		return NULL;
+	return path + n + 1;
 }
 
 /* A shmid in canonical decimal ("0", "42"; not "042", "+4", "4 "), or -1. */
@@ -178,11 +231,70 @@ static bool sysv_list_row(const struct sysv_row *r, void *arg)
 	return false;
 }
 
+static void sysv_link_attr(struct shm_attr *a, const struct sysv_row *r)
+{
+	char target[24];
+
+	sysv_fill_attr(a, r->mode, r->uid, r->gid, 0, r->atime, r->dtime,
+		       r->ctime);
+	a->mode = S_IFLNK | 0777;
+	a->size = (uint64_t)snprintf(target, sizeof(target), "../%d", r->id);
+	a->blocks = 0;
+}
+
+static bool sysv_key_row(const struct sysv_row *r, void *arg)
+{
+	struct shm_attr a;
+	char name[16];
+
+	if ((r->mode & SHM_DEST) || r->key == IPC_PRIVATE)
+		return false;
+	sysv_link_attr(&a, r);
+	snprintf(name, sizeof(name), "0x%08x", (uint32_t)r->key);
+	shm_dirents_add(arg, name, &a);
+	return false;
+}
+
+static void sysv_pending_attr(struct shm_attr *a, const struct sysv_pending *p)
+{
+	*a = (struct shm_attr){
+		.mode = S_IFREG | (p->mode & 0777),
+		.uid = p->uid,
+		.gid = p->gid,
+		.atime = p->created,
+		.mtime = p->created,
+		.ctime = p->created,
+	};
+}
+
 static int sysv_list(const char *dir, GArray *out)
 {
-	if (dir[0])
-		return sysv_parse_id(dir) < 0 ? -ENOENT : -ENOTDIR;
-	return sysv_scan(sysv_list_row, out);
+	struct shm_attr a;
+	GHashTableIter it;
+	gpointer k, v;
+	int r;
+
+	if (!dir[0]) {
+		sysv_dir_attr(&a);
+		shm_dirents_add(out, BY_KEY, &a);
+		return sysv_scan(sysv_list_row, out);
+	}
+	if (strcmp(dir, BY_KEY) != 0)
+		return sysv_parse_id(dir) < 0 && !sysv_key_name(dir) ? -ENOENT
+								     : -ENOTDIR;
+	r = sysv_scan(sysv_key_row, out);
+	G_LOCK(pending_lock);
+	g_hash_table_iter_init(&it, pending);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "0x%08x",
+			 (uint32_t)GPOINTER_TO_UINT(k));
+		sysv_pending_attr(&a, v);
+		shm_dirents_add(out, name, &a);
+	}
+	G_UNLOCK(pending_lock);
+	return r;
 }
 
 static int sysv_stat_id(int id, struct shm_attr *out)
@@ -195,16 +307,80 @@ static int sysv_stat_id(int id, struct shm_attr *out)
 	return r;
 }
 
-static int sysv_stat(const char *path, struct shm_attr *out)
+/* A pending segment's attributes; false if key is not pending. */
+static bool sysv_pending_stat(key_t key, struct shm_attr *out)
 {
+	struct sysv_pending *p;
+
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)key));
+	if (p)
+		sysv_pending_attr(out, p);
+	G_UNLOCK(pending_lock);
+	return p != NULL;
+}
+
+/* The id of the live segment with this key: shmget without IPC_CREAT is a
+ * look-up that changes nothing. */
+static int sysv_key_id(key_t key)
+{
+	int id = shmget(key, 0, 0);
+
+	return id < 0 ? -ENOENT : id;
+}
+
+static int sysv_stat_key(const char *name, struct shm_attr *out)
+{
+	struct shmid_ds ds;
+	struct sysv_row row = { 0 };
+	key_t key;
 	int id;
 
-	if (!path[0]) {
+	if (!sysv_parse_key(name, &key))
+		return -ENOENT;
+	if (sysv_pending_stat(key, out))
+		return 0;
+	id = sysv_key_id(key);
+	if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0)
+		return -ENOENT;
+	row = (struct sysv_row){ .id = id, .mode = ds.shm_perm.mode,
+				 .uid = ds.shm_perm.uid,
+				 .gid = ds.shm_perm.gid,
+				 .atime = ds.shm_atime, .dtime = ds.shm_dtime,
+				 .ctime = ds.shm_ctime };
+	sysv_link_attr(out, &row);
+	return 0;
+}
+
+static int sysv_stat(const char *path, struct shm_attr *out)
+{
+	const char *name;
+	int id;
+
+	if (!path[0] || strcmp(path, BY_KEY) == 0) {
 		sysv_dir_attr(out);
 		return 0;
 	}
+	name = sysv_key_name(path);
+	if (name)
+		return sysv_stat_key(name, out);
 	id = sysv_parse_id(path);
 	return id < 0 ? -ENOENT : sysv_stat_id(id, out);
+}
+
+static int sysv_readlink(const char *path, char **out)
+{
+	const char *name = sysv_key_name(path);
+	key_t key;
+	int id;
+
+	if (!name || !sysv_parse_key(name, &key))
+		return -EINVAL;
+	id = sysv_key_id(key);
+	if (id < 0)
+		return -ENOENT;
+	*out = g_strdup_printf("../%d", id);
+	return 0;
 }
 
 struct sysv_find {
@@ -224,9 +400,82 @@ static bool sysv_find_row(const struct sysv_row *r, void *arg)
 	return true;
 }
 
-static int sysv_meta(const char *path, struct shm_meta *m)
+/* The IPC namespace a process is in, by its nsfs inode (0 if unknown). */
+static ino_t ipc_ns_of(const char *proc_dir)
 {
-	struct sysv_find f = { .id = sysv_parse_id(path) };
+	char p[64];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/ns/ipc", proc_dir);
+	return stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+struct sysv_mapper_match {
+	int id;
+	ino_t ns;
+};
+
+/* A process attaches segment id of our IPC namespace: its maps show the
+ * segment's file "/SYSV%08x" with the shmid as inode number.  Shmids
+ * repeat across namespaces, hence the namespace check. */
+static bool sysv_maps_segment(const struct shm_mapping *m, void *arg)
+{
+	const struct sysv_mapper_match *w = arg;
+	char proc[32];
+
+	if (m->ino != (ino_t)w->id || !m->path ||
+	    strncmp(m->path, "/SYSV", 5) != 0)
+		return false;
+	snprintf(proc, sizeof(proc), "/proc/%d", m->pid);
+	return ipc_ns_of(proc) == w->ns;
+}
+
+static void sysv_mappers(int id, struct shm_meta *m)
+{
+	struct sysv_mapper_match w = { id, ipc_ns_of("/proc/thread-self") };
+	GArray *scan = shm_scan_shared(true);
+
+	m->pids = shm_scan_pids(scan, sysv_maps_segment, &w);
+	g_array_unref(scan);
+}
+
+static int sysv_meta_id(int id, unsigned want, struct shm_meta *m);
+
+/* by-key/NAME: the segment's metadata, or what a pending one has. */
+static int sysv_meta_key(const char *name, unsigned want, struct shm_meta *m)
+{
+	struct shm_attr a;
+	key_t key;
+	int id;
+
+	if (!sysv_parse_key(name, &key))
+		return -ENOENT;
+	if (sysv_pending_stat(key, &a)) {
+		*m = (struct shm_meta){
+			.have = SHM_META_KEY | SHM_META_PERMS | SHM_META_OWNER,
+			.key = (uint32_t)key,
+			.perms = a.mode & 0777,
+			.uid = a.uid,
+			.gid = a.gid,
+		};
+		return 0;
+	}
+	id = sysv_key_id(key);
+	return id < 0 ? id : sysv_meta_id(id, want, m);
+}
+
+static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
+{
+	const char *name = sysv_key_name(path);
+
+	if (name)
+		return sysv_meta_key(name, want, m);
+	return sysv_meta_id(sysv_parse_id(path), want, m);
+}
+
+static int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
+{
+	struct sysv_find f = { .id = id };
 	struct sysv_row *r = &f.row;
 	int err;
 
@@ -243,7 +492,7 @@ static int sysv_meta(const char *path, struct shm_meta *m)
 		.have = SHM_META_ID | SHM_META_KEY | SHM_META_SIZE |
 			SHM_META_PERMS | SHM_META_OWNER | SHM_META_CREATOR |
 			SHM_META_PIDS | SHM_META_NATTCH | SHM_META_TIMES |
-			SHM_META_STATUS | SHM_META_MEMORY,
+			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS,
 		.id = r->id,
 		.key = (uint32_t)r->key,
 		.size = r->size,
@@ -263,27 +512,40 @@ static int sysv_meta(const char *path, struct shm_meta *m)
 		.rss = r->rss,
 		.swap = r->swap,
 	};
+	if (want & SHM_META_MAPPERS)
+		sysv_mappers(r->id, m);
+	return 0;
+}
+
+/* Attach h to segment id. */
+static int sysv_attach_to(struct shm_handle *h, int id)
+{
+	struct shmid_ds ds;
+	void *addr;
+	int r = sysv_ipc_stat(id, &ds);
+
+	if (r)
+		return r;
+	addr = shmat(id, NULL, h->writable ? 0 : SHM_RDONLY);
+	if (addr == (void *)-1)
+		return sysv_errno(errno);
+	h->id = id;
+	h->addr = addr;
+	h->size = ds.shm_segsz;
 	return 0;
 }
 
 static int sysv_attach(int id, bool writable, struct shm_handle **out)
 {
-	struct shmid_ds ds;
-	struct shm_handle *h;
-	void *addr;
+	struct shm_handle *h = g_new0(struct shm_handle, 1);
 	int r;
 
-	r = sysv_ipc_stat(id, &ds);
-	if (r)
-		return r;
-	addr = shmat(id, NULL, writable ? 0 : SHM_RDONLY);
-	if (addr == (void *)-1)
-		return sysv_errno(errno);
-	h = g_new0(struct shm_handle, 1);
-	h->id = id;
-	h->addr = addr;
-	h->size = ds.shm_segsz;
 	h->writable = writable;
+	r = sysv_attach_to(h, id);
+	if (r) {
+		g_free(h);
+		return r;
+	}
 	*out = h;
 	return 0;
 }
@@ -292,7 +554,8 @@ static void sysv_close(struct shm_handle *h)
 {
 	if (!h)
 		return;
-	shmdt(h->addr);
+	if (h->id >= 0)
+		shmdt(h->addr);
 	g_free(h);
 }
 
@@ -307,12 +570,76 @@ static int sysv_zero_tail(struct shm_handle *h, uint64_t size)
 	return 0;
 }
 
+/* A pending segment gets its size: shmget it now and attach h to it. */
+static int sysv_materialize(struct shm_handle *h, uint64_t size)
+{
+	struct sysv_pending *p;
+	struct shmid_ds ds;
+	int id, r = 0;
+
+	if (size == 0 || size > (uint64_t)SIZE_MAX)
+		return size ? -EFBIG : -EINVAL;
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)h->key));
+	if (!p) {
+		/* Made meanwhile through another handle: use that one. */
+		G_UNLOCK(pending_lock);
+		id = sysv_key_id(h->key);
+		return id < 0 ? id : sysv_attach_to(h, id);
+	}
+	id = shmget(h->key, (size_t)size, IPC_CREAT | IPC_EXCL |
+					     (int)(p->mode & 0777));
+	if (id < 0) {
+		r = -errno;
+	} else if (p->uid != geteuid() || p->gid != getegid()) {
+		/* Owned by whoever created the file, as shmget would. */
+		if (shmctl(id, IPC_STAT, &ds) == 0) {
+			ds.shm_perm.uid = p->uid;
+			ds.shm_perm.gid = p->gid;
+			shmctl(id, IPC_SET, &ds);
+		}
+	}
+	if (id >= 0)
+		g_hash_table_remove(pending, GUINT_TO_POINTER((uint32_t)h->key));
+	G_UNLOCK(pending_lock);
+	return r ? r : sysv_attach_to(h, id);
+}
+
+/* Open by-key/NAME: a pending file, or (when the kernel still holds the
+ * name as the file it was before it became a link) the segment itself. */
+static int sysv_open_pending(const char *name, int flags,
+			     struct shm_handle **out)
+{
+	bool writable = (flags & O_ACCMODE) != O_RDONLY;
+	struct shm_attr a;
+	struct shm_handle *h;
+	key_t key;
+	int id;
+
+	if (!sysv_parse_key(name, &key))
+		return -ENOENT;
+	if (!sysv_pending_stat(key, &a)) {
+		id = sysv_key_id(key);
+		return id < 0 ? id : sysv_attach(id, writable, out);
+	}
+	h = g_new0(struct shm_handle, 1);
+	h->id = -1;
+	h->key = key;
+	h->writable = writable;
+	*out = h;
+	return 0;
+}
+
 static int sysv_open(const char *path, int flags, struct shm_handle **out)
 {
 	g_autoptr(sysv_handle) h = NULL;
+	const char *name = sysv_key_name(path);
 	int id = sysv_parse_id(path);
 	int r;
 
+	/* by-key/ links lead to the segment; only pending files open here. */
+	if (name)
+		return sysv_open_pending(name, flags, out);
 	if (id < 0)
 		return -ENOENT;
 	r = sysv_attach(id, (flags & O_ACCMODE) != O_RDONLY, &h);
@@ -327,14 +654,37 @@ static int sysv_open(const char *path, int flags, struct shm_handle **out)
 static int sysv_create(const char *dir, const char *name, mode_t mode,
 		       int flags, uid_t uid, gid_t gid, struct shm_handle **out)
 {
-	(void)dir, (void)name, (void)mode, (void)flags, (void)uid, (void)gid;
-	(void)out;
-	/* A shmid is chosen by the kernel, never by a name. */
-	return -EPERM;
+	struct sysv_pending *p;
+	key_t key;
+	bool exists;
+
+	/* A shmid is chosen by the kernel, never by a name; a key is. */
+	if (strcmp(dir, BY_KEY) != 0)
+		return -EPERM;
+	if (!sysv_parse_key(name, &key))
+		return -EINVAL;
+	p = g_new0(struct sysv_pending, 1);
+	p->mode = mode & 0777;
+	p->uid = uid;
+	p->gid = gid;
+	clock_gettime(CLOCK_REALTIME, &p->created);
+	G_LOCK(pending_lock);
+	exists = sysv_key_id(key) >= 0 ||
+		 g_hash_table_contains(pending, GUINT_TO_POINTER((uint32_t)key));
+	if (!exists)
+		g_hash_table_insert(pending, GUINT_TO_POINTER((uint32_t)key), p);
+	G_UNLOCK(pending_lock);
+	if (exists) {
+		g_free(p);
+		return -EEXIST;
+	}
+	return sysv_open_pending(name, flags, out);
 }
 
 static int sysv_fstat(struct shm_handle *h, struct shm_attr *out)
 {
+	if (h->id < 0)
+		return sysv_pending_stat(h->key, out) ? 0 : -ENOENT;
 	return sysv_stat_id(h->id, out);
 }
 
@@ -342,7 +692,7 @@ static int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
 		     struct shm_extent *out)
 {
 	*out = (struct shm_extent){ .fd = -1 };
-	if (off >= h->size)
+	if (h->id < 0 || off >= h->size)
 		return 0;
 	out->mem = (const char *)h->addr + off;
 	out->len = MIN(size, h->size - off);
@@ -358,6 +708,14 @@ static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 		return -EBADF;
 	if (size == 0)
 		return 0;
+	/* The first write to a pending segment fixes its size: its end. */
+	if (h->id < 0) {
+		int r = off > UINT64_MAX - size ? -EFBIG :
+						  sysv_materialize(h, off + size);
+
+		if (r)
+			return r;
+	}
 	if (off >= h->size)
 		return -ENOSPC;
 	n = MIN(size, h->size - off);
@@ -369,9 +727,19 @@ static int sysv_truncate(const char *path, struct shm_handle *h,
 			 uint64_t size)
 {
 	g_autoptr(sysv_handle) own = NULL;
+	const char *name = sysv_key_name(path);
 	struct shm_attr a;
 	int r;
 
+	if (h && h->id < 0)
+		return size ? sysv_materialize(h, size) : 0;
+	if (!h && name) {
+		/* truncate -s SIZE by-key/0xKEY of a pending segment. */
+		r = sysv_open_pending(name, O_WRONLY, &own);
+		if (r)
+			return r;
+		return size ? sysv_materialize(own, size) : 0;
+	}
 	if (!h || !h->writable) {
 		int id = sysv_parse_id(path);
 
@@ -391,12 +759,37 @@ static int sysv_truncate(const char *path, struct shm_handle *h,
 }
 
 /* IPC_STAT, change, IPC_SET: the only way to set mode and owner. */
+static int sysv_set_pending(const char *name, int mode, uid_t uid, gid_t gid)
+{
+	struct sysv_pending *p;
+	key_t key;
+
+	if (!sysv_parse_key(name, &key))
+		return -ENOENT;
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)key));
+	if (p) {
+		if (mode >= 0)
+			p->mode = (mode_t)mode & 0777;
+		if (uid != (uid_t)-1)
+			p->uid = uid;
+		if (gid != (gid_t)-1)
+			p->gid = gid;
+	}
+	G_UNLOCK(pending_lock);
+	/* A by-key link itself has no mode or owner of its own to set. */
+	return p ? 0 : -EPERM;
+}
+
 static int sysv_set(const char *path, int mode, uid_t uid, gid_t gid)
 {
+	const char *name = sysv_key_name(path);
 	struct shmid_ds ds;
 	int id = sysv_parse_id(path);
 	int r;
 
+	if (name)
+		return sysv_set_pending(name, mode, uid, gid);
 	if (id < 0)
 		return -ENOENT;
 	r = sysv_ipc_stat(id, &ds);
@@ -426,16 +819,48 @@ static int sysv_chown(const char *path, uid_t uid, gid_t gid)
 	return sysv_set(path, -1, uid, gid);
 }
 
+/* Segments keep no settable times; a pending file takes touch. */
 static int sysv_utimens(const char *path, const struct timespec tv[2])
 {
-	(void)path, (void)tv;
+	const char *name = sysv_key_name(path);
+	struct shm_attr a;
+	key_t key;
+
+	(void)tv;
+	if (name && sysv_parse_key(name, &key) && sysv_pending_stat(key, &a))
+		return 0;
 	return -EPERM;
+}
+
+/* rm by-key/0xKEY: drop a pending file, or remove the segment like
+ * ipcrm -M KEY. */
+static int sysv_remove_key(const char *name)
+{
+	key_t key;
+	bool was_pending;
+	int id;
+
+	if (!sysv_parse_key(name, &key))
+		return -ENOENT;
+	G_LOCK(pending_lock);
+	was_pending = g_hash_table_remove(pending,
+					  GUINT_TO_POINTER((uint32_t)key));
+	G_UNLOCK(pending_lock);
+	if (was_pending)
+		return 0;
+	id = sysv_key_id(key);
+	if (id < 0)
+		return id;
+	return shmctl(id, IPC_RMID, NULL) < 0 ? sysv_errno(errno) : 0;
 }
 
 static int sysv_remove(const char *path)
 {
+	const char *name = sysv_key_name(path);
 	int id = sysv_parse_id(path);
 
+	if (name)
+		return sysv_remove_key(name);
 	if (id < 0)
 		return -ENOENT;
 	if (shmctl(id, IPC_RMID, NULL) < 0)
@@ -478,6 +903,7 @@ const struct shmfs_backend sysv_backend = {
 	.list = sysv_list,
 	.stat = sysv_stat,
 	.meta = sysv_meta,
+	.readlink = sysv_readlink,
 	.open = sysv_open,
 	.create = sysv_create,
 	.close = sysv_close,

@@ -21,6 +21,7 @@
 #define SHMFS_DEFAULT_TIMEOUT 0.5
 
 struct shmfs_opts {
+	GPtrArray *map_dirs; /* --map-dir, repeatable */
 	char *posix_dir;
 	char *ipc_ns;
 	int pid;
@@ -30,6 +31,7 @@ struct shmfs_opts {
 };
 
 #define SHMFS_OPT(t, p) { t, offsetof(struct shmfs_opts, p), 1 }
+enum { KEY_MAP_DIR = 1 };
 static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("--posix-dir=%s", posix_dir),
 	SHMFS_OPT("posix_dir=%s", posix_dir),
@@ -41,12 +43,28 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
+	FUSE_OPT_KEY("--map-dir=", KEY_MAP_DIR),
+	FUSE_OPT_KEY("map_dir=", KEY_MAP_DIR),
 	FUSE_OPT_END
 };
+
+/* fuse_opt_parse's callback: collect the repeatable --map-dir. */
+static int shmfs_opt_proc(void *data, const char *arg, int key,
+			  struct fuse_args *outargs)
+{
+	struct shmfs_opts *o = data;
+
+	(void)outargs;
+	if (key != KEY_MAP_DIR)
+		return 1;
+	g_ptr_array_add(o->map_dirs, g_strdup(strchr(arg, '=') + 1));
+	return 0;
+}
 
 static const struct shmfs_backend *const backends[] = {
 	&sysv_backend,
 	&posix_backend,
+	&mapped_backend,
 	NULL,
 };
 
@@ -56,6 +74,8 @@ static void usage(const char *prog)
 	       "Shows System V and POSIX shared memory segments as files.\n\n"
 	       "    --posix-dir=DIR     POSIX objects live in DIR "
 	       "(default /dev/shm)\n"
+	       "    --map-dir=DIR       list every file under DIR in mapped/ "
+	       "(repeatable)\n"
 	       "    --ipc-ns=PATH       System V segments of the IPC "
 	       "namespace PATH\n"
 	       "                        (e.g. /proc/PID/ns/ipc)\n"
@@ -191,7 +211,9 @@ static void fini_backends(void)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT };
+	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT,
+				   .map_dirs = g_ptr_array_new_with_free_func(
+					   g_free) };
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct shmfs_state state = { 0 };
 	struct fuse_loop_config *loop = NULL;
@@ -200,7 +222,7 @@ int main(int argc, char *argv[])
 
 	/* Both parsers print what they refused (an unknown option, a mount
 	 * point that does not exist) before failing. */
-	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, NULL) != 0 ||
+	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, shmfs_opt_proc) != 0 ||
 	    fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
 	if (cmd.show_help) {
@@ -240,7 +262,11 @@ int main(int argc, char *argv[])
 		fuse_opt_add_arg(&args, "-odefault_permissions");
 	}
 
-	struct shmfs_config cfg = { .posix_dir = opts.posix_dir };
+	g_ptr_array_add(opts.map_dirs, NULL);
+	struct shmfs_config cfg = {
+		.posix_dir = opts.posix_dir,
+		.map_dirs = (const char *const *)opts.map_dirs->pdata,
+	};
 
 	if (init_backends(&cfg) != 0)
 		goto out_args;
@@ -286,6 +312,7 @@ out_nodes:
 out_args:
 	free(opts.posix_dir);
 	free(opts.ipc_ns);
+	g_ptr_array_unref(opts.map_dirs);
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

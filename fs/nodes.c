@@ -8,7 +8,8 @@ struct shmfs_node {
 	fuse_ino_t ino;
 	const struct shmfs_backend *be;
 	char *path;
-	char *key; /* "kind/path": the by_name key */
+	mode_t type;
+	char *key; /* "kind/path:type": the by_name key */
 	uint64_t nlookup;
 	GPtrArray *files; /* open files (struct shmfs_file *), may be NULL */
 	bool pinned; /* root and backend dirs: never forgotten */
@@ -33,21 +34,25 @@ static void node_free(void *p)
 	g_free(n);
 }
 
-static char *node_key(const struct shmfs_backend *be, const char *path)
+static char *node_key(const struct shmfs_backend *be, const char *path,
+		      mode_t type)
 {
-	return g_strconcat(be ? be->name : "", "/", path, NULL);
+	return g_strdup_printf("%s/%s:%o", be ? be->name : "", path,
+			       (unsigned)(type & S_IFMT));
 }
 
 /* Called with nodes_lock held. */
 static struct shmfs_node *node_new(const struct shmfs_backend *be,
-				   const char *path, fuse_ino_t ino)
+				   const char *path, mode_t type,
+				   fuse_ino_t ino)
 {
 	struct shmfs_node *n = g_new0(struct shmfs_node, 1);
 
 	n->ino = ino;
 	n->be = be;
 	n->path = g_strdup(path);
-	n->key = node_key(be, path);
+	n->type = type & S_IFMT;
+	n->key = node_key(be, path, type);
 	g_hash_table_insert(by_ino, &n->ino, n);
 	g_hash_table_insert(by_name, n->key, n);
 	return n;
@@ -59,9 +64,9 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 				       node_free);
 	by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	backends = bes;
-	node_new(NULL, "", FUSE_ROOT_ID)->pinned = true;
+	node_new(NULL, "", S_IFDIR, FUSE_ROOT_ID)->pinned = true;
 	for (size_t i = 0; i < n; i++)
-		node_new(bes[i], "", next_ino++)->pinned = true;
+		node_new(bes[i], "", S_IFDIR, next_ino++)->pinned = true;
 }
 
 void shmfs_nodes_fini(void)
@@ -85,6 +90,7 @@ int shmfs_node_ref(fuse_ino_t ino, struct shmfs_ref *ref)
 	if (n) {
 		ref->be = n->be;
 		ref->path = g_strdup(n->path);
+		ref->type = n->type;
 		r = 0;
 	}
 	G_UNLOCK(nodes_lock);
@@ -96,16 +102,17 @@ void shmfs_ref_clear(struct shmfs_ref *ref)
 	g_clear_pointer(&ref->path, g_free);
 }
 
-fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path)
+fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
+			     mode_t type)
 {
-	g_autofree char *key = node_key(be, path);
+	g_autofree char *key = node_key(be, path, type);
 	struct shmfs_node *n;
 	fuse_ino_t ino;
 
 	G_LOCK(nodes_lock);
 	n = g_hash_table_lookup(by_name, key);
 	if (!n)
-		n = node_new(be, path, next_ino++);
+		n = node_new(be, path, type, next_ino++);
 	n->nlookup++;
 	ino = n->ino;
 	G_UNLOCK(nodes_lock);

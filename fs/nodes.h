@@ -9,6 +9,8 @@
 #ifndef SHMFS_NODES_H
 #define SHMFS_NODES_H
 
+#include <sys/stat.h>
+
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
@@ -18,6 +20,7 @@
 struct shmfs_ref {
 	const struct shmfs_backend *be; /* NULL for the mount's root */
 	char *path;                     /* relative to the backend's dir */
+	mode_t type;                    /* S_IFREG, S_IFDIR, S_IFLNK */
 };
 
 void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n);
@@ -32,8 +35,12 @@ void shmfs_ref_clear(struct shmfs_ref *ref);
 typedef struct shmfs_ref shmfs_ref;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shmfs_ref, shmfs_ref_clear)
 
-/* The inode for (be, path), created if needed, its lookup count raised. */
-fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path);
+/* The inode for (be, path, type), created if needed, its lookup count
+ * raised.  The type is part of the identity: a name that turns from a file
+ * into a symlink (by-key/) or a directory gets a new inode, never a
+ * changed one. */
+fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
+			     mode_t type);
 /* The kernel dropped n lookups of ino. */
 void shmfs_node_forget(fuse_ino_t ino, uint64_t n);
 

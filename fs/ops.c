@@ -103,9 +103,44 @@ static int file_fstat(void *file, void *a)
 	return f->be->fstat(f->h, a);
 }
 
+/* The backend path a link at `path` points to ("by-key/0x1" -> "../7"
+ * gives "7"); NULL if it leaves the backend's directory. */
+static char *link_target_path(const struct shmfs_ref *ref)
+{
+	g_autofree char *target = NULL;
+	g_autofree char *dir = g_path_get_dirname(ref->path);
+	g_auto(GStrv) parts = NULL;
+	GPtrArray *out;
+
+	if (!ref->be->readlink || ref->be->readlink(ref->path, &target) != 0 ||
+	    target[0] == '/')
+		return NULL;
+	out = g_ptr_array_new();
+	parts = g_strsplit(strcmp(dir, ".") == 0 ? target :
+			   g_strconcat(dir, "/", target, NULL), "/", -1);
+	for (char **p = parts; *p; p++) {
+		if (strcmp(*p, "..") == 0) {
+			if (out->len == 0) {
+				g_ptr_array_free(out, TRUE);
+				return NULL;
+			}
+			g_ptr_array_remove_index(out, out->len - 1);
+		} else if (**p && strcmp(*p, ".") != 0) {
+			g_ptr_array_add(out, *p);
+		}
+	}
+	g_ptr_array_add(out, NULL);
+	char *joined = g_strjoinv("/", (char **)out->pdata);
+
+	g_ptr_array_free(out, TRUE);
+	return joined;
+}
+
 /* Attributes of what ref names: through the caller's open file when it
  * gives one, else by name, else (removed but still open) through any open
- * file of the inode, as fstat on a removed file works natively. */
+ * file of the inode, as fstat on a removed file works natively.  A file
+ * whose name has become a link (a pending by-key/ file that is now a
+ * segment) is what the link points to. */
 static int ref_attr(fuse_req_t req, fuse_ino_t ino,
 		    const struct shmfs_ref *ref, struct fuse_file_info *fi,
 		    struct shm_attr *a)
@@ -120,6 +155,13 @@ static int ref_attr(fuse_req_t req, fuse_ino_t ino,
 	if (f && f->be == ref->be)
 		return f->be->fstat(f->h, a);
 	r = ref->be->stat(ref->path, a);
+	if (r == 0 && S_ISLNK(a->mode) && ref->type == S_IFREG) {
+		g_autofree char *target = link_target_path(ref);
+
+		r = target ? ref->be->stat(target, a) : -ENOENT;
+	}
+	if (r == 0 && (a->mode & S_IFMT) != ref->type)
+		r = -ENOENT;
 	if (r == -ENOENT)
 		r = shmfs_node_with_file(ino, file_fstat, a);
 	return r;
@@ -179,8 +221,29 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		r = -ENOENT;
 	if (r)
 		return reply_err(req, r, "lookup", name);
-	fill_entry(req, &e, shmfs_node_lookup(be, path), &a);
+	fill_entry(req, &e, shmfs_node_lookup(be, path, a.mode), &a);
 	fuse_reply_entry(req, &e);
+}
+
+static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autofree char *target = NULL;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r == 0)
+		r = ref.be && ref.be->readlink ?
+			    ref.be->readlink(ref.path, &target) : -EINVAL;
+	if (r)
+		return reply_err(req, r, "readlink", ref.path);
+	fuse_reply_readlink(req, target);
+}
+
+static void shmfs_symlink(fuse_req_t req, const char *link,
+			  fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent;
+	reply_err(req, -EPERM, "symlink", name);
 }
 
 static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -370,7 +433,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 
 		if (plus && !is_dot(de->name)) {
 			dir_child(d, de->name, &be, &path);
-			ino = shmfs_node_lookup(be, path);
+			ino = shmfs_node_lookup(be, path, de->attr.mode);
 		}
 		fill_entry(req, &e, ino, &de->attr);
 		if (!plus || is_dot(de->name)) {
@@ -490,7 +553,7 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	*be = ref.be;
 	path = shmfs_child_path(ref.path, name);
-	*ino = shmfs_node_lookup(ref.be, path);
+	*ino = shmfs_node_lookup(ref.be, path, a->mode);
 	return 0;
 }
 
@@ -660,16 +723,18 @@ static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* The metadata of a segment; -ENODATA for the mount's directories. */
-static int ino_meta(fuse_ino_t ino, struct shmfs_ref *ref, struct shm_meta *m)
+/* The metadata of a segment, with the costly fields in `want`;
+ * -ENODATA for directories. */
+static int ino_meta(fuse_ino_t ino, unsigned want, struct shmfs_ref *ref,
+		    struct shm_meta *m)
 {
 	int r = shmfs_node_ref(ino, ref);
 
 	if (r)
 		return r;
-	if (!ref->be || !ref->path[0])
+	if (!ref->be || ref->type != S_IFREG)
 		return -ENODATA;
-	return ref->be->meta(ref->path, m);
+	return ref->be->meta(ref->path, want, m);
 }
 
 /* Reply with text, or its length when size is 0 (the xattr protocol). */
@@ -688,8 +753,8 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
-	struct shm_meta m;
-	int r = ino_meta(ino, &ref, &m);
+	g_auto(shm_meta) m = { 0 };
+	int r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m);
 
 	if (r == 0)
 		r = shmfs_xattr_get(ref.be->name, &m, name, s);
@@ -702,8 +767,8 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
-	struct shm_meta m;
-	int r = ino_meta(ino, &ref, &m);
+	g_auto(shm_meta) m = { 0 };
+	int r = ino_meta(ino, 0, &ref, &m);
 
 	if (r == 0)
 		shmfs_xattr_list(ref.be->name, &m, s);
@@ -734,6 +799,8 @@ static const struct fuse_lowlevel_ops shmfs_ops = {
 	.forget_multi = shmfs_forget_multi,
 	.getattr      = shmfs_getattr,
 	.setattr      = shmfs_setattr,
+	.readlink     = shmfs_readlink,
+	.symlink      = shmfs_symlink,
 	.mknod        = shmfs_mknod,
 	.mkdir        = shmfs_mkdir,
 	.unlink       = shmfs_unlink,

@@ -56,6 +56,20 @@ static void fmt_perms(const char *kind, const struct shm_meta *m,
 	g_string_append_printf(out, "%04o", (unsigned)m->perms);
 }
 
+static void fmt_pids(const char *kind, const struct shm_meta *m, GString *out)
+{
+	(void)kind;
+	for (guint i = 0; m->pids && i < m->pids->len; i++)
+		g_string_append_printf(out, "%s%d", i ? "," : "",
+				       (int)g_array_index(m->pids, pid_t, i));
+}
+
+static void fmt_path(const char *kind, const struct shm_meta *m, GString *out)
+{
+	(void)kind;
+	g_string_append(out, m->path ? m->path : "");
+}
+
 static void fmt_status(const char *kind, const struct shm_meta *m,
 		       GString *out)
 {
@@ -84,12 +98,14 @@ static const struct xattr_field fields[] = {
 	{ "cpid", SHM_META_PIDS, fmt_cpid },
 	{ "lpid", SHM_META_PIDS, fmt_lpid },
 	{ "nattch", SHM_META_NATTCH, fmt_nattch },
+	{ "pids", SHM_META_MAPPERS, fmt_pids },
 	{ "atime", SHM_META_TIMES, fmt_atime },
 	{ "dtime", SHM_META_TIMES, fmt_dtime },
 	{ "ctime", SHM_META_TIMES, fmt_ctime },
 	{ "status", SHM_META_STATUS, fmt_status },
 	{ "rss", SHM_META_MEMORY, fmt_rss },
 	{ "swap", SHM_META_MEMORY, fmt_swap },
+	{ "path", SHM_META_PATH, fmt_path },
 };
 
 static bool field_present(const struct xattr_field *f, const struct shm_meta *m)
@@ -108,6 +124,17 @@ void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
 		g_string_append(out, fields[i].name);
 		g_string_append_c(out, '\0');
 	}
+}
+
+unsigned shmfs_xattr_need(const char *name)
+{
+	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
+		return 0;
+	name += strlen(XATTR_PREFIX);
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return fields[i].need;
+	return 0;
 }
 
 int shmfs_xattr_get(const char *kind, const struct shm_meta *m,

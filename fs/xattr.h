@@ -15,4 +15,8 @@ void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
 int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 		    const char *name, GString *out);
 
+/* The SHM_META_* bits a backend must fill to give `name` (0: none
+ * beyond what it always fills). */
+unsigned shmfs_xattr_need(const char *name);
+
 #endif

@@ -201,7 +201,8 @@ TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 		      " 2>&1; echo rc=$?"),
 		  "shmfs: " + a.dir + ": stale mount of a dead daemon, "
 		  "detaching\nrc=0\n");
-	EXPECT_EQ(list_dir(a.dir), (std::vector<std::string>{ "posix", "sysv" }));
+	EXPECT_EQ(list_dir(a.dir),
+		  (std::vector<std::string>{ "mapped", "posix", "sysv" }));
 	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
 	rmdir(a.dir.c_str());
 }

@@ -37,7 +37,8 @@ std::vector<std::string> posix_objects(const std::string &dir)
 
 TEST_F(Layout, RootHasOneDirectoryPerKind)
 {
-	EXPECT_EQ(list_dir(m.dir), (std::vector<std::string>{ "posix", "sysv" }));
+	EXPECT_EQ(list_dir(m.dir),
+		  (std::vector<std::string>{ "mapped", "posix", "sysv" }));
 	struct stat st;
 	ASSERT_EQ(stat(m.path("sysv").c_str(), &st), 0);
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
@@ -50,7 +51,7 @@ TEST_F(Layout, SysvListingIsProcListing)
 {
 	int a = make_sysv(4096, 0600), b = make_sysv(12345, 0644),
 	    c = make_sysv(1 << 20, 0440);
-	std::vector<std::string> want;
+	std::vector<std::string> want = { "by-key" };
 	for (int id : proc_sysv_ids())
 		want.push_back(std::to_string(id));
 	std::sort(want.begin(), want.end());
@@ -180,7 +181,7 @@ TEST_F(Layout, LookingNeverAttaches)
 const std::vector<std::string> kSysvNames = {
 	"user.shm.kind",  "user.shm.id",     "user.shm.key",   "user.shm.size",
 	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
-	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch",
+	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch", "user.shm.pids",
 	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
 	"user.shm.rss",   "user.shm.swap",
 };
@@ -258,13 +259,17 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 	EXPECT_EQ(list_xattrs(f),
 		  (std::vector<std::string>{ "user.shm.kind", "user.shm.size",
 					     "user.shm.perms", "user.shm.uid",
-					     "user.shm.gid" }));
+					     "user.shm.gid", "user.shm.nattch",
+					     "user.shm.pids", "user.shm.path" }));
 	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
 	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");
 	EXPECT_EQ(get_xattr(f, "user.shm.uid"), std::to_string(getuid()));
+	EXPECT_EQ(get_xattr(f, "user.shm.nattch"), "0");
+	EXPECT_EQ(get_xattr(f, "user.shm.pids"), "");
+	EXPECT_EQ(get_xattr(f, "user.shm.path"), "/dev/shm/shmfs-test-x");
 	int err;
-	get_xattr(f, "user.shm.nattch", &err);
+	get_xattr(f, "user.shm.id", &err);
 	EXPECT_EQ(err, ENODATA);
 	std::string dump = run("getfattr -d --absolute-names " + f);
 	EXPECT_NE(dump.find("user.shm.perms=\"0640\""), std::string::npos) << dump;

@@ -231,7 +231,7 @@ TEST_F(Target, PidShowsOnlyThatContainersSegments)
 	ASSERT_TRUE(m.start({ "--pid=" + std::to_string(c.pid) }, &err)) << err;
 	// The container's namespace has exactly one segment: ours.
 	EXPECT_EQ(list_dir(m.path("sysv")),
-		  std::vector<std::string>{ std::to_string(c.id) });
+		  (std::vector<std::string>{ std::to_string(c.id), "by-key" }));
 	std::string f = m.path("sysv/" + std::to_string(c.id));
 	EXPECT_EQ(read_file(f).substr(0, 7), std::string("inside\0", 7));
 	EXPECT_EQ(get_xattr(f, "user.shm.key"), "0x0c0417a1");
@@ -266,7 +266,7 @@ TEST_F(Target, IpcNsShowsThatNamespacesSystemVSegments)
 	ASSERT_TRUE(m.start({ "--ipc-ns=/proc/" + std::to_string(c.pid) +
 			      "/ns/ipc" }, &err)) << err;
 	EXPECT_EQ(list_dir(m.path("sysv")),
-		  std::vector<std::string>{ std::to_string(c.id) });
+		  (std::vector<std::string>{ std::to_string(c.id), "by-key" }));
 	EXPECT_EQ(read_file(m.path("sysv/" + std::to_string(c.id))).substr(0, 6),
 		  "inside");
 	// POSIX objects are still the daemon's own /dev/shm.

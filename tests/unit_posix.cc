@@ -120,10 +120,14 @@ TEST_F(Posix, TruncateChmodChownRemove)
 	EXPECT_EQ(st.st_uid, 7u);
 	EXPECT_EQ(st.st_gid, 8u);
 	struct shm_meta m;
-	ASSERT_EQ(be.meta("obj", &m), 0);
+	ASSERT_EQ(be.meta("obj", 0, &m), 0);
 	EXPECT_EQ(m.have, (unsigned)(SHM_META_SIZE | SHM_META_PERMS |
-				     SHM_META_OWNER));
+				     SHM_META_OWNER | SHM_META_NATTCH |
+				     SHM_META_MAPPERS | SHM_META_PATH));
 	EXPECT_EQ(m.perms, 0604u);
+	EXPECT_EQ(std::string(m.path), dir + "/obj");
+	EXPECT_EQ(m.pids, nullptr);
+	shm_meta_clear(&m);
 	EXPECT_EQ(be.remove("obj"), 0);
 	EXPECT_EQ(be.remove("obj"), -ENOENT);
 	EXPECT_EQ(names(), std::vector<std::string>{});

@@ -125,12 +125,12 @@ TEST_F(Sysv, RemovedButOpenIsGone)
 	ASSERT_EQ(be.fstat(h, &a), 0);
 	EXPECT_EQ(a.size, 5000u);
 	struct shm_meta m;
-	ASSERT_EQ(be.meta(name.c_str(), &m), 0);
+	ASSERT_EQ(be.meta(name.c_str(), 0, &m), 0);
 	EXPECT_EQ(m.status, (unsigned)SHM_STATUS_DEST);
 	be.close(h);
 	EXPECT_EQ(be.stat(name.c_str(), &a), -ENOENT);
 	EXPECT_EQ(be.remove(name.c_str()), -ENOENT);
-	EXPECT_EQ(be.meta(name.c_str(), &m), -ENOENT);
+	EXPECT_EQ(be.meta(name.c_str(), 0, &m), -ENOENT);
 }
 
 TEST_F(Sysv, ChmodChownAreIpcSet)
@@ -153,7 +153,7 @@ TEST_F(Sysv, MetaMatchesIpcStat)
 {
 	struct shm_meta m;
 	struct shmid_ds ds;
-	ASSERT_EQ(be.meta(name.c_str(), &m), 0);
+	ASSERT_EQ(be.meta(name.c_str(), 0, &m), 0);
 	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
 	EXPECT_EQ(m.id, id);
 	EXPECT_EQ(m.key, 0u);
@@ -163,6 +163,59 @@ TEST_F(Sysv, MetaMatchesIpcStat)
 	EXPECT_EQ(m.nattch, 0u);
 	EXPECT_EQ(m.ctime, ds.shm_ctime);
 	EXPECT_EQ(m.status, 0u);
+	EXPECT_EQ(m.pids, nullptr); // not asked for: no /proc scan
+	EXPECT_TRUE(m.have & SHM_META_MAPPERS);
+	shm_meta_clear(&m);
+	ASSERT_EQ(be.meta(name.c_str(), SHM_META_MAPPERS, &m), 0);
+	ASSERT_NE(m.pids, nullptr);
+	EXPECT_EQ(m.pids->len, 0u);
+	void *p = shmat(id, nullptr, SHM_RDONLY);
+	shm_meta_clear(&m);
+	ASSERT_EQ(be.meta(name.c_str(), SHM_META_MAPPERS, &m), 0);
+	ASSERT_EQ(m.pids->len, 1u);
+	EXPECT_EQ(g_array_index(m.pids, pid_t, 0), getpid());
+	shm_meta_clear(&m);
+	shmdt(p);
+}
+
+TEST_F(Sysv, ByKeyLinksAndPendingCreation)
+{
+	int keyed = shmget(0x5eed0002, 100, IPC_CREAT | IPC_EXCL | 0600);
+	ASSERT_GE(keyed, 0);
+	struct shm_attr a;
+	ASSERT_EQ(be.stat("by-key", &a), 0);
+	EXPECT_TRUE(S_ISDIR(a.mode));
+	ASSERT_EQ(be.stat("by-key/0x5eed0002", &a), 0);
+	EXPECT_TRUE(S_ISLNK(a.mode));
+	char *target = nullptr;
+	ASSERT_EQ(be.readlink("by-key/0x5eed0002", &target), 0);
+	EXPECT_EQ(std::string(target), "../" + std::to_string(keyed));
+	g_free(target);
+	EXPECT_EQ(be.stat("by-key/0x5eed0003", &a), -ENOENT);
+	struct shm_handle *h = nullptr;
+	EXPECT_EQ(be.create("by-key", "0x5eed0002", 0600, O_RDWR, 0, 0, &h),
+		  -EEXIST);
+	EXPECT_EQ(be.create("by-key", "0x0", 0600, O_RDWR, 0, 0, &h), -EINVAL);
+	// Pending: a regular file of size 0 until its first write.
+	ASSERT_EQ(be.create("by-key", "0x5eed0003", 0640, O_RDWR, 0, 0, &h), 0);
+	ASSERT_EQ(be.stat("by-key/0x5eed0003", &a), 0);
+	EXPECT_TRUE(S_ISREG(a.mode));
+	EXPECT_EQ(a.size, 0u);
+	EXPECT_EQ(shmget(0x5eed0003, 0, 0), -1);
+	EXPECT_EQ(be.write(h, "abc", 3, 2), 3);
+	int id = shmget(0x5eed0003, 0, 0);
+	ASSERT_GE(id, 0);
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_segsz, 5u);
+	EXPECT_EQ(ds.shm_perm.mode & 0777, 0640u);
+	EXPECT_EQ(be.write(h, "d", 1, 5), -ENOSPC);
+	be.close(h);
+	ASSERT_EQ(be.stat("by-key/0x5eed0003", &a), 0);
+	EXPECT_TRUE(S_ISLNK(a.mode));
+	EXPECT_EQ(be.remove("by-key/0x5eed0003"), 0);
+	EXPECT_EQ(shmget(0x5eed0003, 0, 0), -1);
+	shmctl(keyed, IPC_RMID, nullptr);
 }
 
 TEST_F(Sysv, StatfsCountsUsage)

@@ -1,0 +1,46 @@
+/* fdfile.h - what the kinds backed by a file descriptor share (POSIX
+ * objects, mapped files): the handle and the operations on it.  Reads and
+ * writes go through the descriptor, never a mapping, so a file truncated
+ * by another process gives a short read, never SIGBUS in the daemon. */
+#ifndef SHMFS_FDFILE_H
+#define SHMFS_FDFILE_H
+
+#include "backend.h"
+
+struct shm_handle {
+	int fd;
+};
+
+struct shm_handle *fdfile_handle(int fd);
+/* A file just created as dirfd/name: give it to uid:gid and wrap it in a
+ * handle, or remove it again and fail.  Takes fd either way. */
+int fdfile_adopt(int fd, int dirfd, const char *name, uid_t uid, gid_t gid,
+		 struct shm_handle **out);
+void fdfile_close(struct shm_handle *h);
+int fdfile_fstat(struct shm_handle *h, struct shm_attr *out);
+int fdfile_read(struct shm_handle *h, uint64_t off, size_t size,
+		struct shm_extent *out);
+ssize_t fdfile_write(struct shm_handle *h, const void *buf, size_t size,
+		     uint64_t off);
+/* ftruncate(fd) with the size checked first; 0 or -errno. */
+int fdfile_truncate_fd(int fd, uint64_t size);
+/* chmod, chown and utimens through an open descriptor: mode < 0, uid/gid
+ * (-1) and tv NULL leave that part alone. */
+int fdfile_set(int fd, int mode, uid_t uid, gid_t gid,
+	       const struct timespec *tv);
+/* How a kind opens one of its files by path: 0 and *fd, or -errno. */
+typedef int (*fdfile_opener)(const char *path, int flags, int *fd);
+
+/* truncate by path (or through h when it was opened to write). */
+int fdfile_truncate(fdfile_opener open_fd, const char *path,
+		    struct shm_handle *h, uint64_t size);
+/* fdfile_set on the file at path, opened read-only by open_fd. */
+int fdfile_set_path(fdfile_opener open_fd, const char *path, int mode,
+		    uid_t uid, gid_t gid, const struct timespec *tv);
+
+/* Add the usage of the filesystem fd lives on. */
+int fdfile_statfs(int fd, struct shm_usage *acc);
+/* The pids that map dev:ino shared, into m (SHM_META_MAPPERS). */
+void fdfile_mappers(dev_t dev, ino_t ino, struct shm_meta *m);
+
+#endif

@@ -1,0 +1,146 @@
+/* procscan.c - see procscan.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "procscan.h"
+
+static void mapping_clear(void *p)
+{
+	struct shm_mapping *m = p;
+
+	g_free(m->path);
+}
+
+/* The path of one mapping: map_files gives the kernel's exact name (spaces,
+ * newlines and non-UTF-8 bytes included); NULL if it is gone meanwhile. */
+static char *mapping_path(pid_t pid, const char *range)
+{
+	char link[64], buf[PATH_MAX + 16];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%s", pid, range);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return g_strdup(buf);
+}
+
+/* Parse one maps line; true for a shared mapping of an inode. */
+static bool parse_maps_line(const char *line, char *range, size_t rangesz,
+			    dev_t *dev, ino_t *ino)
+{
+	unsigned long start, end, off, inode;
+	unsigned maj, min;
+	char perms[8];
+
+	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms,
+		   &off, &maj, &min, &inode) != 7)
+		return false;
+	if (perms[3] != 's' || inode == 0)
+		return false;
+	snprintf(range, rangesz, "%lx-%lx", start, end);
+	*dev = makedev(maj, min);
+	*ino = (ino_t)inode;
+	return true;
+}
+
+static void scan_pid(pid_t pid, bool paths, GArray *out)
+{
+	char file[64], range[64], *line = NULL;
+	size_t cap = 0;
+	guint first = out->len;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%d/maps", pid);
+	f = fopen(file, "re");
+	if (!f)
+		return; /* exited meanwhile, or not ours to read */
+	while (getline(&line, &cap, f) > 0) {
+		struct shm_mapping m = { .pid = pid };
+		bool seen = false;
+
+		if (!parse_maps_line(line, range, sizeof(range), &m.dev,
+				     &m.ino))
+			continue;
+		for (guint i = first; i < out->len && !seen; i++) {
+			struct shm_mapping *o =
+				&g_array_index(out, struct shm_mapping, i);
+			seen = o->dev == m.dev && o->ino == m.ino;
+		}
+		if (seen)
+			continue;
+		if (paths) {
+			m.path = mapping_path(pid, range);
+			if (!m.path)
+				continue;
+		}
+		g_array_append_val(out, m);
+	}
+	free(line);
+	fclose(f);
+}
+
+GArray *shm_scan_shared(bool paths)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct shm_mapping));
+	struct dirent *de;
+	DIR *d;
+
+	g_array_set_clear_func(out, mapping_clear);
+	d = opendir("/proc");
+	if (!d)
+		return out;
+	// cppcheck-suppress readdirCalled
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		scan_pid((pid_t)pid, paths, out);
+	}
+	closedir(d);
+	return out;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+GArray *shm_scan_pids(const GArray *scan,
+		      bool (*match)(const struct shm_mapping *m, void *arg),
+		      void *arg)
+{
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+
+	for (guint i = 0; i < scan->len; i++) {
+		const struct shm_mapping *m =
+			&g_array_index(scan, struct shm_mapping, i);
+
+		if (match(m, arg))
+			g_array_append_val(pids, m->pid);
+	}
+	g_array_sort(pids, pid_cmp);
+	/* One entry per (pid, dev, ino) already; drop repeats across
+	 * inodes that match together. */
+	for (guint i = 1; i < pids->len;) {
+		if (g_array_index(pids, pid_t, i) ==
+		    g_array_index(pids, pid_t, i - 1))
+			g_array_remove_index(pids, i);
+		else
+			i++;
+	}
+	return pids;
+}

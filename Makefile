@@ -6,6 +6,7 @@
 #   make bench      benchmarks (not tests: nothing in check times anything)
 
 MNT      ?= /mnt/shm
+SHMFS_OPTS ?=
 SANITIZE ?=
 BUILD    := $(if $(SANITIZE),build-san,build)
 
@@ -45,7 +46,7 @@ MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
-	       mount_mapped
+	       mount_mapped mount_backup
 TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
 	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o
@@ -94,14 +95,14 @@ deps:
 # Every test under a time limit: a hung FUSE request fails, never hangs.
 check: deps
 	$(MAKE) all $(TESTS)
-	SHMFS_BIN=$(abspath $(BUILD)/shmfs) \
+	SHMFS_BIN=$(abspath $(BUILD)/shmfs) SHMFS_TOOLS=$(abspath tools) \
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	prove -v --timer --exec 'tests/run-test' $(TESTS)
 
 mount: deps all
 	mkdir -p $(MNT)
-	$(BUILD)/shmfs $(MNT)
+	$(BUILD)/shmfs $(SHMFS_OPTS) $(MNT)
 	@echo "shmfs mounted at $(MNT)"
 
 umount:
@@ -110,6 +111,8 @@ umount:
 PREFIX ?= /usr/local
 install: deps all
 	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
+	install -D -m 0755 tools/shmfs-backup \
+		$(DESTDIR)$(PREFIX)/bin/shmfs-backup
 	install -D -m 0644 tools/shmfs.service \
 		$(DESTDIR)/etc/systemd/system/shmfs.service
 

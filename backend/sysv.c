@@ -731,15 +731,15 @@ static int sysv_truncate(const char *path, struct shm_handle *h,
 	struct shm_attr a;
 	int r;
 
-	if (h && h->id < 0)
-		return size ? sysv_materialize(h, size) : 0;
 	if (!h && name) {
-		/* truncate -s SIZE by-key/0xKEY of a pending segment. */
+		/* truncate -s SIZE by-key/0xKEY: pending, or just made. */
 		r = sysv_open_pending(name, O_WRONLY, &own);
 		if (r)
 			return r;
-		return size ? sysv_materialize(own, size) : 0;
+		h = own;
 	}
+	if (h && h->id < 0)
+		return size ? sysv_materialize(h, size) : 0;
 	if (!h || !h->writable) {
 		int id = sysv_parse_id(path);
 
@@ -759,6 +759,7 @@ static int sysv_truncate(const char *path, struct shm_handle *h,
 }
 
 /* IPC_STAT, change, IPC_SET: the only way to set mode and owner. */
+/* Change a pending file: 0, or 1 if key is not pending. */
 static int sysv_set_pending(const char *name, int mode, uid_t uid, gid_t gid)
 {
 	struct sysv_pending *p;
@@ -777,8 +778,7 @@ static int sysv_set_pending(const char *name, int mode, uid_t uid, gid_t gid)
 			p->gid = gid;
 	}
 	G_UNLOCK(pending_lock);
-	/* A by-key link itself has no mode or owner of its own to set. */
-	return p ? 0 : -EPERM;
+	return p ? 0 : 1;
 }
 
 static int sysv_set(const char *path, int mode, uid_t uid, gid_t gid)
@@ -788,8 +788,15 @@ static int sysv_set(const char *path, int mode, uid_t uid, gid_t gid)
 	int id = sysv_parse_id(path);
 	int r;
 
-	if (name)
-		return sysv_set_pending(name, mode, uid, gid);
+	if (name) {
+		/* A pending file, or the segment it has just become. */
+		key_t key;
+
+		r = sysv_set_pending(name, mode, uid, gid);
+		if (r <= 0)
+			return r;
+		id = sysv_parse_key(name, &key) ? sysv_key_id(key) : -ENOENT;
+	}
 	if (id < 0)
 		return -ENOENT;
 	r = sysv_ipc_stat(id, &ds);

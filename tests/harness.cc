@@ -418,6 +418,29 @@ std::vector<std::string> list_xattrs(const std::string &path)
 	return v;
 }
 
+std::string pattern(size_t n, unsigned seed)
+{
+	std::string s(n, '\0');
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		s[i] = (char)(seed >> 16);
+	}
+	return s;
+}
+
+std::string sysv_bytes(int id)
+{
+	struct shmid_ds ds;
+	if (shmctl(id, IPC_STAT, &ds) < 0)
+		return "";
+	char *p = (char *)shmat(id, nullptr, SHM_RDONLY);
+	if (p == (char *)-1)
+		return "";
+	std::string s(p, ds.shm_segsz);
+	shmdt(p);
+	return s;
+}
+
 std::string run(const std::string &cmd)
 {
 	std::string out;

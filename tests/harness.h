@@ -64,6 +64,10 @@ std::vector<int> proc_sysv_ids();
 std::string get_xattr(const std::string &path, const std::string &name,
 		      int *err = nullptr);
 std::vector<std::string> list_xattrs(const std::string &path);
+// n pseudo-random bytes, the same for the same seed.
+std::string pattern(size_t n, unsigned seed);
+// The whole of System V segment id, read natively ("" if it is gone).
+std::string sysv_bytes(int id);
 // Output of a shell command.
 std::string run(const std::string &cmd);
 

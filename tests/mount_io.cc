@@ -17,28 +17,6 @@ namespace {
 
 class Io : public MountTest {};
 
-std::string pattern(size_t n, unsigned seed)
-{
-	std::string s(n, '\0');
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		s[i] = (char)(seed >> 16);
-	}
-	return s;
-}
-
-std::string sysv_bytes(int id)
-{
-	struct shmid_ds ds;
-	shmctl(id, IPC_STAT, &ds);
-	char *p = (char *)shmat(id, nullptr, SHM_RDONLY);
-	if (p == (char *)-1)
-		return "";
-	std::string s(p, ds.shm_segsz);
-	shmdt(p);
-	return s;
-}
-
 void sysv_put(int id, size_t off, const std::string &data)
 {
 	char *p = (char *)shmat(id, nullptr, 0);

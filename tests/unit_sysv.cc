@@ -203,10 +203,10 @@ TEST_F(Sysv, ByKeyLinksAndPendingCreation)
 	EXPECT_EQ(a.size, 0u);
 	EXPECT_EQ(shmget(0x5eed0003, 0, 0), -1);
 	EXPECT_EQ(be.write(h, "abc", 3, 2), 3);
-	int id = shmget(0x5eed0003, 0, 0);
-	ASSERT_GE(id, 0);
+	int made = shmget(0x5eed0003, 0, 0);
+	ASSERT_GE(made, 0);
 	struct shmid_ds ds;
-	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	ASSERT_EQ(shmctl(made, IPC_STAT, &ds), 0);
 	EXPECT_EQ(ds.shm_segsz, 5u);
 	EXPECT_EQ(ds.shm_perm.mode & 0777, 0640u);
 	EXPECT_EQ(be.write(h, "d", 1, 5), -ENOSPC);

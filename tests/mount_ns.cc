@@ -218,8 +218,9 @@ protected:
 	}
 	void TearDown() override
 	{
-		if (m.pid > 0)
+		if (m.pid > 0) {
 			EXPECT_EQ(m.stop(), 0) << read_file(m.log);
+		}
 		if (host_id >= 0)
 			shmctl(host_id, IPC_RMID, nullptr);
 	}

@@ -23,7 +23,7 @@ protected:
 		char t[] = "/dev/shm/shmfs-unit.XXXXXX";
 		ASSERT_NE(mkdtemp(t), nullptr);
 		dir = t;
-		struct shmfs_config cfg = { dir.c_str() };
+		struct shmfs_config cfg = { dir.c_str(), nullptr };
 		ASSERT_EQ(be.init(&cfg), 0);
 	}
 	void TearDown() override
@@ -143,7 +143,7 @@ TEST_F(Posix, StatfsIsTheDirectorysFilesystem)
 
 TEST(PosixInit, MissingDirectoryIsAnError)
 {
-	struct shmfs_config cfg = { "/nonexistent/shm" };
+	struct shmfs_config cfg = { "/nonexistent/shm", nullptr };
 	EXPECT_EQ(be.init(&cfg), -ENOENT);
 }
 

@@ -107,7 +107,7 @@ static int file_fstat(void *file, void *a)
  * gives "7"); NULL if it leaves the backend's directory. */
 static char *link_target_path(const struct shmfs_ref *ref)
 {
-	g_autofree char *target = NULL;
+	g_autofree char *target = NULL, *full = NULL;
 	g_autofree char *dir = g_path_get_dirname(ref->path);
 	g_auto(GStrv) parts = NULL;
 	GPtrArray *out;
@@ -115,9 +115,10 @@ static char *link_target_path(const struct shmfs_ref *ref)
 	if (!ref->be->readlink || ref->be->readlink(ref->path, &target) != 0 ||
 	    target[0] == '/')
 		return NULL;
+	full = strcmp(dir, ".") == 0 ? g_strdup(target)
+				     : g_strconcat(dir, "/", target, NULL);
 	out = g_ptr_array_new();
-	parts = g_strsplit(strcmp(dir, ".") == 0 ? target :
-			   g_strconcat(dir, "/", target, NULL), "/", -1);
+	parts = g_strsplit(full, "/", -1);
 	for (char **p = parts; *p; p++) {
 		if (strcmp(*p, "..") == 0) {
 			if (out->len == 0) {

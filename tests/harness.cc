@@ -266,8 +266,9 @@ void MountTest::TearDown()
 		shmctl(id, IPC_RMID, nullptr);
 	for (auto &n : posix)
 		shm_unlink(("/" + n).c_str());
-	std::string log = read_file(m.log);
-	EXPECT_EQ(m.stop(), 0) << "daemon log:\n" << log;
+	int status = m.stop();
+	// Read after the exit: sanitizer reports are written then.
+	EXPECT_EQ(status, 0) << "daemon log:\n" << read_file(m.log);
 	unlink(m.log.c_str());
 }
 

@@ -32,7 +32,7 @@ for f in $(sed -n 's/^COPY \([^ ]*\) .*/\1/p' "$top/tools/Dockerfile" | grep -v 
 	cp -r "$top/$f" "$tmp/src/"
 done
 # (MAKEFLAGS cleared: a SANITIZE=1 check must not leak into this build.)
-if (cd "$tmp/src" && MAKEFLAGS= MAKELEVEL= make build/shmfs) >"$tmp/err" 2>&1 && "$tmp/src/build/shmfs" --version >/dev/null; then
+if (cd "$tmp/src" && MAKEFLAGS= MAKELEVEL= SANITIZE= make build/shmfs) >"$tmp/err" 2>&1 && "$tmp/src/build/shmfs" --version >/dev/null; then
 	ok "the Dockerfile's COPY set builds build/shmfs"
 else
 	notok "the Dockerfile's COPY set builds build/shmfs"

@@ -56,7 +56,11 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/shmfs
+all: $(BUILD)/shmfs $(BUILD)/shmbench
+
+$(BUILD)/shmbench: tools/shmbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -lrt
 
 $(BUILD)/obj/%.o: %.c $(wildcard backend/*.h fs/*.h)
 	@mkdir -p $(dir $@)
@@ -108,9 +112,19 @@ mount: deps all
 umount:
 	fusermount3 -u $(MNT)
 
+# Benchmarks, not tests: ratios against the native path in the same run.
+# bindfs (the FUSE peer) and gnuplot (the chart) are installed for it only.
+bench: deps all
+	@for p in bindfs gnuplot-nox; do dpkg-query -W -f='$${Status}' $$p \
+		2>/dev/null | grep -q 'install ok installed' || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p \
+		>/dev/null; done
+	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
+
 PREFIX ?= /usr/local
 install: deps all
 	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
+	install -D -m 0755 $(BUILD)/shmbench $(DESTDIR)$(PREFIX)/bin/shmbench
 	install -D -m 0755 tools/shmfs-backup \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup
 	install -D -m 0644 tools/shmfs.service \

@@ -226,6 +226,17 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_entry(req, &e);
 }
 
+/* Negotiate with the kernel: reads from a POSIX object or mapped file go
+ * fd -> pipe -> /dev/fuse by splice instead of through a buffer. */
+static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
+		conn->want |= FUSE_CAP_SPLICE_MOVE;
+}
+
 static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	g_auto(shmfs_ref) ref = { 0 };
@@ -619,7 +630,7 @@ static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		bv.buf[0].fd = x.fd;
 		bv.buf[0].pos = (off_t)x.off;
 	}
-	fuse_reply_data(req, &bv, 0);
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
 
 static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -795,6 +806,7 @@ static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino,
 }
 
 static const struct fuse_lowlevel_ops shmfs_ops = {
+	.init         = shmfs_init,
 	.lookup       = shmfs_lookup,
 	.forget       = shmfs_forget,
 	.forget_multi = shmfs_forget_multi,

@@ -1,0 +1,565 @@
+/* shmbench - the seed article's shared memory benchmark, extended to shmfs.
+ *
+ *   shmbench [--mount DIR] [--sizes LIST] [--reps N] [--csv FILE]
+ *            [--plot FILE]
+ *   shmbench figures --mount DIR [--pid PID] [--bindfs DIR] [--runs N]
+ *
+ * Table 1 is the seed's method: map SIZE bytes as an int array and loop
+ * write-all, read-all, REPS times; milliseconds per method: shm_open+mmap,
+ * open+mmap (a file in /var/tmp), shmget+shmat, and the same loop on a
+ * MAP_SHARED mapping through the shmfs mount of a POSIX object and of a
+ * System V segment (msync'd at the end, so the bytes reach the segment).
+ * Table 2 is read()/write() throughput through the mount against the same
+ * POSIX object read or written directly in /dev/shm.
+ *
+ * `figures` prints the make bench lines: each figure as a ratio to its
+ * reference, raw numbers beside it, the median of --runs runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (1024.0 * 1024.0)
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "shmbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* The seed's loop: write every int, read every int, reps times. */
+static double loop_ms(volatile int *a, size_t size, long reps)
+{
+	size_t n = size / sizeof(int);
+	long sum = 0;
+	double t0 = now();
+
+	for (long r = 0; r < reps; r++) {
+		for (size_t i = 0; i < n; i++)
+			a[i] = (int)(i + (size_t)r);
+		for (size_t i = 0; i < n; i++)
+			sum += a[i];
+	}
+	if (sum == 42) /* keep the reads */
+		fputc(' ', stderr);
+	return (now() - t0) * 1000;
+}
+
+/* Map fd (already sized) MAP_SHARED and time the loop, msync included. */
+static double mapped_ms(int fd, size_t size, long reps)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	double t0, ms;
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	t0 = now();
+	loop_ms(p, size, reps);
+	msync(p, size, MS_SYNC);
+	ms = (now() - t0) * 1000;
+	munmap(p, size);
+	return ms;
+}
+
+static int sized_file(const char *path, size_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		die(path);
+	return fd;
+}
+
+enum { M_SHM_OPEN, M_OPEN, M_SHMGET, M_MNT_POSIX, M_MNT_SYSV, M_COUNT };
+static const char *method_names[M_COUNT] = {
+	"shm_open+mmap", "open+mmap", "shmget", "shmfs posix", "shmfs sysv",
+};
+
+static double run_method(int m, const char *mnt, size_t size, long reps)
+{
+	char path[4096];
+	double ms = -1;
+	int fd, id;
+	void *p;
+
+	switch (m) {
+	case M_SHM_OPEN:
+		fd = shm_open("/shmbench", O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+			die("shm_open");
+		ms = mapped_ms(fd, size, reps);
+		close(fd);
+		shm_unlink("/shmbench");
+		break;
+	case M_OPEN:
+		fd = sized_file("/var/tmp/shmbench.map", size);
+		ms = mapped_ms(fd, size, reps);
+		close(fd);
+		unlink("/var/tmp/shmbench.map");
+		break;
+	case M_SHMGET:
+		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+		p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
+		if (p == (void *)-1)
+			die("shmget");
+		ms = loop_ms(p, size, reps);
+		shmdt(p);
+		shmctl(id, IPC_RMID, NULL);
+		break;
+	case M_MNT_POSIX:
+		fd = shm_open("/shmbench", O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+			die("shm_open");
+		close(fd);
+		snprintf(path, sizeof(path), "%s/posix/shmbench", mnt);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			die(path);
+		ms = mapped_ms(fd, size, reps);
+		close(fd);
+		shm_unlink("/shmbench");
+		break;
+	case M_MNT_SYSV:
+		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+		if (id < 0)
+			die("shmget");
+		snprintf(path, sizeof(path), "%s/sysv/%d", mnt, id);
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			die(path);
+		ms = mapped_ms(fd, size, reps);
+		close(fd);
+		shmctl(id, IPC_RMID, NULL);
+		break;
+	}
+	return ms;
+}
+
+/* MB/s of reading (or writing) the whole of path in bs-byte calls. */
+static double stream_mbs(const char *path, size_t total, size_t bs, bool wr)
+{
+	char *buf = aligned_alloc(4096, bs);
+	int fd = open(path, wr ? O_WRONLY : O_RDONLY);
+	size_t done = 0;
+	double t0;
+
+	if (fd < 0 || !buf)
+		die(path);
+	memset(buf, 'w', bs);
+	t0 = now();
+	while (done < total) {
+		ssize_t n = wr ? pwrite(fd, buf, bs, (off_t)done)
+			       : pread(fd, buf, bs, (off_t)done);
+
+		if (n <= 0)
+			die(path);
+		done += (size_t)n;
+	}
+	if (wr)
+		fsync(fd);
+	t0 = now() - t0;
+	close(fd);
+	free(buf);
+	return (double)total / MIB / t0;
+}
+
+static void make_object(const char *name, size_t size)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		die(path);
+	/* Real pages, not holes: fill it. */
+	char *p = mmap(NULL, size, PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	memset(p, 'x', size);
+	munmap(p, size);
+	close(fd);
+}
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; break;
+	case 'm': case 'M': v *= MIB; break;
+	case 'g': case 'G': v *= MIB * 1024; break;
+	}
+	return (size_t)v;
+}
+
+static void fmt_size(size_t s, char *out, size_t n)
+{
+	if (s >= 1 << 20)
+		snprintf(out, n, "%zuM", s >> 20);
+	else
+		snprintf(out, n, "%zuk", s >> 10);
+}
+
+static void plot(const char *csv, const char *out)
+{
+	char cmd[8192];
+
+	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "shmbench: no gnuplot (apt-get install "
+				"gnuplot-nox): no chart\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "gnuplot -e \"set terminal %s size 900,500; set output '%s';"
+		 " set datafile separator ','; set logscale xy; set key left;"
+		 " set xlabel 'segment size (bytes)';"
+		 " set ylabel 'ns per byte and pass';"
+		 " set title 'write-all + read-all loop (seed method)';"
+		 " plot for [c=3:7] '%s' using 1:(column(c)*1e6/($1*$2))"
+		 " skip 1 with linespoints title columnheader(c)\"",
+		 strstr(out, ".svg") ? "svg" : "pngcairo", out, csv);
+	if (system(cmd) != 0)
+		fprintf(stderr, "shmbench: gnuplot failed\n");
+}
+
+static int tables(const char *mnt, const char *sizes, long reps_opt,
+		  const char *csv, const char *png)
+{
+	char *list = strdup(sizes), *tok, *save = NULL;
+	FILE *c = NULL;
+	char sz[32];
+
+	if (csv && !(c = fopen(csv, "w")))
+		die(csv);
+	printf("Table 1: seed method, ms for REPS x (write all, read all)\n");
+	printf("%8s %8s", "size", "reps");
+	for (int m = 0; m < M_COUNT; m++)
+		printf(" %14s", method_names[m]);
+	printf("\n");
+	if (c) {
+		fprintf(c, "size,reps");
+		for (int m = 0; m < M_COUNT; m++)
+			fprintf(c, ",%s", method_names[m]);
+		fprintf(c, "\n");
+	}
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t size = parse_size(tok);
+		/* About 256 MiB of loop traffic per cell unless told. */
+		long reps = reps_opt > 0 ? reps_opt :
+			    (long)((256 * MIB) / (double)size + 0.5);
+
+		if (reps < 1)
+			reps = 1;
+		fmt_size(size, sz, sizeof(sz));
+		printf("%8s %8ld", sz, reps);
+		if (c)
+			fprintf(c, "%zu,%ld", size, reps);
+		for (int m = 0; m < M_COUNT; m++) {
+			double ms = mnt || m < M_MNT_POSIX ?
+					    run_method(m, mnt, size, reps) : -1;
+
+			printf(" %14.1f", ms);
+			if (c)
+				fprintf(c, ",%.3f", ms);
+			fflush(stdout);
+		}
+		printf("\n");
+		if (c)
+			fprintf(c, "\n");
+	}
+	free(list);
+	if (mnt) {
+		size_t total = 256 << 20;
+		char via[4096];
+
+		make_object("shmbench-rw", total);
+		snprintf(via, sizeof(via), "%s/posix/shmbench-rw", mnt);
+		printf("\nTable 2: read()/write() of a 256 MiB POSIX object, "
+		       "MB/s\n%8s %12s %12s %12s %12s\n", "block",
+		       "read direct", "read shmfs", "write direct",
+		       "write shmfs");
+		for (size_t bs = 4096; bs <= (1 << 20); bs *= 16) {
+			fmt_size(bs, sz, sizeof(sz));
+			printf("%8s %12.0f %12.0f %12.0f %12.0f\n", sz,
+			       stream_mbs("/dev/shm/shmbench-rw", total, bs, 0),
+			       stream_mbs(via, total, bs, 0),
+			       stream_mbs("/dev/shm/shmbench-rw", total, bs, 1),
+			       stream_mbs(via, total, bs, 1));
+		}
+		unlink("/dev/shm/shmbench-rw");
+	}
+	if (c)
+		fclose(c);
+	if (png && csv)
+		plot(csv, png);
+	else if (png)
+		fprintf(stderr, "shmbench: --plot needs --csv\n");
+	return 0;
+}
+
+/* ---- figures for make bench ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* 4 KiB preads at random offsets per second, over count reads. */
+static double randread_ops(const char *path, size_t size, long count)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	unsigned s = 12345;
+	double t0;
+
+	if (fd < 0)
+		die(path);
+	t0 = now();
+	for (long i = 0; i < count; i++) {
+		s = s * 1103515245u + 12345u;
+		off_t off = (off_t)((((size_t)s << 8) % (size / 4096)) * 4096);
+
+		if (pread(fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf))
+			die("pread");
+	}
+	t0 = now() - t0;
+	close(fd);
+	return (double)count / t0;
+}
+
+/* Seconds for a shell command, its output thrown away. */
+static double cmd_seconds(const char *cmd)
+{
+	char full[8192];
+	double t0 = now();
+
+	snprintf(full, sizeof(full), "%s >/dev/null 2>&1", cmd);
+	if (system(full) != 0)
+		fprintf(stderr, "shmbench: '%s' failed\n", cmd);
+	return now() - t0;
+}
+
+static void line(const char *what, double a, double b, const char *unit)
+{
+	printf("%-58s %6.2f  (%.1f / %.1f %s)\n", what, a / b, a, b, unit);
+	fflush(stdout);
+}
+
+#define RUNS_MAX 15
+
+static int figures(const char *mnt, pid_t daemon, const char *bindfs, int runs)
+{
+	const size_t gib = 1ul << 30;
+	double a[RUNS_MAX], b[RUNS_MAX], c[RUNS_MAX];
+	char via[4096], bvia[4096], sysv[4096], cmd[8192];
+	int id;
+	void *p;
+
+	make_object("shmbench-1g", gib);
+	snprintf(via, sizeof(via), "%s/posix/shmbench-1g", mnt);
+	snprintf(bvia, sizeof(bvia), "%s/shmbench-1g", bindfs ? bindfs : "");
+	id = shmget(IPC_PRIVATE, gib, IPC_CREAT | 0600);
+	p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
+	if (p == (void *)-1)
+		die("shmget 1 GiB");
+	memset(p, 's', gib);
+	shmdt(p);
+	snprintf(sysv, sizeof(sysv), "%s/sysv/%d", mnt, id);
+
+	printf("figure (shmfs / reference; higher is better for "
+	       "throughput)               ratio  (shmfs / reference)\n");
+	for (int i = 0; i < runs; i++) {
+		a[i] = stream_mbs(via, gib, 1 << 20, 0);
+		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 0);
+	}
+	line("1 seq read 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm",
+	     median(a, runs), median(b, runs), "MB/s");
+	for (int i = 0; i < runs; i++) {
+		a[i] = stream_mbs(sysv, gib, 1 << 20, 0);
+		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 0);
+	}
+	line("2 seq read 1 GiB System V: mount / /dev/shm", median(a, runs),
+	     median(b, runs), "MB/s");
+	for (int i = 0; i < runs; i++) {
+		a[i] = stream_mbs(via, gib, 1 << 20, 1);
+		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 1);
+	}
+	line("3 seq write 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm",
+	     median(a, runs), median(b, runs), "MB/s");
+	double r_mnt, r_dir;
+	for (int i = 0; i < runs; i++) {
+		a[i] = randread_ops(via, gib, 100000);
+		b[i] = randread_ops("/dev/shm/shmbench-1g", gib, 100000);
+	}
+	r_mnt = median(a, runs);
+	r_dir = median(b, runs);
+	line("4 random 4 KiB preads per second: mount / /dev/shm", r_mnt, r_dir,
+	     "ops/s");
+
+	/* 10,000 System V segments: ls -l through the mount vs ipcs -m. */
+	FILE *f = fopen("/proc/sys/kernel/shmmni", "r");
+	long shmmni = 4096;
+	static int ids[10000];
+
+	if (f) {
+		if (fscanf(f, "%ld", &shmmni) != 1)
+			shmmni = 4096;
+		fclose(f);
+	}
+	if (shmmni < 11000)
+		system("echo 32768 > /proc/sys/kernel/shmmni");
+	for (int i = 0; i < 10000; i++) {
+		ids[i] = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		if (ids[i] < 0)
+			die("shmget (10,000 segments)");
+	}
+	snprintf(cmd, sizeof(cmd), "ls -l %s/sysv", mnt);
+	for (int i = 0; i < runs; i++) {
+		usleep(1100 * 1000); /* past the attribute cache */
+		a[i] = cmd_seconds(cmd) * 1000;
+		b[i] = cmd_seconds("ipcs -m") * 1000;
+	}
+	line("5 ls -l sysv/ with 10,000 segments / ipcs -m", median(a, runs),
+	     median(b, runs), "ms");
+	if (daemon > 0) {
+		char st[64], l[256];
+		long hwm = -1;
+
+		snprintf(st, sizeof(st), "/proc/%d/status", daemon);
+		f = fopen(st, "r");
+		while (f && fgets(l, sizeof(l), f))
+			if (sscanf(l, "VmHWM: %ld kB", &hwm) == 1)
+				break;
+		if (f)
+			fclose(f);
+		printf("%-58s %6.1f MiB (target <= 64)\n",
+		       "6 daemon peak RSS with 10,000 segments listed",
+		       hwm / 1024.0);
+	}
+	for (int i = 0; i < 10000; i++)
+		shmctl(ids[i], IPC_RMID, NULL);
+	if (shmmni < 11000) {
+		snprintf(cmd, sizeof(cmd), "echo %ld > /proc/sys/kernel/shmmni",
+			 shmmni);
+		system(cmd);
+	}
+
+	if (bindfs) {
+		double sr, br, sw, bw, srr, brr;
+
+		for (int i = 0; i < runs; i++) {
+			a[i] = stream_mbs(bvia, gib, 1 << 20, 0);
+			b[i] = stream_mbs(via, gib, 1 << 20, 0);
+		}
+		br = median(a, runs);
+		sr = median(b, runs);
+		for (int i = 0; i < runs; i++) {
+			a[i] = stream_mbs(bvia, gib, 1 << 20, 1);
+			b[i] = stream_mbs(via, gib, 1 << 20, 1);
+		}
+		bw = median(a, runs);
+		sw = median(b, runs);
+		for (int i = 0; i < runs; i++) {
+			a[i] = randread_ops(bvia, gib, 100000);
+			c[i] = randread_ops("/dev/shm/shmbench-1g", gib, 100000);
+		}
+		brr = median(a, runs);
+		srr = median(c, runs);
+		line("7a seq read: bindfs / shmfs", br, sr, "MB/s");
+		line("7b seq write: bindfs / shmfs", bw, sw, "MB/s");
+		printf("%-58s %6.2f  (bindfs %.3f of native, shmfs %.3f)\n",
+		       "7c random 4 KiB reads vs native: shmfs / bindfs",
+		       (r_mnt / r_dir) / (brr / srr), brr / srr, r_mnt / r_dir);
+	}
+	shmctl(id, IPC_RMID, NULL);
+	unlink("/dev/shm/shmbench-1g");
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: shmbench [--mount DIR] [--sizes 4k,16k,...] [--reps N]\n"
+		"                [--csv FILE] [--plot FILE.png|.svg]\n"
+		"       shmbench figures --mount DIR [--pid PID] "
+		"[--bindfs DIR] [--runs N]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mount", required_argument, NULL, 'm' },
+		{ "sizes", required_argument, NULL, 's' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "plot", required_argument, NULL, 'p' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "bindfs", required_argument, NULL, 'b' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *mnt = NULL, *csv = NULL, *png = NULL, *bindfs = NULL;
+	const char *sizes = "4k,16k,64k,256k,1M,4M,16M,32M";
+	long reps = 0;
+	int runs = 5, o;
+	pid_t pid = 0;
+	bool fig = argc > 1 && strcmp(argv[1], "figures") == 0;
+
+	if (fig) {
+		argv++;
+		argc--;
+	}
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'm': mnt = optarg; break;
+		case 's': sizes = optarg; break;
+		case 'r': reps = atol(optarg); break;
+		case 'c': csv = optarg; break;
+		case 'p': png = optarg; break;
+		case 'P': pid = atoi(optarg); break;
+		case 'b': bindfs = optarg; break;
+		case 'n': runs = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc || runs < 1 || runs > RUNS_MAX)
+		usage();
+	if (fig)
+		return mnt ? figures(mnt, pid, bindfs, runs) : (usage(), 2);
+	return tables(mnt, sizes, reps, csv, png);
+}

@@ -476,44 +476,50 @@ static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
 static int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 {
 	struct sysv_find f = { .id = id };
-	struct sysv_row *r = &f.row;
+	struct shmid_ds ds;
 	int err;
 
-	if (f.id < 0)
+	if (id < 0)
 		return -ENOENT;
-	/* /proc/sysvipc/shm is the one place with every field ipcs shows,
-	 * rss and swap included, read in one consistent snapshot. */
-	err = sysv_scan(sysv_find_row, &f);
+	/* IPC_STAT has every field but rss and swap, at O(1): ls -l asks
+	 * each file for an xattr, so this must not read all of /proc. */
+	err = sysv_ipc_stat(id, &ds);
 	if (err)
 		return err;
-	if (!f.found)
-		return -ENOENT;
 	*m = (struct shm_meta){
 		.have = SHM_META_ID | SHM_META_KEY | SHM_META_SIZE |
 			SHM_META_PERMS | SHM_META_OWNER | SHM_META_CREATOR |
 			SHM_META_PIDS | SHM_META_NATTCH | SHM_META_TIMES |
 			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS,
-		.id = r->id,
-		.key = (uint32_t)r->key,
-		.size = r->size,
-		.perms = r->mode & 0777,
-		.uid = r->uid,
-		.gid = r->gid,
-		.cuid = r->cuid,
-		.cgid = r->cgid,
-		.cpid = r->cpid,
-		.lpid = r->lpid,
-		.nattch = r->nattch,
-		.atime = r->atime,
-		.dtime = r->dtime,
-		.ctime = r->ctime,
-		.status = ((r->mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
-			  ((r->mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0),
-		.rss = r->rss,
-		.swap = r->swap,
+		.id = id,
+		.key = (uint32_t)ds.shm_perm.__key,
+		.size = ds.shm_segsz,
+		.perms = ds.shm_perm.mode & 0777,
+		.uid = ds.shm_perm.uid,
+		.gid = ds.shm_perm.gid,
+		.cuid = ds.shm_perm.cuid,
+		.cgid = ds.shm_perm.cgid,
+		.cpid = ds.shm_cpid,
+		.lpid = ds.shm_lpid,
+		.nattch = ds.shm_nattch,
+		.atime = ds.shm_atime,
+		.dtime = ds.shm_dtime,
+		.ctime = ds.shm_ctime,
+		.status = ((ds.shm_perm.mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
+			  ((ds.shm_perm.mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0),
 	};
+	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
+	if (want & SHM_META_MEMORY) {
+		err = sysv_scan(sysv_find_row, &f);
+		if (err)
+			return err;
+		if (!f.found)
+			return -ENOENT;
+		m->rss = f.row.rss;
+		m->swap = f.row.swap;
+	}
 	if (want & SHM_META_MAPPERS)
-		sysv_mappers(r->id, m);
+		sysv_mappers(id, m);
 	return 0;
 }
 

@@ -630,7 +630,7 @@ static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		bv.buf[0].fd = x.fd;
 		bv.buf[0].pos = (off_t)x.off;
 	}
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	fuse_reply_data(req, &bv, x.mem ? FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
 }
 
 static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -766,7 +766,13 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_auto(shm_meta) m = { 0 };
-	int r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m);
+	int r;
+
+	/* ls -l asks every file for security.selinux: no backend call for
+	 * names that are not ours. */
+	if (strncmp(name, "user.shm.", 9) != 0)
+		return reply_err(req, -ENODATA, "getxattr", name);
+	r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m);
 
 	if (r == 0)
 		r = shmfs_xattr_get(ref.be->name, &m, name, s);

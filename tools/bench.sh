@@ -10,18 +10,30 @@ tmp=$(mktemp -d /tmp/shmfs-bench.XXXXXX)
 cleanup() {
 	fusermount3 -uz "$tmp/shmfs" 2>/dev/null || true
 	fusermount3 -uz "$tmp/bindfs" 2>/dev/null || true
+	fusermount3 -uz "$tmp/list" 2>/dev/null || true
 	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+	[ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-mkdir "$tmp/shmfs" "$tmp/bindfs"
+mkdir "$tmp/shmfs" "$tmp/bindfs" "$tmp/list"
 
+wait_mount() {
+	for _ in $(seq 100); do
+		grep -q " $1 fuse.shmfs " /proc/self/mountinfo && return
+		sleep 0.05
+	done
+	echo "bench: shmfs did not mount at $1" >&2
+	exit 1
+}
 "$bin" -f "$tmp/shmfs" &
 pid=$!
-for _ in $(seq 100); do
-	grep -q " $tmp/shmfs fuse.shmfs " /proc/self/mountinfo && break
-	sleep 0.05
-done
+wait_mount "$tmp/shmfs"
+# A second daemon only for the 10,000-segment listing, so that its RSS
+# is its own and not the 1 GiB segments the first one attached.
+"$bin" -f "$tmp/list" &
+lpid=$!
+wait_mount "$tmp/list"
 bindfs_dir=
 if command -v bindfs >/dev/null && bindfs /dev/shm "$tmp/bindfs"; then
 	bindfs_dir=$tmp/bindfs
@@ -30,7 +42,8 @@ else
 fi
 
 echo "== make bench: $(date -u +%F), $(nproc) cores, kernel $(uname -r)"
-"$bench" figures --mount "$tmp/shmfs" --pid "$pid" ${bindfs_dir:+--bindfs "$bindfs_dir"}
+"$bench" figures --mount "$tmp/shmfs" --list-mount "$tmp/list" --pid "$lpid" \
+	${bindfs_dir:+--bindfs "$bindfs_dir"}
 echo
 "$bench" --mount "$tmp/shmfs" --csv "$out/shmbench.csv" --plot "$out/shmbench.png"
 echo "(table as CSV in $out/shmbench.csv, chart in $out/shmbench.png)"

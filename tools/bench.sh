@@ -20,7 +20,8 @@ mkdir "$tmp/shmfs" "$tmp/bindfs" "$tmp/list"
 
 wait_mount() {
 	for _ in $(seq 100); do
-		grep -q " $1 fuse.shmfs " /proc/self/mountinfo && return
+		awk -v m="$1" '$5 == m && / - fuse\.shmfs / { f = 1 } END { exit !f }' \
+			/proc/self/mountinfo && return
 		sleep 0.05
 	done
 	echo "bench: shmfs did not mount at $1" >&2

@@ -39,14 +39,14 @@ LDLIBS_ALL   = $(PKG_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/sysv.c backend/posix.c backend/mapped.c
-FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c
+FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/refresh.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
-	       mount_mapped mount_backup
+	       mount_mapped mount_backup mount_mmap
 TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
 	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o

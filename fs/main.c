@@ -19,6 +19,8 @@
 /* Seconds the kernel may cache names and attributes: short enough that a
  * segment created or removed natively shows within one second. */
 #define SHMFS_DEFAULT_TIMEOUT 0.5
+/* Milliseconds between page cache refreshes of open files (0: never). */
+#define SHMFS_DEFAULT_REFRESH 100
 
 struct shmfs_opts {
 	GPtrArray *map_dirs; /* --map-dir, repeatable */
@@ -26,6 +28,7 @@ struct shmfs_opts {
 	char *ipc_ns;
 	int pid;
 	double timeout;
+	int refresh_ms;
 	int verbose;
 	int no_auto_unmount;
 };
@@ -40,6 +43,7 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("--pid=%d", pid),
 	SHMFS_OPT("pid=%d", pid),
 	SHMFS_OPT("timeout=%lf", timeout),
+	SHMFS_OPT("refresh=%d", refresh_ms),
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
@@ -83,6 +87,10 @@ static void usage(const char *prog)
 	       "/dev/shm (a container's)\n"
 	       "    -o timeout=SECONDS  kernel cache of names and attributes "
 	       "(default %.1f)\n"
+	       "    -o refresh=MS       native writes reach mappings, mapped "
+	       "writes the segment,\n"
+	       "                        within MS (default %d; 0: only at "
+	       "open/msync/close)\n"
 	       "    --no-auto-unmount   keep the mount if the daemon dies "
 	       "(default as root:\n"
 	       "                        unmount it)\n"
@@ -94,7 +102,7 @@ static void usage(const char *prog)
 	       "    -o OPT[,OPT...]     FUSE mount options, see mount.fuse3(8)\n"
 	       "    -h, --help          this text\n"
 	       "    -V, --version       versions of shmfs and libfuse\n",
-	       prog, SHMFS_DEFAULT_TIMEOUT);
+	       prog, SHMFS_DEFAULT_TIMEOUT, SHMFS_DEFAULT_REFRESH);
 }
 
 /* Errors that stop the start: one line each, and exit status 1. */
@@ -212,6 +220,7 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT,
+				   .refresh_ms = SHMFS_DEFAULT_REFRESH,
 				   .map_dirs = g_ptr_array_new_with_free_func(
 					   g_free) };
 	struct fuse_cmdline_opts cmd = { 0 };
@@ -245,6 +254,10 @@ int main(int argc, char *argv[])
 		startup_error("timeout must be >= 0");
 		goto out_args;
 	}
+	if (opts.refresh_ms < 0) {
+		startup_error("refresh must be >= 0 (milliseconds)");
+		goto out_args;
+	}
 	setenv("SHMFS_STALE", cmd.mountpoint, 1);
 	if (check_mountpoint(cmd.mountpoint) != 0 || check_fuse_device() != 0 ||
 	    enter_ipc_ns(&opts) != 0)
@@ -273,6 +286,7 @@ int main(int argc, char *argv[])
 	shmfs_nodes_init(backends, G_N_ELEMENTS(backends) - 1);
 	clock_gettime(CLOCK_REALTIME, &state.started);
 	state.timeout = opts.timeout;
+	state.refresh_ms = (unsigned)opts.refresh_ms;
 
 	se = fuse_session_new(&args, shmfs_lowlevel_ops(),
 			      sizeof(struct fuse_lowlevel_ops), &state);
@@ -287,6 +301,9 @@ int main(int argc, char *argv[])
 	}
 	fuse_daemonize(cmd.foreground);
 	shmfs_log_init(!cmd.foreground, opts.verbose);
+	/* After daemonizing: a thread would not survive its fork. */
+	if (shmfs_refresh_start(&state) != 0)
+		shmfs_log("refresh thread: not started");
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
@@ -301,6 +318,7 @@ int main(int argc, char *argv[])
 	if (ret == SIGINT || ret == SIGTERM || ret == SIGHUP)
 		ret = 0;
 	ret = ret ? 1 : 0;
+	shmfs_refresh_stop();
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

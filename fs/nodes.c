@@ -174,6 +174,22 @@ int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
 	return r;
 }
 
+void shmfs_nodes_open_inos(GArray *out)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	G_LOCK(nodes_lock);
+	g_hash_table_iter_init(&it, by_ino);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct shmfs_node *n = v;
+
+		if (n->files && n->files->len)
+			g_array_append_val(out, n->ino);
+	}
+	G_UNLOCK(nodes_lock);
+}
+
 char *shmfs_child_path(const char *dir, const char *name)
 {
 	return dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);

@@ -53,6 +53,9 @@ void shmfs_node_remove_file(fuse_ino_t ino, void *file);
 int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
 			 void *arg);
 
+/* The inodes that have open files now, appended to out (fuse_ino_t). */
+void shmfs_nodes_open_inos(GArray *out);
+
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);
 

@@ -1,0 +1,176 @@
+// mount_mmap.cc - mappings of files in the mount against native attachers:
+// what reaches whom, and how soon (the bounds the README's table states).
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+using namespace shmfs_test;
+
+namespace {
+
+double now_ms()
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+// Milliseconds until *p == want, or -1 after limit_ms.
+double wait_for(volatile char *p, char want, double limit_ms)
+{
+	double t0 = now_ms();
+	while (*p != want) {
+		if (now_ms() - t0 > limit_ms)
+			return -1;
+		usleep(200);
+	}
+	return now_ms() - t0;
+}
+
+// A System V segment attached natively and mapped through the mount.
+struct Pair {
+	int id = -1;
+	volatile char *native = nullptr, *mapped = nullptr;
+	int fd = -1;
+	bool open(const std::string &mnt, int flags = MAP_SHARED)
+	{
+		id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+		native = (volatile char *)shmat(id, nullptr, 0);
+		fd = ::open((mnt + "/sysv/" + std::to_string(id)).c_str(), O_RDWR);
+		void *m = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, flags, fd, 0);
+		mapped = m == MAP_FAILED ? nullptr : (volatile char *)m;
+		return id >= 0 && fd >= 0 && mapped;
+	}
+	~Pair()
+	{
+		if (mapped)
+			munmap((void *)mapped, 8192);
+		if (fd >= 0)
+			close(fd);
+		if (native)
+			shmdt((void *)native);
+		if (id >= 0)
+			shmctl(id, IPC_RMID, nullptr);
+	}
+};
+
+class Mmap : public MountTest {};
+
+// The default refresh (100 ms) bounds both directions; the test allows
+// 1 s so that a loaded machine does not fail it.
+TEST_F(Mmap, NativeWritesReachAMappingWithinTheRefresh)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	EXPECT_EQ(p.mapped[0], 0); // faulted in: the kernel caches the page
+	p.native[0] = 'N';
+	double ms = wait_for(p.mapped, 'N', 1000);
+	printf("# native -> mapping through the mount: %.0f ms\n", ms);
+	EXPECT_GE(ms, 0);
+	// And read() and every new open see it at once.
+	EXPECT_EQ(read_file(sysv_path(p.id)).substr(0, 1), "N");
+}
+
+TEST_F(Mmap, MappedWritesReachTheSegmentWithinTheRefresh)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	p.mapped[100] = 'M';
+	double ms = wait_for(p.native + 100, 'M', 1000);
+	printf("# mapping through the mount -> native: %.0f ms\n", ms);
+	EXPECT_GE(ms, 0);
+}
+
+TEST_F(Mmap, PosixObjectsToo)
+{
+	make_posix("shmfs-test-mmap", 8192, 0600);
+	int nfd = shm_open("/shmfs-test-mmap", O_RDWR, 0);
+	volatile char *native = (volatile char *)mmap(
+		nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, nfd, 0);
+	int fd = open(posix_path("shmfs-test-mmap").c_str(), O_RDWR);
+	volatile char *mapped = (volatile char *)mmap(
+		nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE((void *)mapped, MAP_FAILED);
+	EXPECT_EQ(mapped[10], 0);
+	native[10] = 'P';
+	EXPECT_GE(wait_for(mapped + 10, 'P', 1000), 0);
+	mapped[20] = 'Q';
+	EXPECT_GE(wait_for(native + 20, 'Q', 1000), 0);
+	munmap((void *)mapped, 8192);
+	munmap((void *)native, 8192);
+	close(fd);
+	close(nfd);
+}
+
+class MmapNoRefresh : public MountTest {
+protected:
+	std::vector<std::string> mount_args() override
+	{
+		return { "-o", "refresh=0" };
+	}
+};
+
+// Without the refresh, write-back happens when the caller asks for it.
+TEST_F(MmapNoRefresh, MsyncAndFsyncWriteBackAtOnce)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	p.mapped[1] = 'a';
+	ASSERT_EQ(msync((void *)p.mapped, 8192, MS_SYNC), 0);
+	EXPECT_EQ(p.native[1], 'a');
+	p.mapped[2] = 'b';
+	ASSERT_EQ(fsync(p.fd), 0);
+	EXPECT_EQ(p.native[2], 'b');
+	// ...and nothing else: a native change stays unseen by the mapping
+	// (this is what the refresh is for).
+	p.native[3] = 'c';
+	EXPECT_EQ(wait_for(p.mapped + 3, 'c', 300), -1);
+}
+
+TEST_F(MmapNoRefresh, CloseWritesBack)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	p.mapped[5] = 'z';
+	munmap((void *)p.mapped, 8192);
+	p.mapped = nullptr;
+	close(p.fd);
+	p.fd = -1;
+	EXPECT_GE(wait_for(p.native + 5, 'z', 1000), 0);
+}
+
+TEST_F(Mmap, PrivateMappingsSeeTheBytesAndKeepTheirWrites)
+{
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	char *seg = (char *)shmat(id, nullptr, 0);
+	strcpy(seg, "seen");
+	int fd = open(sysv_path(id).c_str(), O_RDWR);
+	char *priv = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE, fd, 0);
+	ASSERT_NE(priv, MAP_FAILED);
+	EXPECT_EQ(std::string(priv, 4), "seen");
+	priv[0] = 'X';
+	ASSERT_EQ(msync(priv, 8192, MS_SYNC), 0);
+	usleep(300 * 1000); // past a refresh
+	EXPECT_EQ(seg[0], 's');
+	EXPECT_EQ(priv[0], 'X');
+	munmap(priv, 8192);
+	close(fd);
+	shmdt(seg);
+	shmctl(id, IPC_RMID, nullptr);
+}
+
+TEST_F(Mmap, BadRefreshIsAStartUpError)
+{
+	std::string bin = getenv("SHMFS_BIN");
+	EXPECT_EQ(run(bin + " -o refresh=-5 /tmp 2>&1; echo rc=$?"),
+		  "shmfs: refresh must be >= 0 (milliseconds)\nrc=1\n");
+}
+
+} // namespace

@@ -12,7 +12,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 
 # Debian packages the build, the tests and the tools need.
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
-	    libgtest-dev attr util-linux procps perl coreutils cppcheck \
+	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace
 
 CC  ?= gcc

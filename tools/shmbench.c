@@ -95,6 +95,29 @@ static int sized_file(const char *path, size_t size)
 	return fd;
 }
 
+/* The POSIX object /shmbench, SIZE bytes, open read-write. */
+static int posix_object(size_t size)
+{
+	int fd = shm_open("/shmbench", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		die("shm_open");
+	return fd;
+}
+
+/* Open the file `rel` (posix/NAME, sysv/ID) in the mount read-write. */
+static int open_in_mount(const char *mnt, const char *rel)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, rel);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
 enum { M_SHM_OPEN, M_OPEN, M_SHMGET, M_MNT_POSIX, M_MNT_SYSV, M_COUNT };
 static const char *method_names[M_COUNT] = {
 	"shm_open+mmap", "open+mmap", "shmget", "shmfs posix", "shmfs sysv",
@@ -102,16 +125,14 @@ static const char *method_names[M_COUNT] = {
 
 static double run_method(int m, const char *mnt, size_t size, long reps)
 {
-	char path[4096];
+	char path[64];
 	double ms = -1;
 	int fd, id;
 	void *p;
 
 	switch (m) {
 	case M_SHM_OPEN:
-		fd = shm_open("/shmbench", O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
-			die("shm_open");
+		fd = posix_object(size);
 		ms = mapped_ms(fd, size, reps);
 		close(fd);
 		shm_unlink("/shmbench");
@@ -132,14 +153,8 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		shmctl(id, IPC_RMID, NULL);
 		break;
 	case M_MNT_POSIX:
-		fd = shm_open("/shmbench", O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
-			die("shm_open");
-		close(fd);
-		snprintf(path, sizeof(path), "%s/posix/shmbench", mnt);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			die(path);
+		close(posix_object(size));
+		fd = open_in_mount(mnt, "posix/shmbench");
 		ms = mapped_ms(fd, size, reps);
 		close(fd);
 		shm_unlink("/shmbench");
@@ -148,10 +163,8 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
 		if (id < 0)
 			die("shmget");
-		snprintf(path, sizeof(path), "%s/sysv/%d", mnt, id);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			die(path);
+		snprintf(path, sizeof(path), "sysv/%d", id);
+		fd = open_in_mount(mnt, path);
 		ms = mapped_ms(fd, size, reps);
 		close(fd);
 		shmctl(id, IPC_RMID, NULL);

@@ -39,7 +39,8 @@ LDLIBS_ALL   = $(PKG_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/sysv.c backend/posix.c backend/mapped.c
-FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/refresh.c
+FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/refresh.c \
+	       fs/shadow.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o

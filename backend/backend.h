@@ -150,6 +150,13 @@ struct shmfs_backend {
 	/* Bytes written (short at a fixed end), or -errno. */
 	ssize_t (*write)(struct shm_handle *h, const void *buf, size_t size,
 			 uint64_t off);
+	/* Write only the bytes of buf that differ from old (both `size`
+	 * long), leaving every other byte of the range as it is now, even if
+	 * it changed since old was read: how a page written back from a
+	 * mapping merges with native writes.  Bytes written (short at the
+	 * end), or -errno. */
+	ssize_t (*write_changed)(struct shm_handle *h, const void *buf,
+				 const void *old, size_t size, uint64_t off);
 
 	/* h may be NULL; when given it is the open handle of path. */
 	int (*truncate)(const char *path, struct shm_handle *h, uint64_t size);
@@ -176,6 +183,9 @@ void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
 /* Fill attr from a struct stat (used by file-backed kinds). */
 struct stat;
 void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st);
+/* dst[i] = buf[i] wherever buf[i] != old[i], for i < n; other bytes of dst
+ * are neither read for the result nor written. */
+void shm_merge(void *dst, const void *buf, const void *old, size_t n);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,6 @@
 /* common.c - helpers shared by the backends: listings and stat conversion. */
+#include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "backend.h"
@@ -46,4 +48,30 @@ void shm_meta_clear(struct shm_meta *m)
 	g_free(m->path);
 	m->pids = NULL;
 	m->path = NULL;
+}
+
+void shm_merge(void *dst, const void *buf, const void *old, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *b = buf, *o = old;
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t wb, wo;
+		size_t j;
+
+		/* Eight bytes at a time while they are the same. */
+		if (n - i >= 8) {
+			memcpy(&wb, b + i, 8);
+			memcpy(&wo, o + i, 8);
+			if (wb == wo) {
+				i += 8;
+				continue;
+			}
+		}
+		for (j = i; j < n && j < i + 8; j++)
+			if (b[j] != o[j])
+				d[j] = b[j];
+		i = j;
+	}
 }

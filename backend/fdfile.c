@@ -2,7 +2,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -57,6 +62,104 @@ int fdfile_read(struct shm_handle *h, uint64_t off, size_t size,
 	 * the front reads the fd and sends what it got. */
 	*out = (struct shm_extent){ .fd = h->fd, .off = off, .len = size };
 	return 0;
+}
+
+/* The SIGBUS guard: a thread merging into a mapping of a file sets
+ * bus_jump; a SIGBUS (the file shrank under the mapping) jumps back there.
+ * A SIGBUS anywhere else is fatal, as without the handler. */
+static __thread sigjmp_buf *bus_jump;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)si, (void)ctx;
+	if (bus_jump)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void bus_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* shm_merge into map, 0; or -EFAULT if the file shrank under it. */
+static int merge_guarded(void *map, const void *buf, const void *old,
+			 size_t n)
+{
+	sigjmp_buf jb;
+
+	pthread_once(&bus_once, bus_install);
+	if (sigsetjmp(jb, 1)) {
+		bus_jump = NULL;
+		return -EFAULT;
+	}
+	bus_jump = &jb;
+	shm_merge(map, buf, old, n);
+	bus_jump = NULL;
+	return 0;
+}
+
+/* One pwrite per run of changed bytes: for a descriptor that cannot be
+ * mapped (opened write-only). */
+static ssize_t write_runs(int fd, const unsigned char *b,
+			  const unsigned char *o, size_t n, uint64_t off)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		ssize_t w;
+
+		while (i < n && b[i] == o[i])
+			i++;
+		for (j = i; j < n && b[j] != o[j]; j++)
+			;
+		if (j == i)
+			break;
+		w = pwrite(fd, b + i, j - i, (off_t)(off + i));
+		if (w < 0)
+			return -errno;
+		if ((size_t)w < j - i)
+			return (ssize_t)(i + (size_t)w);
+		i = j;
+	}
+	return (ssize_t)n;
+}
+
+ssize_t fdfile_write_changed(struct shm_handle *h, const void *buf,
+			     const void *old, size_t size, uint64_t off)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start, end;
+	struct stat st;
+	void *map;
+	int r;
+
+	if (off > (uint64_t)INT64_MAX || size > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	if (fstat(h->fd, &st) < 0)
+		return -errno;
+	/* Bytes past the end now: the file shrank natively, and stores
+	 * there would have been SIGBUS natively.  Not written. */
+	if (off >= (uint64_t)st.st_size)
+		return 0;
+	size = MIN(size, (uint64_t)st.st_size - off);
+	start = off & ~(uint64_t)(page - 1);
+	end = off + size;
+	map = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   h->fd, (off_t)start);
+	if (map == MAP_FAILED)
+		return write_runs(h->fd, buf, old, size, off);
+	r = merge_guarded((char *)map + (off - start), buf, old, size);
+	munmap(map, end - start);
+	return r ? r : (ssize_t)size;
 }
 
 ssize_t fdfile_write(struct shm_handle *h, const void *buf, size_t size,

@@ -1,7 +1,9 @@
 /* fdfile.h - what the kinds backed by a file descriptor share (POSIX
  * objects, mapped files): the handle and the operations on it.  Reads and
- * writes go through the descriptor, never a mapping, so a file truncated
- * by another process gives a short read, never SIGBUS in the daemon. */
+ * writes go through the descriptor, so a file truncated by another process
+ * gives a short read.  Only fdfile_write_changed maps the file, for the
+ * length of one merge, under a SIGBUS guard: a file shrunk meanwhile makes
+ * that write short, never kills the daemon. */
 #ifndef SHMFS_FDFILE_H
 #define SHMFS_FDFILE_H
 
@@ -22,6 +24,9 @@ int fdfile_read(struct shm_handle *h, uint64_t off, size_t size,
 		struct shm_extent *out);
 ssize_t fdfile_write(struct shm_handle *h, const void *buf, size_t size,
 		     uint64_t off);
+/* See backend.h's write_changed. */
+ssize_t fdfile_write_changed(struct shm_handle *h, const void *buf,
+			     const void *old, size_t size, uint64_t off);
 /* ftruncate(fd) with the size checked first; 0 or -errno. */
 int fdfile_truncate_fd(int fd, uint64_t size);
 /* chmod, chown and utimens through an open descriptor: mode < 0, uid/gid

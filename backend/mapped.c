@@ -452,6 +452,7 @@ const struct shmfs_backend mapped_backend = {
 	.fstat = fdfile_fstat,
 	.read = fdfile_read,
 	.write = fdfile_write,
+	.write_changed = fdfile_write_changed,
 	.truncate = mapped_truncate,
 	.remove = mapped_remove,
 	.chmod = mapped_chmod,

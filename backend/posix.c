@@ -249,6 +249,7 @@ const struct shmfs_backend posix_backend = {
 	.fstat = fdfile_fstat,
 	.read = fdfile_read,
 	.write = fdfile_write,
+	.write_changed = fdfile_write_changed,
 	.truncate = posix_truncate,
 	.remove = posix_remove,
 	.chmod = posix_chmod,

@@ -729,6 +729,24 @@ static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 	return (ssize_t)n;
 }
 
+static ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
+				  const void *old, size_t size, uint64_t off)
+{
+	size_t n;
+
+	if (!h->writable)
+		return -EBADF;
+	if (h->id < 0) /* pending: nothing there to merge with */
+		return sysv_write(h, buf, size, off);
+	if (size == 0)
+		return 0;
+	if (off >= h->size)
+		return -ENOSPC;
+	n = MIN(size, h->size - off);
+	shm_merge((char *)h->addr + off, buf, old, n);
+	return (ssize_t)n;
+}
+
 static int sysv_truncate(const char *path, struct shm_handle *h,
 			 uint64_t size)
 {
@@ -923,6 +941,7 @@ const struct shmfs_backend sysv_backend = {
 	.fstat = sysv_fstat,
 	.read = sysv_read,
 	.write = sysv_write,
+	.write_changed = sysv_write_changed,
 	.truncate = sysv_truncate,
 	.remove = sysv_remove,
 	.chmod = sysv_chmod,

@@ -293,6 +293,7 @@ int main(int argc, char *argv[])
 	if (!se)
 		goto out_nodes;
 	state.se = se;
+	state.mountpoint = cmd.mountpoint;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	if (fuse_session_mount(se, cmd.mountpoint) != 0) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shadow.h"
 #include "shmfs.h"
 #include "xattr.h"
 
@@ -24,6 +25,7 @@ struct shmfs_file {
 	fuse_ino_t ino;
 	const struct shmfs_backend *be;
 	struct shm_handle *h;
+	bool writer; /* opened for writing: counted in shadow.c */
 };
 
 /* An open directory: a snapshot of its entries, so offsets stay valid. */
@@ -300,8 +302,9 @@ static struct timespec setattr_time(int valid, int set_bit, int now_bit,
 
 /* chmod, chown, truncate and utimens, in that order; stops at the first
  * error so that a refused change leaves the others undone. */
-static int setattr_apply(const struct shmfs_ref *ref, struct stat *attr,
-			 int valid, struct fuse_file_info *fi)
+static int setattr_apply(fuse_ino_t ino, const struct shmfs_ref *ref,
+			 struct stat *attr, int valid,
+			 struct fuse_file_info *fi)
 {
 	const struct shmfs_backend *be = ref->be;
 	int r = 0;
@@ -319,6 +322,8 @@ static int setattr_apply(const struct shmfs_ref *ref, struct stat *attr,
 
 		r = be->truncate(ref->path, f ? f->h : NULL,
 				 (uint64_t)attr->st_size);
+		if (!r)
+			shmfs_shadow_truncate(ino, (uint64_t)attr->st_size);
 	}
 	if (!r && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		struct timespec tv[2] = {
@@ -344,7 +349,7 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (r == 0 && (!ref.be || !ref.path[0]))
 		r = -EPERM; /* the directories are the mount's own */
 	if (r == 0)
-		r = setattr_apply(&ref, attr, valid, fi);
+		r = setattr_apply(ino, &ref, attr, valid, fi);
 	if (r == 0)
 		r = ref_attr(req, ino, &ref, fi, &a);
 	if (r)
@@ -502,8 +507,13 @@ static void reply_open(fuse_req_t req, fuse_ino_t ino,
 	f->ino = ino;
 	f->be = be;
 	f->h = h;
+	f->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
 	fi->fh = (uint64_t)(uintptr_t)f;
 	shmfs_node_add_file(ino, f);
+	/* Before the reply: the kernel drops the cached pages when it gets
+	 * it, and every page it reads after that must be kept. */
+	if (f->writer)
+		shmfs_shadow_open(ino);
 	/* Segments change under us: every open starts from the live bytes. */
 	fi->keep_cache = 0;
 	if (created) {
@@ -514,6 +524,8 @@ static void reply_open(fuse_req_t req, fuse_ino_t ino,
 	}
 	if (r == -ENOENT) {
 		shmfs_node_remove_file(ino, f);
+		if (f->writer)
+			shmfs_shadow_close(ino);
 		if (created)
 			shmfs_node_forget(ino, 1);
 		be->close(h);
@@ -606,20 +618,51 @@ static void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		shmfs_node_forget(ino, 1);
 }
 
+/* A copy of x's bytes (short at an fd's end of file); *n its length. */
+static void *extent_copy(const struct shm_extent *x, size_t *n)
+{
+	guint8 *buf = g_malloc(x->len);
+	ssize_t r;
+
+	if (x->mem) {
+		memcpy(buf, x->mem, x->len);
+		*n = x->len;
+		return buf;
+	}
+	*n = 0;
+	while (*n < x->len) {
+		r = pread(x->fd, buf + *n, x->len - *n, (off_t)(x->off + *n));
+		if (r > 0)
+			*n += (size_t)r;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	return buf;
+}
+
 static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
 	struct fuse_bufvec bv;
 	struct shm_extent x;
+	g_autofree void *copy = NULL;
 	int r;
 
-	(void)ino;
 	if (off < 0)
 		return reply_err(req, -EINVAL, "read", NULL);
 	r = f->be->read(f->h, (uint64_t)off, size, &x);
 	if (r)
 		return reply_err(req, r, "read", NULL);
+	if (shmfs_shadow_active(ino)) {
+		/* Reply with exactly the bytes kept for the write-back. */
+		size_t n = 0;
+
+		copy = x.len ? extent_copy(&x, &n) : NULL;
+		shmfs_shadow_store(ino, (uint64_t)off, size, copy, n);
+		x.mem = copy;
+		x.len = n;
+	}
 	if (x.len == 0)
 		return (void)fuse_reply_buf(req, NULL, 0);
 	bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(x.len);
@@ -633,16 +676,42 @@ static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_data(req, &bv, x.mem ? FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
 }
 
+static ssize_t file_write(void *file, const void *buf, size_t size,
+			  uint64_t off)
+{
+	struct shmfs_file *f = file;
+
+	return f->be->write(f->h, buf, size, off);
+}
+
+static ssize_t file_write_changed(void *file, const void *buf,
+				  const void *old, size_t size, uint64_t off)
+{
+	struct shmfs_file *f = file;
+
+	return f->be->write_changed(f->h, buf, old, size, off);
+}
+
 static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 			size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
 	ssize_t n;
 
-	(void)ino;
 	if (off < 0)
 		return reply_err(req, -EINVAL, "write", NULL);
-	n = f->be->write(f->h, buf, size, (uint64_t)off);
+	if (fi->writepage) {
+		/* Dirty pages of a mapping: only the bytes it changed. */
+		struct shmfs_shadow_sink sink = { file_write,
+						  file_write_changed, f };
+
+		n = shmfs_shadow_write_back(ino, (uint64_t)off, buf, size,
+					    &sink);
+	} else {
+		n = f->be->write(f->h, buf, size, (uint64_t)off);
+		if (n > 0)
+			shmfs_shadow_patch(ino, (uint64_t)off, buf, (size_t)n);
+	}
 	if (n < 0)
 		return reply_err(req, (int)n, "write", NULL);
 	fuse_reply_write(req, (size_t)n);
@@ -669,6 +738,8 @@ static void shmfs_release(fuse_req_t req, fuse_ino_t ino,
 	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
 
 	shmfs_node_remove_file(ino, f);
+	if (f->writer)
+		shmfs_shadow_close(ino);
 	f->be->close(f->h);
 	g_free(f);
 	fuse_reply_err(req, 0);

@@ -1,10 +1,16 @@
 /* refresh.c - the refresh thread (see shmfs.h).  It runs outside every
  * request, where libfuse allows notifications without risk of deadlock. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "shadow.h"
 #include "shmfs.h"
 
 /* refresh_lock protects stopping; refresh_cond wakes the thread early. */
@@ -14,10 +20,33 @@ static bool stopping;
 static bool running;
 static pthread_t refresh_thread;
 
-static void refresh_once(struct fuse_session *se)
+/* Write every dirty page of the mount back, many pages per request.
+ * Without it the invalidation below launders dirty pages one request per
+ * page.  Only while a file is open for writing (nothing else can dirty a
+ * page), when the mount is busy anyway: the moment the directory is open
+ * here adds no "busy" to an unmount. */
+static void write_back(const char *mountpoint)
+{
+	struct statfs sfs;
+	int fd;
+
+	if (shmfs_shadow_writers() == 0)
+		return;
+	fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Something mounted over ours is not ours to sync. */
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC)
+		syncfs(fd);
+	close(fd);
+}
+
+static void refresh_once(struct shmfs_state *st)
 {
 	GArray *inos = g_array_new(FALSE, FALSE, sizeof(fuse_ino_t));
+	struct fuse_session *se = st->se;
 
+	write_back(st->mountpoint);
 	shmfs_nodes_open_inos(inos);
 	for (guint i = 0; i < inos->len; i++) {
 		fuse_ino_t ino = g_array_index(inos, fuse_ino_t, i);
@@ -47,7 +76,7 @@ static void *refresh_main(void *arg)
 					   &next) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&refresh_lock);
-		refresh_once(st->se);
+		refresh_once(st);
 		pthread_mutex_lock(&refresh_lock);
 	}
 	pthread_mutex_unlock(&refresh_lock);

@@ -9,6 +9,7 @@
 /* Per-mount state, the session's userdata; read-only once mounted. */
 struct shmfs_state {
 	struct fuse_session *se;
+	const char *mountpoint; /* absolute */
 	double timeout;   /* seconds the kernel may cache names and attrs */
 	unsigned refresh_ms; /* drop open files' cached pages this often */
 	struct timespec started;
@@ -16,10 +17,11 @@ struct shmfs_state {
 
 const struct fuse_lowlevel_ops *shmfs_lowlevel_ops(void);
 
-/* The refresh thread: every refresh_ms, the kernel drops the cached pages
- * of every open file (writing dirty ones back first), so that native
- * writes reach mappings through the mount, and their writes reach the
- * segment, within that period.  Not started when refresh_ms is 0. */
+/* The refresh thread: every refresh_ms, the kernel writes the dirty pages
+ * of the mount back and drops the cached pages of every open file, so
+ * that native writes reach mappings through the mount, and their writes
+ * reach the segment, within that period.  Not started when refresh_ms is
+ * 0. */
 int shmfs_refresh_start(struct shmfs_state *st);
 void shmfs_refresh_stop(void);
 

@@ -145,6 +145,57 @@ TEST_F(MmapNoRefresh, CloseWritesBack)
 	EXPECT_GE(wait_for(p.native + 5, 'z', 1000), 0);
 }
 
+// A page written back from the mount changes only the bytes the mapping
+// changed: native writes to the same page since the kernel read it stay.
+TEST_F(MmapNoRefresh, WriteBackKeepsNativeBytesOfTheSamePage)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	EXPECT_EQ(p.mapped[0], 0); // the page is cached now
+	p.native[1] = 'N';
+	p.native[4095] = 'E';
+	p.mapped[2] = 'M';
+	p.mapped[4094] = 'm';
+	ASSERT_EQ(msync((void *)p.mapped, 8192, MS_SYNC), 0);
+	EXPECT_EQ(std::string((const char *)p.native, 4),
+		  std::string("\0NM\0", 4));
+	EXPECT_EQ(p.native[4094], 'm');
+	EXPECT_EQ(p.native[4095], 'E');
+	// A write() through the mount is in the kernel's page too: a later
+	// write-back of that page neither repeats nor undoes it.
+	int fd = open(sysv_path(p.id).c_str(), O_WRONLY);
+	ASSERT_EQ(pwrite(fd, "W", 1, 3), 1);
+	close(fd);
+	EXPECT_EQ(p.mapped[3], 'W');
+	p.native[3] = 'n'; // natively after it
+	p.mapped[5] = '5';
+	ASSERT_EQ(msync((void *)p.mapped, 8192, MS_SYNC), 0);
+	EXPECT_EQ(p.native[3], 'n');
+	EXPECT_EQ(p.native[5], '5');
+}
+
+TEST_F(MmapNoRefresh, WriteBackOfPosixObjectsKeepsNativeBytesToo)
+{
+	make_posix("shmfs-test-merge", 8192, 0600);
+	int nfd = shm_open("/shmfs-test-merge", O_RDWR, 0);
+	char *native = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, nfd, 0);
+	int fd = open(posix_path("shmfs-test-merge").c_str(), O_RDWR);
+	char *mapped = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, fd, 0);
+	ASSERT_NE(mapped, MAP_FAILED);
+	EXPECT_EQ(mapped[4096], 0);
+	memset(native + 4096, 'n', 100);
+	memset(mapped + 4196, 'm', 100);
+	ASSERT_EQ(fsync(fd), 0);
+	EXPECT_EQ(std::string(native + 4096, 200),
+		  std::string(100, 'n') + std::string(100, 'm'));
+	munmap(mapped, 8192);
+	munmap(native, 8192);
+	close(fd);
+	close(nfd);
+}
+
 TEST_F(Mmap, PrivateMappingsSeeTheBytesAndKeepTheirWrites)
 {
 	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);

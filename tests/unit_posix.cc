@@ -106,6 +106,38 @@ TEST_F(Posix, ReadsComeFromTheFdAndShortAtTheEnd)
 	be.close(h);
 }
 
+// The same merge through a mapping of the file; past the end (the file
+// shrank natively) nothing is written and the file keeps its size.
+TEST_F(Posix, WriteChangedLeavesUnchangedBytesAlone)
+{
+	put("obj", std::string(10000, '.'));
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open("obj", O_RDWR, &h), 0);
+	int fd = open((dir + "/obj").c_str(), O_RDWR);
+	ASSERT_EQ(pwrite(fd, "N", 1, 4097), 1);
+	std::string old(8, '.'), now = "a.b.....";
+	EXPECT_EQ(be.write_changed(h, now.data(), old.data(), 8, 4096), 8);
+	char got[8];
+	ASSERT_EQ(pread(fd, got, 8, 4096), 8);
+	EXPECT_EQ(std::string(got, 8), "aNb.....");
+	ASSERT_EQ(ftruncate(fd, 4100), 0);
+	EXPECT_EQ(be.write_changed(h, now.data(), old.data(), 8, 4096), 4);
+	EXPECT_EQ(be.write_changed(h, now.data(), old.data(), 8, 8192), 0);
+	struct stat st;
+	ASSERT_EQ(fstat(fd, &st), 0);
+	EXPECT_EQ(st.st_size, 4100);
+	// Opened write-only the file cannot be mapped: one pwrite per run.
+	struct shm_handle *w = nullptr;
+	ASSERT_EQ(be.open("obj", O_WRONLY, &w), 0);
+	ASSERT_EQ(pwrite(fd, "M", 1, 1), 1);
+	EXPECT_EQ(be.write_changed(w, "x.y", "...", 3, 0), 3);
+	ASSERT_EQ(pread(fd, got, 3, 0), 3);
+	EXPECT_EQ(std::string(got, 3), "xMy");
+	be.close(w);
+	be.close(h);
+	close(fd);
+}
+
 TEST_F(Posix, TruncateChmodChownRemove)
 {
 	put("obj", "0123456789");

@@ -1,6 +1,7 @@
 // unit_sysv.cc - the System V backend called directly, no FUSE.
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -100,6 +101,26 @@ TEST_F(Sysv, ReadWriteTruncateRespectTheFixedSize)
 	ASSERT_EQ(be.open(name.c_str(), O_RDONLY, &h), 0);
 	EXPECT_EQ(be.write(h, "x", 1, 0), -EBADF);
 	be.close(h);
+}
+
+// write_changed writes only the bytes that differ from `old`: a byte
+// changed natively since stays, even where it differs from both.
+TEST_F(Sysv, WriteChangedLeavesUnchangedBytesAlone)
+{
+	char *seg = (char *)shmat(id, nullptr, 0);
+	memcpy(seg + 4990, "0123456789", 10);
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open(name.c_str(), O_RDWR, &h), 0);
+	seg[4991] = 'N'; // natively, after the page was read as "0123..."
+	EXPECT_EQ(be.write_changed(h, "012y456789AB", "0123456789AB", 12, 4990),
+		  10); // short at the fixed end
+	EXPECT_EQ(std::string(seg + 4990, 10), "0N2y456789");
+	seg[4992] = 'Z';
+	EXPECT_EQ(be.write_changed(h, "q", "2", 1, 4992), 1);
+	EXPECT_EQ(seg[4992], 'q');
+	EXPECT_EQ(be.write_changed(h, "x", "y", 1, 5000), -ENOSPC);
+	be.close(h);
+	shmdt(seg);
 }
 
 TEST_F(Sysv, OpenAttachesAndCloseDetaches)

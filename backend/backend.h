@@ -184,7 +184,10 @@ void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
 struct stat;
 void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st);
 /* dst[i] = buf[i] wherever buf[i] != old[i], for i < n; other bytes of dst
- * are neither read for the result nor written. */
+ * keep whatever they hold, even if they change meanwhile.  Each aligned
+ * 8-byte word of dst changes in one step (a compare-and-swap when only
+ * some of its bytes change), so an aligned store of up to 8 bytes is
+ * never seen half done. */
 void shm_merge(void *dst, const void *buf, const void *old, size_t n);
 
 #ifdef __cplusplus

@@ -52,26 +52,45 @@ void shm_meta_clear(struct shm_meta *m)
 
 void shm_merge(void *dst, const void *buf, const void *old, size_t n)
 {
-	unsigned char *d = dst;
 	const unsigned char *b = buf, *o = old;
-	size_t i = 0;
+	uintptr_t start = (uintptr_t)dst, end = start + n;
 
-	while (i < n) {
-		uint64_t wb, wo;
-		size_t j;
+	/* Every aligned word that [dst, dst + n) touches; an aligned word
+	 * never straddles a page, so its bytes outside the range are mapped
+	 * too, and left as they are. */
+	for (uintptr_t wa = start & ~(uintptr_t)7; wa < end; wa += 8) {
+		uint64_t *w = (uint64_t *)wa;
+		unsigned char nb[8] = { 0 }, mb[8] = { 0 };
+		uint64_t wb, mask, cur, want;
 
-		/* Eight bytes at a time while they are the same. */
-		if (n - i >= 8) {
-			memcpy(&wb, b + i, 8);
-			memcpy(&wo, o + i, 8);
-			if (wb == wo) {
-				i += 8;
+		if (wa >= start && end - wa >= 8 &&
+		    memcmp(b + (wa - start), o + (wa - start), 8) == 0)
+			continue; /* the common case: the word did not change */
+		for (unsigned k = 0; k < 8; k++) {
+			uintptr_t at = wa + k;
+
+			if (at < start || at >= end || b[at - start] == o[at - start])
 				continue;
-			}
+			mb[k] = 0xff;
+			nb[k] = b[at - start];
 		}
-		for (j = i; j < n && j < i + 8; j++)
-			if (b[j] != o[j])
-				d[j] = b[j];
-		i = j;
+		memcpy(&wb, nb, 8);
+		memcpy(&mask, mb, 8);
+		if (mask == 0)
+			continue;
+		if (mask == UINT64_MAX) {
+			__atomic_store_n(w, wb, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* Some bytes of the word: swap them in with the word's other
+		 * bytes as they are now, in one step, so that a reader never
+		 * sees half of an aligned store and a native store to the
+		 * other bytes is never undone. */
+		cur = __atomic_load_n(w, __ATOMIC_RELAXED);
+		do
+			want = (cur & ~mask) | (wb & mask);
+		while (!__atomic_compare_exchange_n(w, &cur, want, true,
+						    __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED));
 	}
 }

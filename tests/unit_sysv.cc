@@ -6,7 +6,9 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -121,6 +123,39 @@ TEST_F(Sysv, WriteChangedLeavesUnchangedBytesAlone)
 	EXPECT_EQ(be.write_changed(h, "x", "y", 1, 5000), -ENOSPC);
 	be.close(h);
 	shmdt(seg);
+}
+
+// A merge never shows a native reader half of an aligned int, and never
+// undoes a native store to the other half of the same 8-byte word.
+TEST_F(Sysv, WriteChangedKeepsAlignedWordsWhole)
+{
+	volatile uint32_t *seg = (volatile uint32_t *)shmat(id, nullptr, 0);
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open(name.c_str(), O_RDWR, &h), 0);
+	const uint32_t a = 0x0000ffff, b = 0x00010000; // 3 bytes differ
+	seg[0] = a;
+	std::atomic<bool> stop{ false };
+	std::atomic<long> torn{ 0 }, reads{ 0 };
+	std::thread reader([&] {
+		while (!stop) {
+			uint32_t v = seg[0];
+			if (v != a && v != b)
+				torn++;
+			reads++;
+		}
+	});
+	uint32_t other = 0;
+	for (int i = 0; i < 200000; i++) {
+		uint32_t now = i % 2 ? a : b, was = i % 2 ? b : a;
+		seg[1] = ++other; // natively, the word's other half
+		ASSERT_EQ(be.write_changed(h, &now, &was, 4, 0), 4);
+	}
+	stop = true;
+	reader.join();
+	EXPECT_EQ(torn.load(), 0) << "of " << reads.load() << " reads";
+	EXPECT_EQ(seg[1], other);
+	be.close(h);
+	shmdt((const void *)seg);
 }
 
 TEST_F(Sysv, OpenAttachesAndCloseDetaches)

@@ -78,17 +78,29 @@ Live *live_slot(pid_t pid)
 	return nullptr;
 }
 
-bool is_mounted(const std::string &dir)
+// Mount ids of the shmfs mounts at dir.
+std::vector<std::string> mounts_at(const std::string &dir)
 {
 	std::ifstream f("/proc/self/mountinfo");
 	std::string line;
+	std::vector<std::string> ids;
 	while (std::getline(f, line)) {
 		std::istringstream ss(line);
 		std::string id, parent, dev, root, mnt;
 		ss >> id >> parent >> dev >> root >> mnt;
 		if (mnt == dir && line.find(" - fuse.shmfs ") != std::string::npos)
-			return true;
+			ids.push_back(id);
 	}
+	return ids;
+}
+
+// Whether a shmfs mount other than those in `before` is at dir.
+bool is_mounted(const std::string &dir,
+		const std::vector<std::string> &before = {})
+{
+	for (const std::string &id : mounts_at(dir))
+		if (std::find(before.begin(), before.end(), id) == before.end())
+			return true;
 	return false;
 }
 
@@ -161,16 +173,19 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 	install_handlers();
 	const char *root = getenv("SHMFS_TEST_ROOT");
 	std::string tmpl = std::string(root ? root : "/tmp") + "/mnt.XXXXXX";
-	if (!mkdtemp(&tmpl[0])) {
+	if (dir.empty() && !mkdtemp(&tmpl[0])) {
 		*err = std::string("mkdtemp: ") + strerror(errno);
 		return false;
 	}
-	dir = tmpl;
+	if (dir.empty())
+		dir = tmpl;
 	chmod(dir.c_str(), 0755); // other users' tests must reach the mount
 	log = dir + ".log";
 	const char *bin = getenv("SHMFS_BIN");
 	std::string binpath = bin ? bin : "build/shmfs";
 
+	// A dead mount may still be at dir: wait for a new one.
+	std::vector<std::string> before = mounts_at(dir);
 	Live *slot = live_slot(0);
 	pid = fork();
 	if (pid == 0) {
@@ -204,7 +219,7 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 			*err = "daemon died before mounting: " + read_file(log);
 			return false;
 		}
-		if (is_mounted(dir))
+		if (is_mounted(dir, before))
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec > limit) {

@@ -23,7 +23,8 @@ struct Mount {
 	pid_t pid = -1;
 	std::string log; // the daemon's stderr
 
-	// Start the daemon with extra args; false (and a message) on failure.
+	// Start the daemon with extra args at dir (a new directory when dir
+	// is empty); false (and a message) on failure.
 	bool start(const std::vector<std::string> &args, std::string *err);
 	// Unmount and wait: the daemon's exit status (0 expected), or -1.
 	int stop();

@@ -47,7 +47,8 @@ MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
-	       mount_mapped mount_backup mount_mmap mount_usecases
+	       mount_mapped mount_backup mount_mmap mount_usecases \
+	       mount_stress
 TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
 	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o

@@ -654,8 +654,9 @@ static void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	r = f->be->read(f->h, (uint64_t)off, size, &x);
 	if (r)
 		return reply_err(req, r, "read", NULL);
-	if (shmfs_shadow_active(ino)) {
-		/* Reply with exactly the bytes kept for the write-back. */
+	/* A page cache fill (O_DIRECT reads go around the cache): reply with
+	 * exactly the bytes kept for the write-back. */
+	if (!(fi->flags & O_DIRECT) && shmfs_shadow_active(ino)) {
 		size_t n = 0;
 
 		copy = x.len ? extent_copy(&x, &n) : NULL;

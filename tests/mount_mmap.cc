@@ -87,6 +87,26 @@ TEST_F(Mmap, MappedWritesReachTheSegmentWithinTheRefresh)
 	EXPECT_GE(ms, 0);
 }
 
+// read() on a descriptor held open is answered from the same cached pages
+// as a mapping: it follows native writes within the refresh too.
+TEST_F(Mmap, HeldOpenReadSeesNativeWritesWithinTheRefresh)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	char c = 1;
+	ASSERT_EQ(pread(p.fd, &c, 1, 7), 1);
+	EXPECT_EQ(c, 0);
+	p.native[7] = 'R';
+	double t0 = now_ms();
+	while (c != 'R' && now_ms() - t0 < 1000) {
+		usleep(200);
+		ASSERT_EQ(pread(p.fd, &c, 1, 7), 1);
+	}
+	printf("# native -> read() on a descriptor held open: %.0f ms\n",
+	       now_ms() - t0);
+	EXPECT_EQ(c, 'R');
+}
+
 TEST_F(Mmap, PosixObjectsToo)
 {
 	make_posix("shmfs-test-mmap", 8192, 0600);
@@ -131,6 +151,26 @@ TEST_F(MmapNoRefresh, MsyncAndFsyncWriteBackAtOnce)
 	// (this is what the refresh is for).
 	p.native[3] = 'c';
 	EXPECT_EQ(wait_for(p.mapped + 3, 'c', 300), -1);
+}
+
+// O_DIRECT reads go around the cached pages: native writes at once.
+TEST_F(MmapNoRefresh, ODirectReadsSeeNativeWritesAtOnce)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	int dfd = open(sysv_path(p.id).c_str(), O_RDONLY | O_DIRECT);
+	ASSERT_GE(dfd, 0);
+	char c = 1, d = 1;
+	ASSERT_EQ(pread(p.fd, &c, 1, 9), 1);
+	ASSERT_EQ(pread(dfd, &d, 1, 9), 1);
+	EXPECT_EQ(c, 0);
+	EXPECT_EQ(d, 0);
+	p.native[9] = 'D';
+	ASSERT_EQ(pread(dfd, &d, 1, 9), 1);
+	EXPECT_EQ(d, 'D');
+	ASSERT_EQ(pread(p.fd, &c, 1, 9), 1);
+	EXPECT_EQ(c, 0); // the cached page, with no refresh to drop it
+	close(dfd);
 }
 
 TEST_F(MmapNoRefresh, CloseWritesBack)

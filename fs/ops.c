@@ -714,7 +714,8 @@ static void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 			shmfs_shadow_patch(ino, (uint64_t)off, buf, (size_t)n);
 	}
 	if (n < 0)
-		return reply_err(req, (int)n, "write", NULL);
+		return reply_err(req, (int)n,
+				 fi->writepage ? "write-back" : "write", NULL);
 	fuse_reply_write(req, (size_t)n);
 }
 

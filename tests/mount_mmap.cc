@@ -1,10 +1,13 @@
 // mount_mmap.cc - mappings of files in the mount against native attachers:
 // what reaches whom, and how soon (the bounds the README's table states).
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +129,88 @@ TEST_F(Mmap, PosixObjectsToo)
 	munmap((void *)native, 8192);
 	close(fd);
 	close(nfd);
+}
+
+sigjmp_buf bus_jump;
+volatile sig_atomic_t bus_seen;
+
+void on_bus(int)
+{
+	bus_seen = bus_seen + 1;
+	siglongjmp(bus_jump, 1);
+}
+
+// A POSIX object shrunk and regrown natively, again and again, while a
+// client writes through a mapping of the mount and another reads through
+// the mount: the client gets SIGBUS past the end, as natively; the daemon
+// (which merges write-backs into a mapping of its own) keeps serving and
+// exits cleanly.
+TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
+{
+	const size_t size = 1 << 20;
+	make_posix("shmfs-test-shrink", size, 0600);
+	std::string path = posix_path("shmfs-test-shrink");
+	int out[2];
+	ASSERT_EQ(pipe(out), 0);
+	pid_t client = fork();
+	if (client == 0) {
+		signal(SIGBUS, on_bus);
+		int fd = open(path.c_str(), O_RDWR);
+		volatile char *map = (volatile char *)mmap(
+			nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			_exit(2);
+		volatile long stores = 0;
+		volatile unsigned r = 1;
+		double t0 = now_ms();
+		while (now_ms() - t0 < 2000) {
+			r = r * 1103515245 + 12345;
+			size_t at = (r >> 8) % size;
+			if (sigsetjmp(bus_jump, 1) == 0) {
+				map[at] = (char)r;
+				stores = stores + 1;
+				if (stores % 64 == 0)
+					msync((void *)(map + (at & ~(size_t)4095)),
+					      4096, MS_SYNC);
+			}
+		}
+		long res[2] = { stores, (long)bus_seen };
+		if (write(out[1], res, sizeof(res)) != sizeof(res))
+			_exit(3);
+		_exit(0);
+	}
+	close(out[1]);
+	int nfd = shm_open("/shmfs-test-shrink", O_RDWR, 0);
+	ASSERT_GE(nfd, 0);
+	unsigned r = 7;
+	long reads = 0, read_errors = 0;
+	double t0 = now_ms();
+	while (now_ms() - t0 < 2000) {
+		r = r * 1103515245 + 12345;
+		ASSERT_EQ(ftruncate(nfd, (off_t)((r >> 8) % size)), 0);
+		std::string got = read_file(path); // short now, never an error
+		reads++;
+		read_errors += got.size() > size;
+		ASSERT_EQ(ftruncate(nfd, (off_t)size), 0);
+		usleep(500);
+	}
+	long res[2] = { 0, 0 };
+	EXPECT_EQ(read(out[0], res, sizeof(res)), (ssize_t)sizeof(res));
+	int st = 0;
+	ASSERT_EQ(waitpid(client, &st, 0), client);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+	printf("# %ld stores through the mapping, %ld SIGBUS in the client; "
+	       "%ld reads through the mount meanwhile\n", res[0], res[1],
+	       reads);
+	EXPECT_GT(res[0], 0);
+	EXPECT_EQ(read_errors, 0);
+	// Still serving, and the object is whole.
+	EXPECT_EQ(waitpid(m.pid, &st, WNOHANG), 0);
+	EXPECT_EQ(read_file(path).size(), size);
+	EXPECT_EQ(list_dir(m.dir), (std::vector<std::string>{ "mapped", "posix",
+							      "sysv" }));
+	close(nfd);
+	close(out[0]);
 }
 
 class MmapNoRefresh : public MountTest {

@@ -841,8 +841,13 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	g_auto(shm_meta) m = { 0 };
 	int r;
 
-	/* ls -l asks every file for security.selinux: no backend call for
-	 * names that are not ours. */
+	/* ls -l asks every file for security.selinux and its ACL: "not
+	 * supported" for the namespaces we keep nothing in, which ls
+	 * remembers for the whole filesystem (one round trip per listing,
+	 * not two per file); "no such attribute" for other user.* names.
+	 * No backend call either way. */
+	if (strncmp(name, "user.", 5) != 0)
+		return reply_err(req, -ENOTSUP, "getxattr", name);
 	if (strncmp(name, "user.shm.", 9) != 0)
 		return reply_err(req, -ENODATA, "getxattr", name);
 	r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m);

@@ -240,6 +240,13 @@ TEST_F(Layout, XattrProtocolErrors)
 	EXPECT_EQ(err, ENODATA);
 	get_xattr(f, "user.other", &err);
 	EXPECT_EQ(err, ENODATA);
+	// Namespaces shmfs keeps nothing in are not supported.
+	get_xattr(f, "security.selinux", &err);
+	EXPECT_EQ(err, ENOTSUP);
+	get_xattr(f, "system.posix_acl_access", &err);
+	EXPECT_EQ(err, ENOTSUP);
+	get_xattr(f, "trusted.x", &err);
+	EXPECT_EQ(err, ENOTSUP);
 	char small[2];
 	EXPECT_EQ(getxattr(f.c_str(), "user.shm.kind", small, 2), -1);
 	EXPECT_EQ(errno, ERANGE);
@@ -250,6 +257,22 @@ TEST_F(Layout, XattrProtocolErrors)
 	EXPECT_EQ(removexattr(f.c_str(), "user.shm.perms"), -1);
 	EXPECT_EQ(errno, ENOTSUP);
 	EXPECT_EQ(list_xattrs(m.path("sysv")), std::vector<std::string>{});
+}
+
+// Because of that, ls -l asks the first file, not every file, for its
+// SELinux label and ACL (it remembers "not supported" per filesystem).
+TEST_F(Layout, LsAsksForLabelsAndAclsOncePerListing)
+{
+	for (int i = 0; i < 30; i++)
+		make_sysv(4096, 0600);
+	std::string out = run("strace -f -e trace=lgetxattr,getxattr ls -l " +
+			      m.path("sysv") + " 2>&1 >/dev/null");
+	size_t calls = 0;
+	for (size_t at = 0; (at = out.find("getxattr(", at)) !=
+			    std::string::npos; at++)
+		calls++;
+	EXPECT_LE(calls, 4u) << out;
+	EXPECT_GE(calls, 1u) << out;
 }
 
 TEST_F(Layout, PosixXattrsAreWhatIsKnown)

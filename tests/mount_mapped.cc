@@ -232,6 +232,38 @@ TEST_F(MapDir, EveryFileUnderAMapDirIsListed)
 	EXPECT_EQ(errno, ENOENT);
 }
 
+// Mapped files map through the mount like the other kinds: MAP_SHARED
+// merges with native writes to the same page, MAP_PRIVATE keeps its own.
+TEST_F(MapDir, MappingsThroughTheMountMergeWithNativeOnes)
+{
+	std::string real = base + "/sub/shared.dat";
+	make_file(real, std::string(8192, '.'));
+	int nfd = open(real.c_str(), O_RDWR);
+	char *native = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, nfd, 0);
+	int fd = open(in_mount(real).c_str(), O_RDWR);
+	ASSERT_GE(fd, 0);
+	char *shared = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, fd, 0);
+	char *priv = (char *)mmap(nullptr, 8192, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE, fd, 0);
+	ASSERT_NE(shared, MAP_FAILED);
+	ASSERT_NE(priv, MAP_FAILED);
+	EXPECT_EQ(shared[10], '.'); // cached now
+	native[10] = 'n';
+	shared[11] = 's';
+	priv[12] = 'p';
+	ASSERT_EQ(msync(shared, 8192, MS_SYNC), 0);
+	EXPECT_EQ(std::string(native + 10, 3), "ns.");
+	EXPECT_EQ(read_file(real).substr(10, 3), "ns.");
+	EXPECT_EQ(priv[12], 'p');
+	munmap(priv, 8192);
+	munmap(shared, 8192);
+	munmap(native, 8192);
+	close(fd);
+	close(nfd);
+}
+
 TEST_F(MapDir, CreateWriteChmodRmActOnTheRealFile)
 {
 	std::string f = in_mount(base + "/sub/new.shm");

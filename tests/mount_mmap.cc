@@ -321,6 +321,21 @@ TEST_F(MmapNoRefresh, WriteBackOfPosixObjectsKeepsNativeBytesToo)
 	close(nfd);
 }
 
+// A segment removed natively while mapped through the mount keeps
+// working through that mapping, as a native attachment does.
+TEST_F(Mmap, ARemovedSegmentKeepsWorkingThroughItsMapping)
+{
+	Pair p;
+	ASSERT_TRUE(p.open(m.dir));
+	ASSERT_EQ(shmctl(p.id, IPC_RMID, nullptr), 0);
+	p.mapped[30] = 'r';
+	ASSERT_EQ(msync((void *)p.mapped, 8192, MS_SYNC), 0);
+	EXPECT_EQ(p.native[30], 'r');
+	p.native[31] = 'R';
+	EXPECT_GE(wait_for(p.mapped + 31, 'R', 1000), 0);
+	p.id = -1; // gone already
+}
+
 TEST_F(Mmap, PrivateMappingsSeeTheBytesAndKeepTheirWrites)
 {
 	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shadow.h"
 #include "shmfs.h"
 
 /* Seconds the kernel may cache names and attributes: short enough that a
@@ -327,6 +328,7 @@ out_session:
 	fuse_session_destroy(se);
 out_nodes:
 	shmfs_nodes_fini();
+	shmfs_shadow_fini();
 	fini_backends();
 out_args:
 	free(opts.posix_dir);

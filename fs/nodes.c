@@ -174,6 +174,27 @@ int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
 	return r;
 }
 
+void shmfs_nodes_drain_files(void (*fn)(void *file))
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	G_LOCK(nodes_lock);
+	g_hash_table_iter_init(&it, by_ino);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct shmfs_node *n = v;
+
+		for (guint i = 0; n->files && i < n->files->len; i++)
+			g_ptr_array_add(all, g_ptr_array_index(n->files, i));
+		if (n->files)
+			g_ptr_array_set_size(n->files, 0);
+	}
+	G_UNLOCK(nodes_lock);
+	for (guint i = 0; i < all->len; i++)
+		fn(g_ptr_array_index(all, i));
+}
+
 void shmfs_nodes_open_inos(GArray *out)
 {
 	GHashTableIter it;

@@ -53,6 +53,10 @@ void shmfs_node_remove_file(fuse_ino_t ino, void *file);
 int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
 			 void *arg);
 
+/* Take every open file out of the table and hand each to fn (the session
+ * ended with files still open). */
+void shmfs_nodes_drain_files(void (*fn)(void *file));
+
 /* The inodes that have open files now, appended to out (fuse_ino_t). */
 void shmfs_nodes_open_inos(GArray *out);
 

@@ -734,17 +734,33 @@ static void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, 0);
 }
 
+/* Close an open file that is no longer in the node table. */
+static void file_free(void *file)
+{
+	struct shmfs_file *f = file;
+
+	if (f->writer)
+		shmfs_shadow_close(f->ino);
+	f->be->close(f->h);
+	g_free(f);
+}
+
 static void shmfs_release(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
 	struct shmfs_file *f = (struct shmfs_file *)fi->fh;
 
 	shmfs_node_remove_file(ino, f);
-	if (f->writer)
-		shmfs_shadow_close(ino);
-	f->be->close(f->h);
-	g_free(f);
+	file_free(f);
 	fuse_reply_err(req, 0);
+}
+
+/* The session ends (unmount or a signal) with files possibly still open:
+ * detach and close them. */
+static void shmfs_destroy(void *userdata)
+{
+	(void)userdata;
+	shmfs_nodes_drain_files(file_free);
 }
 
 static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -891,6 +907,7 @@ static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino,
 
 static const struct fuse_lowlevel_ops shmfs_ops = {
 	.init         = shmfs_init,
+	.destroy      = shmfs_destroy,
 	.lookup       = shmfs_lookup,
 	.forget       = shmfs_forget,
 	.forget_multi = shmfs_forget_multi,

@@ -37,6 +37,14 @@ static struct shadow *shadow_of(fuse_ino_t ino)
 	return shadows ? g_hash_table_lookup(shadows, KEY(ino)) : NULL;
 }
 
+void shmfs_shadow_fini(void)
+{
+	G_LOCK(shadow_lock);
+	g_clear_pointer(&shadows, g_hash_table_unref);
+	writers_total = 0;
+	G_UNLOCK(shadow_lock);
+}
+
 void shmfs_shadow_open(fuse_ino_t ino)
 {
 	struct shadow *s;

@@ -28,6 +28,9 @@
 /* At most this many bytes of pages are kept, over all inodes. */
 #define SHMFS_SHADOW_CAP (256u << 20)
 
+/* Drop every kept page (the session has ended). */
+void shmfs_shadow_fini(void);
+
 /* A file of ino was opened / released with write access. */
 void shmfs_shadow_open(fuse_ino_t ino);
 void shmfs_shadow_close(fuse_ino_t ino);

@@ -494,6 +494,17 @@ static void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* Close an open file that is no longer in the node table. */
+static void file_free(void *file)
+{
+	struct shmfs_file *f = file;
+
+	if (f->writer)
+		shmfs_shadow_close(f->ino);
+	f->be->close(f->h);
+	g_free(f);
+}
+
 /* Hand h to the kernel as fi->fh; close it if the open was interrupted. */
 static void reply_open(fuse_req_t req, fuse_ino_t ino,
 		       const struct shmfs_backend *be, struct shm_handle *h,
@@ -524,12 +535,9 @@ static void reply_open(fuse_req_t req, fuse_ino_t ino,
 	}
 	if (r == -ENOENT) {
 		shmfs_node_remove_file(ino, f);
-		if (f->writer)
-			shmfs_shadow_close(ino);
+		file_free(f);
 		if (created)
 			shmfs_node_forget(ino, 1);
-		be->close(h);
-		g_free(f);
 	}
 }
 
@@ -732,17 +740,6 @@ static void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)ino, (void)datasync, (void)fi;
 	fuse_reply_err(req, 0);
-}
-
-/* Close an open file that is no longer in the node table. */
-static void file_free(void *file)
-{
-	struct shmfs_file *f = file;
-
-	if (f->writer)
-		shmfs_shadow_close(f->ino);
-	f->be->close(f->h);
-	g_free(f);
 }
 
 static void shmfs_release(fuse_req_t req, fuse_ino_t ino,

@@ -12,12 +12,14 @@ struct shadow {
 	GHashTable *pages; /* page index -> g_malloc'd SHMFS_PAGE bytes */
 };
 
-/* shadow_lock protects shadows, every shadow and its pages, kept and
- * writers_total. */
+/* shadow_lock protects shadows, every shadow and its pages and kept;
+ * writers_total changes under it too, and is read without it (atomically)
+ * so that reads and writes skip the lock while nothing is open for
+ * writing. */
 G_LOCK_DEFINE_STATIC(shadow_lock);
 static GHashTable *shadows; /* ino -> struct shadow */
 static size_t kept;         /* pages kept, over all inodes */
-static unsigned writers_total;
+static gint writers_total;
 static bool cap_logged;
 
 #define KEY(x) GSIZE_TO_POINTER((gsize)(x))
@@ -41,7 +43,7 @@ void shmfs_shadow_fini(void)
 {
 	G_LOCK(shadow_lock);
 	g_clear_pointer(&shadows, g_hash_table_unref);
-	writers_total = 0;
+	g_atomic_int_set(&writers_total, 0);
 	G_UNLOCK(shadow_lock);
 }
 
@@ -61,7 +63,7 @@ void shmfs_shadow_open(fuse_ino_t ino)
 		g_hash_table_insert(shadows, KEY(ino), s);
 	}
 	s->writers++;
-	writers_total++;
+	g_atomic_int_inc(&writers_total);
 	G_UNLOCK(shadow_lock);
 }
 
@@ -72,7 +74,7 @@ void shmfs_shadow_close(fuse_ino_t ino)
 	G_LOCK(shadow_lock);
 	s = shadow_of(ino);
 	if (s) {
-		writers_total--;
+		g_atomic_int_add(&writers_total, -1);
 		/* The kernel wrote every dirty page back before the release. */
 		if (--s->writers == 0)
 			g_hash_table_remove(shadows, KEY(ino));
@@ -84,6 +86,8 @@ bool shmfs_shadow_active(fuse_ino_t ino)
 {
 	bool r;
 
+	if (g_atomic_int_get(&writers_total) == 0)
+		return false;
 	G_LOCK(shadow_lock);
 	r = shadow_of(ino) != NULL;
 	G_UNLOCK(shadow_lock);
@@ -92,12 +96,7 @@ bool shmfs_shadow_active(fuse_ino_t ino)
 
 unsigned shmfs_shadow_writers(void)
 {
-	unsigned n;
-
-	G_LOCK(shadow_lock);
-	n = writers_total;
-	G_UNLOCK(shadow_lock);
-	return n;
+	return (unsigned)g_atomic_int_get(&writers_total);
 }
 
 /* The kept page idx of s, created (zeroed) if create and under the cap;
@@ -159,8 +158,14 @@ void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
 	const guint8 *b = buf;
 	struct shadow *s;
 
+	if (g_atomic_int_get(&writers_total) == 0)
+		return;
 	G_LOCK(shadow_lock);
 	s = shadow_of(ino);
+	/* Nothing kept yet: nothing to patch, and nothing to create (see
+	 * below). */
+	if (s && g_hash_table_size(s->pages) == 0)
+		s = NULL;
 	while (s && len) {
 		uint64_t idx = off / SHMFS_PAGE;
 		size_t in = off % SHMFS_PAGE;

@@ -2,7 +2,8 @@
 #
 #   make            build build/shmfs and the tools
 #   make mount      install what is missing, build, mount at $(MNT)
-#   make check      build and run every test (SANITIZE=1: ASan + UBSan)
+#   make check      build and run every test (SANITIZE=1: ASan + UBSan),
+#                   the mount tests once on each data path
 #   make bench      benchmarks (not tests: nothing in check times anything)
 
 MNT      ?= /mnt/shm
@@ -10,14 +11,15 @@ SHMFS_OPTS ?=
 SANITIZE ?=
 BUILD    := $(if $(SANITIZE),build-san,build)
 
-# Debian packages the build, the tests and the tools need.
+# Debian packages the build, the tests and the tools need.  meson, ninja,
+# dpkg-dev and xz-utils build libfuse from Debian's source where the
+# system's is older than 3.16 (tools/libfuse.sh).
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
-	    systemd strace
+	    systemd strace meson ninja-build dpkg-dev xz-utils
 
 CC  ?= gcc
 CXX ?= g++
-PKGS := fuse3 glib-2.0
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-declarations \
 	-Wwrite-strings -Wvla
 CWARN := $(WARN) -Wstrict-prototypes
@@ -29,18 +31,35 @@ comma := ,
 SAN := $(if $(SANITIZE),-fsanitize=address$(comma)undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer)
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libfuse >= 3.16: the system's, or one built from Debian's source under
+# build/libfuse (shared by the plain and the sanitizer builds).
+LIBFUSE_DIR   := build/libfuse
+LIBFUSE_STAMP := $(LIBFUSE_DIR)/pcdir
+# Expanded when a recipe runs, after the stamp exists.  pkg-config fails
+# loudly (and the build with it) when a package is missing.
+PKGCONF = PKG_CONFIG_PATH=$$(cat $(LIBFUSE_STAMP)) pkg-config
+FUSE_CFLAGS = $(shell $(PKGCONF) --cflags fuse3 || echo PKG-CONFIG-FAILED)
+FUSE_LIBS   = $(shell $(PKGCONF) --static --libs fuse3 || echo PKG-CONFIG-FAILED)
+GLIB_CFLAGS = $(shell pkg-config --cflags glib-2.0 || echo PKG-CONFIG-FAILED)
+GLIB_LIBS   = $(shell pkg-config --libs glib-2.0 || echo PKG-CONFIG-FAILED)
+
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -Ibackend -Ifs
-ALL_CFLAGS   = -std=gnu11 $(CFLAGS) $(CWARN) $(SAN) $(PKG_CFLAGS)
-ALL_CXXFLAGS = -std=gnu++17 $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
-LDLIBS_ALL   = $(PKG_LIBS) -lpthread
+CXXFLAGS ?= $(CFLAGS)
+DEPFLAGS  = -MMD -MP
+ALL_CFLAGS   = -std=gnu11 $(CFLAGS) $(CWARN) $(SAN) $(DEPFLAGS)
+ALL_CXXFLAGS = -std=gnu++17 $(CXXFLAGS) $(WARN) $(SAN) $(DEPFLAGS)
+# backend/ knows nothing of FUSE or of fs/: it sees only glib.
+BACKEND_CPPFLAGS = $(CPPFLAGS) -Ibackend $(GLIB_CFLAGS)
+FS_CPPFLAGS      = $(CPPFLAGS) -Ibackend -Ifs $(GLIB_CFLAGS) $(FUSE_CFLAGS)
+TEST_CPPFLAGS    = $(FS_CPPFLAGS) -Itests
+ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
-	       backend/sysv.c backend/posix.c backend/mapped.c
-FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/refresh.c \
-	       fs/shadow.c
+	       backend/sysv.c backend/sysv_key.c backend/posix.c \
+	       backend/mapped.c
+FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/dir.c fs/file.c \
+	       fs/passthrough.c fs/fallback_shadow.c fs/fallback_refresh.c \
+	       fs/autounmount.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
@@ -48,44 +67,56 @@ MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
 	       mount_mapped mount_backup mount_mmap mount_usecases \
-	       mount_stress
-TESTS       := $(UNIT_TESTS:%=$(BUILD)/tests/%.t) \
-	       $(MOUNT_TESTS:%=$(BUILD)/tests/%.t) tests/tools.sh
+	       mount_stress mount_passthrough
+UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
+MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
+TESTS       := $(UNIT_T) $(MOUNT_T) tests/tools.sh
 TEST_COMMON := $(BUILD)/obj/tests/tap.o
 MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
-.PHONY: all deps check mount umount install clean format lint bench
+.PHONY: all deps check mount umount install uninstall clean format lint bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(BUILD)/shmfs $(BUILD)/shmbench
 
+$(LIBFUSE_STAMP): tools/libfuse.sh
+	@mkdir -p $(dir $@)
+	tools/libfuse.sh $(LIBFUSE_DIR) >$@.tmp && mv $@.tmp $@
+
 $(BUILD)/shmbench: tools/shmbench.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< -o $@ -lrt
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS) -lrt
 
-$(BUILD)/obj/%.o: %.c $(wildcard backend/*.h fs/*.h)
+$(BUILD)/obj/backend/%.o: backend/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(BACKEND_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.cc $(wildcard backend/*.h fs/*.h tests/*.h)
+$(BUILD)/obj/fs/%.o: fs/%.c | $(LIBFUSE_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests $(ALL_CXXFLAGS) -c $< -o $@
+	$(CC) $(FS_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.cc | $(LIBFUSE_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(TEST_CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/shmfs: $(MAIN_OBJ) $(FS_OBJ) $(BACKEND_OBJ)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(ALL_LIBS)
 
 $(BUILD)/tests/unit_%.t: $(BUILD)/obj/tests/unit_%.o $(TEST_COMMON) \
 		$(FS_OBJ) $(BACKEND_OBJ)
 	@mkdir -p $(dir $@)
-	$(CXX) $(ALL_CXXFLAGS) $^ -o $@ -lgtest $(LDLIBS_ALL)
+	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ -o $@ -lgtest $(ALL_LIBS)
 
 $(BUILD)/tests/mount_%.t: $(BUILD)/obj/tests/mount_%.o $(TEST_COMMON) \
 		$(MOUNT_COMMON) $(BACKEND_OBJ)
 	@mkdir -p $(dir $@)
-	$(CXX) $(ALL_CXXFLAGS) $^ -o $@ -lgtest $(LDLIBS_ALL)
+	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) $^ -o $@ -lgtest $(ALL_LIBS)
 
-# Install what is missing from Debian's archive (as root, or via sudo).
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Install what is missing from Debian's archive (as root, or via sudo),
+# then libfuse >= 3.16 where the system's is older.
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -97,14 +128,19 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 			$$missing >/dev/null; \
 	fi
+	$(MAKE) $(LIBFUSE_STAMP)
 
 # Every test under a time limit: a hung FUSE request fails, never hangs.
+# The mount tests run twice: on the passthrough path (where the kernel
+# grants it) and on the page-cache fallback (-o passthrough=off).
+TEST_ENV = SHMFS_BIN=$(abspath $(BUILD)/shmfs) SHMFS_TOOLS=$(abspath tools) \
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 check: deps
 	$(MAKE) all $(TESTS)
-	SHMFS_BIN=$(abspath $(BUILD)/shmfs) SHMFS_TOOLS=$(abspath tools) \
-	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	prove -v --timer --exec 'tests/run-test' $(TESTS)
+	$(TEST_ENV) prove -v --timer --exec 'tests/run-test' $(TESTS)
+	$(TEST_ENV) SHMFS_TEST_PASSTHROUGH=off \
+		prove -v --timer --exec 'tests/run-test' $(MOUNT_T)
 
 mount: deps all
 	mkdir -p $(MNT)
@@ -123,22 +159,31 @@ bench: deps all
 		>/dev/null; done
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
 
+# Installs what `make` built; never runs apt-get (run make deps first).
 PREFIX ?= /usr/local
-install: deps all
+UNITDIR ?= /etc/systemd/system
+install: all
 	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
 	install -D -m 0755 $(BUILD)/shmbench $(DESTDIR)$(PREFIX)/bin/shmbench
 	install -D -m 0755 tools/shmfs-backup \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup
-	install -D -m 0644 tools/shmfs.service \
-		$(DESTDIR)/etc/systemd/system/shmfs.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/shmfs|$(PREFIX)/bin/shmfs|' tools/shmfs.service \
+		>$(DESTDIR)$(UNITDIR)/shmfs.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/shmfs.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/shmfs $(DESTDIR)$(PREFIX)/bin/shmbench \
+		$(DESTDIR)$(PREFIX)/bin/shmfs-backup \
+		$(DESTDIR)$(UNITDIR)/shmfs.service
 
 format:
 	clang-format -i backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h
 
-lint:
+lint: $(LIBFUSE_STAMP)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --library=gtk --library=posix \
-		-D_GNU_SOURCE -DFUSE_USE_VERSION=314 -Ibackend -Ifs backend fs
+		-D_GNU_SOURCE -DFUSE_USE_VERSION=316 -Ibackend -Ifs backend fs
 
 clean:
 	rm -rf build build-san

@@ -13,6 +13,8 @@
  *   -EFBIG    truncate beyond the size of a segment that cannot grow
  *   -EINVAL   a name or argument the kind can never accept
  *   -ENOTSUP  the kind has no such operation
+ *
+ * Every operation must be set except those marked "may be NULL".
  */
 #ifndef SHMFS_BACKEND_H
 #define SHMFS_BACKEND_H
@@ -40,6 +42,10 @@ struct shm_attr {
 	/* Marked for removal but still reachable through open handles
 	 * (SysV SHM_DEST): not listed, not found by name. */
 	bool gone;
+	/* Which object the name means now, where a name can come to mean
+	 * another one (a POSIX object removed and made again): its device
+	 * and inode number.  0 where the name alone tells (a shmid). */
+	uint64_t ident_dev, ident_ino;
 };
 
 /* One entry of a listing; name is owned by the array (see shm_dirents_new). */
@@ -103,6 +109,28 @@ struct shm_extent {
 	size_t len;
 };
 
+/* What a kind hands the front for FUSE passthrough: a descriptor whose
+ * pages are the segment's own (the segment's memory file, the POSIX
+ * object, the mapped file itself), for the kernel to read, write and map
+ * directly. */
+struct shm_backing {
+	int fd;         /* new descriptor, the caller closes it */
+	bool writable;  /* fd is open for writing */
+	/* read and write must still come to the daemon (a System V segment
+	 * has a fixed size that a write passed through could grow); only
+	 * mmap goes to fd. */
+	bool writes_to_daemon;
+};
+
+/* What setattr changes; the rest is left as it is. */
+struct shm_set {
+	int mode;                     /* permission bits, or -1 */
+	uid_t uid;                    /* or (uid_t)-1 */
+	gid_t gid;                    /* or (gid_t)-1 */
+	const struct timespec *times; /* atime, mtime (UTIME_NOW/OMIT as
+				       * utimensat), or NULL */
+};
+
 /* Usage and limits for statfs, added up over every backend. */
 struct shm_usage {
 	uint64_t total_bytes;
@@ -133,13 +161,15 @@ struct shmfs_backend {
 	/* Metadata.  `have` tells every field the kind has; the costly ones
 	 * (SHM_META_MAPPERS) are only filled when `want` asks for them. */
 	int (*meta)(const char *path, unsigned want, struct shm_meta *out);
-	/* The target of a symlink, newly allocated; -EINVAL if not one. */
+	/* The target of a symlink, newly allocated; -EINVAL if not one.
+	 * May be NULL (the kind has no links). */
 	int (*readlink)(const char *path, char **out);
 
 	/* Open an existing segment with open(2) flags (O_ACCMODE, O_TRUNC). */
 	int (*open)(const char *path, int flags, struct shm_handle **out);
 	/* Create `name` in `dir` owned by uid:gid; flags as open(2), O_EXCL
-	 * honoured.  -ENOTSUP where the kind cannot create by name. */
+	 * honoured.  -EPERM where the kind cannot create by that name (a
+	 * System V shmid is the kernel's to choose). */
 	int (*create)(const char *dir, const char *name, mode_t mode, int flags,
 		      uid_t uid, gid_t gid, struct shm_handle **out);
 	void (*close)(struct shm_handle *h);
@@ -158,14 +188,18 @@ struct shmfs_backend {
 	ssize_t (*write_changed)(struct shm_handle *h, const void *buf,
 				 const void *old, size_t size, uint64_t off);
 
+	/* The descriptor FUSE passthrough can hand the kernel for h's
+	 * segment: 0 and *out filled, -ENOTSUP when there is none now (a
+	 * by-key/ file whose segment is not made yet), or -errno.  May be
+	 * NULL: the kind never has one. */
+	int (*backing)(struct shm_handle *h, struct shm_backing *out);
+
 	/* h may be NULL; when given it is the open handle of path. */
 	int (*truncate)(const char *path, struct shm_handle *h, uint64_t size);
 	int (*remove)(const char *path);
-	int (*chmod)(const char *path, mode_t mode);
-	/* (uid_t)-1 / (gid_t)-1 leave that id unchanged. */
-	int (*chown)(const char *path, uid_t uid, gid_t gid);
-	/* NULL times: -EPERM, the kind keeps no settable times. */
-	int (*utimens)(const char *path, const struct timespec tv[2]);
+	/* Mode, owner and times in one step.  -EINVAL for mode bits the kind
+	 * cannot keep; -EPERM for times where the kind keeps none. */
+	int (*setattr)(const char *path, const struct shm_set *set);
 
 	/* Add this kind's usage and limits to *acc. */
 	int (*statfs)(struct shm_usage *acc);

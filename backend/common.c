@@ -38,6 +38,8 @@ void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st)
 		.atime = st->st_atim,
 		.mtime = st->st_mtim,
 		.ctime = st->st_ctim,
+		.ident_dev = (uint64_t)st->st_dev,
+		.ident_ino = (uint64_t)st->st_ino,
 	};
 }
 

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -180,15 +181,38 @@ int fdfile_truncate_fd(int fd, uint64_t size)
 	return ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
 }
 
-int fdfile_set(int fd, int mode, uid_t uid, gid_t gid,
-	       const struct timespec *tv)
+int fdfile_set(int fd, const struct shm_set *set)
 {
-	if (mode >= 0 && fchmod(fd, (mode_t)mode & 07777) < 0)
+	if (set->mode >= 0 && fchmod(fd, (mode_t)set->mode & 07777) < 0)
 		return -errno;
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+	if ((set->uid != (uid_t)-1 || set->gid != (gid_t)-1) &&
+	    fchown(fd, set->uid, set->gid) < 0)
 		return -errno;
-	if (tv && futimens(fd, tv) < 0)
+	if (set->times && futimens(fd, set->times) < 0)
 		return -errno;
+	return 0;
+}
+
+int fdfile_backing(struct shm_handle *h, struct shm_backing *out)
+{
+	char self[32];
+	int fd, fl;
+
+	/* The kernel shares one backing file among all opens of an inode,
+	 * so it must allow what any later open may do. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", h->fd);
+	fd = open(self, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		*out = (struct shm_backing){ .fd = fd, .writable = true };
+		return 0;
+	}
+	fl = fcntl(h->fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY)
+		return -errno;
+	fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	*out = (struct shm_backing){ .fd = fd, .writable = false };
 	return 0;
 }
 
@@ -208,14 +232,14 @@ int fdfile_truncate(fdfile_opener open_fd, const char *path,
 	return r;
 }
 
-int fdfile_set_path(fdfile_opener open_fd, const char *path, int mode,
-		    uid_t uid, gid_t gid, const struct timespec *tv)
+int fdfile_set_path(fdfile_opener open_fd, const char *path,
+		    const struct shm_set *set)
 {
 	int fd, r = open_fd(path, O_RDONLY, &fd);
 
 	if (r)
 		return r;
-	r = fdfile_set(fd, mode, uid, gid, tv);
+	r = fdfile_set(fd, set);
 	close(fd);
 	return r;
 }

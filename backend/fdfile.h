@@ -29,10 +29,12 @@ ssize_t fdfile_write_changed(struct shm_handle *h, const void *buf,
 			     const void *old, size_t size, uint64_t off);
 /* ftruncate(fd) with the size checked first; 0 or -errno. */
 int fdfile_truncate_fd(int fd, uint64_t size);
-/* chmod, chown and utimens through an open descriptor: mode < 0, uid/gid
- * (-1) and tv NULL leave that part alone. */
-int fdfile_set(int fd, int mode, uid_t uid, gid_t gid,
-	       const struct timespec *tv);
+/* Mode, owner and times (see struct shm_set) through an open descriptor. */
+int fdfile_set(int fd, const struct shm_set *set);
+/* The backing descriptor of h's file: reopened for reading and writing
+ * whatever h was opened for, or (a file only readable, on a read-only
+ * filesystem) for reading. */
+int fdfile_backing(struct shm_handle *h, struct shm_backing *out);
 /* How a kind opens one of its files by path: 0 and *fd, or -errno. */
 typedef int (*fdfile_opener)(const char *path, int flags, int *fd);
 
@@ -40,8 +42,8 @@ typedef int (*fdfile_opener)(const char *path, int flags, int *fd);
 int fdfile_truncate(fdfile_opener open_fd, const char *path,
 		    struct shm_handle *h, uint64_t size);
 /* fdfile_set on the file at path, opened read-only by open_fd. */
-int fdfile_set_path(fdfile_opener open_fd, const char *path, int mode,
-		    uid_t uid, gid_t gid, const struct timespec *tv);
+int fdfile_set_path(fdfile_opener open_fd, const char *path,
+		    const struct shm_set *set);
 
 /* Add the usage of the filesystem fd lives on. */
 int fdfile_statfs(int fd, struct shm_usage *acc);

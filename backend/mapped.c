@@ -389,20 +389,9 @@ static int mapped_truncate(const char *rel, struct shm_handle *h,
 	return fdfile_truncate(open_file, rel, h, size);
 }
 
-static int mapped_chmod(const char *rel, mode_t mode)
+static int mapped_setattr(const char *rel, const struct shm_set *set)
 {
-	return fdfile_set_path(open_file, rel, (int)mode, (uid_t)-1,
-			       (gid_t)-1, NULL);
-}
-
-static int mapped_chown(const char *rel, uid_t uid, gid_t gid)
-{
-	return fdfile_set_path(open_file, rel, -1, uid, gid, NULL);
-}
-
-static int mapped_utimens(const char *rel, const struct timespec tv[2])
-{
-	return fdfile_set_path(open_file, rel, -1, (uid_t)-1, (gid_t)-1, tv);
+	return fdfile_set_path(open_file, rel, set);
 }
 
 static int mapped_remove(const char *rel)
@@ -455,8 +444,7 @@ const struct shmfs_backend mapped_backend = {
 	.write_changed = fdfile_write_changed,
 	.truncate = mapped_truncate,
 	.remove = mapped_remove,
-	.chmod = mapped_chmod,
-	.chown = mapped_chown,
-	.utimens = mapped_utimens,
+	.setattr = mapped_setattr,
+	.backing = fdfile_backing,
 	.statfs = mapped_statfs,
 };

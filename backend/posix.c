@@ -213,22 +213,10 @@ static int posix_remove(const char *path)
 	return unlinkat(posix_dirfd, path, 0) < 0 ? -errno : 0;
 }
 
-/* chmod, chown, utimens: on the object itself, never through a link. */
-static int posix_chmod(const char *path, mode_t mode)
+/* Mode, owner and times: on the object itself, never through a link. */
+static int posix_setattr(const char *path, const struct shm_set *set)
 {
-	return fdfile_set_path(posix_open_fd, path, (int)mode, (uid_t)-1,
-			       (gid_t)-1, NULL);
-}
-
-static int posix_chown(const char *path, uid_t uid, gid_t gid)
-{
-	return fdfile_set_path(posix_open_fd, path, -1, uid, gid, NULL);
-}
-
-static int posix_utimens(const char *path, const struct timespec tv[2])
-{
-	return fdfile_set_path(posix_open_fd, path, -1, (uid_t)-1, (gid_t)-1,
-			       tv);
+	return fdfile_set_path(posix_open_fd, path, set);
 }
 
 static int posix_statfs(struct shm_usage *acc)
@@ -252,8 +240,7 @@ const struct shmfs_backend posix_backend = {
 	.write_changed = fdfile_write_changed,
 	.truncate = posix_truncate,
 	.remove = posix_remove,
-	.chmod = posix_chmod,
-	.chown = posix_chown,
-	.utimens = posix_utimens,
+	.setattr = posix_setattr,
+	.backing = fdfile_backing,
 	.statfs = posix_statfs,
 };

@@ -1,107 +1,61 @@
-/* sysv.c - System V shared memory segments (shmget) as files named by shmid.
+/* sysv.c - System V shared memory segments (shmget) as files named by
+ * shmid; by-key/ lives in sysv_key.c, and each operation below sends a
+ * by-key/ path there in one place (key_name).
  *
  * Looking (list, stat, meta) reads /proc/sysvipc/shm or calls IPC_STAT and
  * never attaches, so nattch, lpid and the times stay as they were.  An open
  * handle is one shmat() attachment, detached on close: like a native
  * attacher, it keeps working after IPC_RMID until it is closed.  A segment
  * has a fixed size: writes stop at its end (-ENOSPC), truncating zeroes the
- * tail, growing is -EFBIG.
- *
- * by-key/ holds a symlink 0xKEY -> ../SHMID per segment with a key.  A file
- * created there is pending, known only to this daemon, until its size is
- * fixed by a truncate or by the end of its first write: then it becomes
- * shmget(key, size, IPC_CREAT|IPC_EXCL|mode).
+ * tail, growing is -EFBIG.  The backing descriptor for passthrough is the
+ * segment's memory file, reached through the attachment's
+ * /proc/self/map_files entry: holding it does not count in nattch, and it
+ * keeps a removed segment's memory alive exactly as an attachment would.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
-#include <fcntl.h>
 
-#include "backend.h"
 #include "procscan.h"
+#include "sysv.h"
 
 #define SYSV_PROC "/proc/sysvipc/shm"
-#define BY_KEY "by-key"
-
-typedef struct shm_handle sysv_handle;
-
-struct shm_handle {
-	int id;        /* -1 while pending */
-	key_t key;     /* for a pending segment */
-	void *addr;
-	size_t size;
-	bool writable;
-};
-
-/* A segment created in by-key/ whose size is not known yet. */
-struct sysv_pending {
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	struct timespec created;
-};
 
 static struct timespec sysv_started;
-/* pending_lock protects pending: key (as pointer) -> struct sysv_pending. */
-G_LOCK_DEFINE_STATIC(pending_lock);
-static GHashTable *pending;
 
 static int sysv_init(const struct shmfs_config *cfg)
 {
 	(void)cfg;
 	clock_gettime(CLOCK_REALTIME, &sysv_started);
-	pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-					g_free);
+	sysv_key_init();
 	return 0;
 }
 
 static void sysv_fini(void)
 {
-	g_clear_pointer(&pending, g_hash_table_destroy);
-}
-
-/* "0x1234", "0x00001234": a key other than IPC_PRIVATE, or false. */
-static bool sysv_parse_key(const char *name, key_t *key)
-{
-	unsigned long v = 0;
-	size_t n = strlen(name);
-
-	if (n < 3 || n > 10 || name[0] != '0' || name[1] != 'x')
-		return false;
-	for (const char *p = name + 2; *p; p++) {
-		int d = g_ascii_xdigit_value(*p);
-
-		if (d < 0)
-			return false;
-		v = v * 16 + (unsigned long)d;
-	}
-	if (v == 0)
-		return false;
-	*key = (key_t)(uint32_t)v;
-	return true;
+	sysv_key_fini();
 }
 
 /* The name after "by-key/", or NULL if path is not in by-key/. */
-static const char *sysv_key_name(const char *path)
+static const char *key_name(const char *path)
 {
-	size_t n = strlen(BY_KEY);
+	size_t n = strlen(SYSV_BY_KEY);
 
-	if (strncmp(path, BY_KEY, n) != 0 || path[n] != '/')
+	if (strncmp(path, SYSV_BY_KEY, n) != 0 || path[n] != '/')
 		return NULL;
 	return path + n + 1;
 }
 
 /* A shmid in canonical decimal ("0", "42"; not "042", "+4", "4 "), or -1. */
-static int sysv_parse_id(const char *path)
+static int parse_id(const char *path)
 {
 	long v = 0;
 
@@ -117,15 +71,17 @@ static int sysv_parse_id(const char *path)
 	return (int)v;
 }
 
-static int sysv_errno(int e)
+int sysv_errno(int e)
 {
 	/* The kernel says EINVAL for an id that does not exist (any more)
 	 * and EIDRM for one being removed: both are "no such file". */
 	return (e == EINVAL || e == EIDRM) ? -ENOENT : -e;
 }
 
-static int sysv_ipc_stat(int id, struct shmid_ds *ds)
+int sysv_ipc_stat(int id, struct shmid_ds *ds)
 {
+	if (id < 0)
+		return -ENOENT;
 	if (shmctl(id, IPC_STAT, ds) < 0)
 		return sysv_errno(errno);
 	return 0;
@@ -139,9 +95,8 @@ static struct timespec ts_of(time_t t)
 /* atime: last attach; mtime: last detach (a writer's last moment), or
  * change; ctime: creation or last IPC_SET.  Never-attached segments show
  * their change time rather than 1970. */
-static void sysv_fill_attr(struct shm_attr *a, mode_t mode, uid_t uid,
-			   gid_t gid, uint64_t size, time_t at, time_t dt,
-			   time_t ct)
+static void fill_attr(struct shm_attr *a, mode_t mode, uid_t uid, gid_t gid,
+		      uint64_t size, time_t at, time_t dt, time_t ct)
 {
 	*a = (struct shm_attr){
 		.mode = S_IFREG | (mode & 0777),
@@ -156,14 +111,13 @@ static void sysv_fill_attr(struct shm_attr *a, mode_t mode, uid_t uid,
 	};
 }
 
-static void sysv_attr_from_ds(struct shm_attr *a, const struct shmid_ds *ds)
+void sysv_attr_from_ds(struct shm_attr *a, const struct shmid_ds *ds)
 {
-	sysv_fill_attr(a, ds->shm_perm.mode, ds->shm_perm.uid,
-		       ds->shm_perm.gid, ds->shm_segsz, ds->shm_atime,
-		       ds->shm_dtime, ds->shm_ctime);
+	fill_attr(a, ds->shm_perm.mode, ds->shm_perm.uid, ds->shm_perm.gid,
+		  ds->shm_segsz, ds->shm_atime, ds->shm_dtime, ds->shm_ctime);
 }
 
-static void sysv_dir_attr(struct shm_attr *a)
+void sysv_dir_attr(struct shm_attr *a)
 {
 	/* Like /dev/shm: anyone may look, the sticky bit lets only a
 	 * segment's owner (or root) remove it. */
@@ -175,18 +129,18 @@ static void sysv_dir_attr(struct shm_attr *a)
 	};
 }
 
-/* One row of /proc/sysvipc/shm. */
-struct sysv_row {
-	int key, id;
-	unsigned mode;
-	unsigned long long size, rss, swap;
-	int cpid, lpid;
-	unsigned long nattch;
-	unsigned uid, gid, cuid, cgid;
-	long long atime, dtime, ctime;
-};
+void sysv_link_attr(struct shm_attr *a, const struct shmid_ds *ds, int id)
+{
+	char target[24];
 
-static bool sysv_parse_row(const char *line, struct sysv_row *r)
+	fill_attr(a, ds->shm_perm.mode, ds->shm_perm.uid, ds->shm_perm.gid, 0,
+		  ds->shm_atime, ds->shm_dtime, ds->shm_ctime);
+	a->mode = S_IFLNK | 0777;
+	a->size = (uint64_t)snprintf(target, sizeof(target), "../%d", id);
+	a->blocks = 0;
+}
+
+static bool parse_row(const char *line, struct sysv_row *r)
 {
 	return sscanf(line,
 		      "%d %d %o %llu %d %d %lu %u %u %u %u %lld %lld %lld "
@@ -197,9 +151,7 @@ static bool sysv_parse_row(const char *line, struct sysv_row *r)
 		      &r->swap) == 16;
 }
 
-/* Call fn on every row of /proc/sysvipc/shm until it returns true. */
-static int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg),
-		     void *arg)
+int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
 {
 	FILE *f = fopen(SYSV_PROC, "re");
 	char *line = NULL;
@@ -209,7 +161,7 @@ static int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg),
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
-		if (sysv_parse_row(line, &r) && fn(&r, arg))
+		if (parse_row(line, &r) && fn(&r, arg))
 			break;
 	}
 	free(line);
@@ -217,87 +169,35 @@ static int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg),
 	return 0;
 }
 
-static bool sysv_list_row(const struct sysv_row *r, void *arg)
+static bool list_row(const struct sysv_row *r, void *arg)
 {
 	struct shm_attr a;
 	char name[16];
 
 	if (r->mode & SHM_DEST)
 		return false;
-	sysv_fill_attr(&a, r->mode, r->uid, r->gid, r->size, r->atime,
-		       r->dtime, r->ctime);
+	fill_attr(&a, r->mode, r->uid, r->gid, r->size, r->atime, r->dtime,
+		  r->ctime);
 	snprintf(name, sizeof(name), "%d", r->id);
 	shm_dirents_add(arg, name, &a);
 	return false;
 }
 
-static void sysv_link_attr(struct shm_attr *a, const struct sysv_row *r)
-{
-	char target[24];
-
-	sysv_fill_attr(a, r->mode, r->uid, r->gid, 0, r->atime, r->dtime,
-		       r->ctime);
-	a->mode = S_IFLNK | 0777;
-	a->size = (uint64_t)snprintf(target, sizeof(target), "../%d", r->id);
-	a->blocks = 0;
-}
-
-static bool sysv_key_row(const struct sysv_row *r, void *arg)
-{
-	struct shm_attr a;
-	char name[16];
-
-	if ((r->mode & SHM_DEST) || r->key == IPC_PRIVATE)
-		return false;
-	sysv_link_attr(&a, r);
-	snprintf(name, sizeof(name), "0x%08x", (uint32_t)r->key);
-	shm_dirents_add(arg, name, &a);
-	return false;
-}
-
-static void sysv_pending_attr(struct shm_attr *a, const struct sysv_pending *p)
-{
-	*a = (struct shm_attr){
-		.mode = S_IFREG | (p->mode & 0777),
-		.uid = p->uid,
-		.gid = p->gid,
-		.atime = p->created,
-		.mtime = p->created,
-		.ctime = p->created,
-	};
-}
-
 static int sysv_list(const char *dir, GArray *out)
 {
 	struct shm_attr a;
-	GHashTableIter it;
-	gpointer k, v;
-	int r;
 
 	if (!dir[0]) {
 		sysv_dir_attr(&a);
-		shm_dirents_add(out, BY_KEY, &a);
-		return sysv_scan(sysv_list_row, out);
+		shm_dirents_add(out, SYSV_BY_KEY, &a);
+		return sysv_scan(list_row, out);
 	}
-	if (strcmp(dir, BY_KEY) != 0)
-		return sysv_parse_id(dir) < 0 && !sysv_key_name(dir) ? -ENOENT
-								     : -ENOTDIR;
-	r = sysv_scan(sysv_key_row, out);
-	G_LOCK(pending_lock);
-	g_hash_table_iter_init(&it, pending);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "0x%08x",
-			 (uint32_t)GPOINTER_TO_UINT(k));
-		sysv_pending_attr(&a, v);
-		shm_dirents_add(out, name, &a);
-	}
-	G_UNLOCK(pending_lock);
-	return r;
+	if (strcmp(dir, SYSV_BY_KEY) == 0)
+		return sysv_key_list(out);
+	return parse_id(dir) < 0 && !key_name(dir) ? -ENOENT : -ENOTDIR;
 }
 
-static int sysv_stat_id(int id, struct shm_attr *out)
+int sysv_stat_id(int id, struct shm_attr *out)
 {
 	struct shmid_ds ds;
 	int r = sysv_ipc_stat(id, &ds);
@@ -307,80 +207,23 @@ static int sysv_stat_id(int id, struct shm_attr *out)
 	return r;
 }
 
-/* A pending segment's attributes; false if key is not pending. */
-static bool sysv_pending_stat(key_t key, struct shm_attr *out)
-{
-	struct sysv_pending *p;
-
-	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)key));
-	if (p)
-		sysv_pending_attr(out, p);
-	G_UNLOCK(pending_lock);
-	return p != NULL;
-}
-
-/* The id of the live segment with this key: shmget without IPC_CREAT is a
- * look-up that changes nothing. */
-static int sysv_key_id(key_t key)
-{
-	int id = shmget(key, 0, 0);
-
-	return id < 0 ? -ENOENT : id;
-}
-
-static int sysv_stat_key(const char *name, struct shm_attr *out)
-{
-	struct shmid_ds ds;
-	struct sysv_row row = { 0 };
-	key_t key;
-	int id;
-
-	if (!sysv_parse_key(name, &key))
-		return -ENOENT;
-	if (sysv_pending_stat(key, out))
-		return 0;
-	id = sysv_key_id(key);
-	if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0)
-		return -ENOENT;
-	row = (struct sysv_row){ .id = id, .mode = ds.shm_perm.mode,
-				 .uid = ds.shm_perm.uid,
-				 .gid = ds.shm_perm.gid,
-				 .atime = ds.shm_atime, .dtime = ds.shm_dtime,
-				 .ctime = ds.shm_ctime };
-	sysv_link_attr(out, &row);
-	return 0;
-}
-
 static int sysv_stat(const char *path, struct shm_attr *out)
 {
-	const char *name;
-	int id;
+	const char *name = key_name(path);
 
-	if (!path[0] || strcmp(path, BY_KEY) == 0) {
+	if (!path[0] || strcmp(path, SYSV_BY_KEY) == 0) {
 		sysv_dir_attr(out);
 		return 0;
 	}
-	name = sysv_key_name(path);
-	if (name)
-		return sysv_stat_key(name, out);
-	id = sysv_parse_id(path);
-	return id < 0 ? -ENOENT : sysv_stat_id(id, out);
+	return name ? sysv_key_stat(name, out)
+		    : sysv_stat_id(parse_id(path), out);
 }
 
 static int sysv_readlink(const char *path, char **out)
 {
-	const char *name = sysv_key_name(path);
-	key_t key;
-	int id;
+	const char *name = key_name(path);
 
-	if (!name || !sysv_parse_key(name, &key))
-		return -EINVAL;
-	id = sysv_key_id(key);
-	if (id < 0)
-		return -ENOENT;
-	*out = g_strdup_printf("../%d", id);
-	return 0;
+	return name ? sysv_key_readlink(name, out) : -EINVAL;
 }
 
 struct sysv_find {
@@ -389,7 +232,7 @@ struct sysv_find {
 	bool found;
 };
 
-static bool sysv_find_row(const struct sysv_row *r, void *arg)
+static bool find_row(const struct sysv_row *r, void *arg)
 {
 	struct sysv_find *f = arg;
 
@@ -410,7 +253,7 @@ static ino_t ipc_ns_of(const char *proc_dir)
 	return stat(p, &st) == 0 ? st.st_ino : 0;
 }
 
-struct sysv_mapper_match {
+struct mapper_match {
 	int id;
 	ino_t ns;
 };
@@ -418,9 +261,9 @@ struct sysv_mapper_match {
 /* A process attaches segment id of our IPC namespace: its maps show the
  * segment's file "/SYSV%08x" with the shmid as inode number.  Shmids
  * repeat across namespaces, hence the namespace check. */
-static bool sysv_maps_segment(const struct shm_mapping *m, void *arg)
+static bool maps_segment(const struct shm_mapping *m, void *arg)
 {
-	const struct sysv_mapper_match *w = arg;
+	const struct mapper_match *w = arg;
 	char proc[32];
 
 	if (m->ino != (ino_t)w->id || !m->path ||
@@ -430,57 +273,21 @@ static bool sysv_maps_segment(const struct shm_mapping *m, void *arg)
 	return ipc_ns_of(proc) == w->ns;
 }
 
-static void sysv_mappers(int id, struct shm_meta *m)
+static void find_mappers(int id, struct shm_meta *m)
 {
-	struct sysv_mapper_match w = { id, ipc_ns_of("/proc/thread-self") };
+	struct mapper_match w = { id, ipc_ns_of("/proc/thread-self") };
 	GArray *scan = shm_scan_shared(true);
 
-	m->pids = shm_scan_pids(scan, sysv_maps_segment, &w);
+	m->pids = shm_scan_pids(scan, maps_segment, &w);
 	g_array_unref(scan);
 }
 
-static int sysv_meta_id(int id, unsigned want, struct shm_meta *m);
-
-/* by-key/NAME: the segment's metadata, or what a pending one has. */
-static int sysv_meta_key(const char *name, unsigned want, struct shm_meta *m)
-{
-	struct shm_attr a;
-	key_t key;
-	int id;
-
-	if (!sysv_parse_key(name, &key))
-		return -ENOENT;
-	if (sysv_pending_stat(key, &a)) {
-		*m = (struct shm_meta){
-			.have = SHM_META_KEY | SHM_META_PERMS | SHM_META_OWNER,
-			.key = (uint32_t)key,
-			.perms = a.mode & 0777,
-			.uid = a.uid,
-			.gid = a.gid,
-		};
-		return 0;
-	}
-	id = sysv_key_id(key);
-	return id < 0 ? id : sysv_meta_id(id, want, m);
-}
-
-static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
-{
-	const char *name = sysv_key_name(path);
-
-	if (name)
-		return sysv_meta_key(name, want, m);
-	return sysv_meta_id(sysv_parse_id(path), want, m);
-}
-
-static int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
+int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 {
 	struct sysv_find f = { .id = id };
 	struct shmid_ds ds;
 	int err;
 
-	if (id < 0)
-		return -ENOENT;
 	/* IPC_STAT has every field but rss and swap, at O(1): ls -l asks
 	 * each file for an xattr, so this must not read all of /proc. */
 	err = sysv_ipc_stat(id, &ds);
@@ -510,7 +317,7 @@ static int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	};
 	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
 	if (want & SHM_META_MEMORY) {
-		err = sysv_scan(sysv_find_row, &f);
+		err = sysv_scan(find_row, &f);
 		if (err)
 			return err;
 		if (!f.found)
@@ -519,12 +326,68 @@ static int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		m->swap = f.row.swap;
 	}
 	if (want & SHM_META_MAPPERS)
-		sysv_mappers(id, m);
+		find_mappers(id, m);
 	return 0;
 }
 
-/* Attach h to segment id. */
-static int sysv_attach_to(struct shm_handle *h, int id)
+static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
+{
+	const char *name = key_name(path);
+
+	return name ? sysv_key_meta(name, want, m)
+		    : sysv_meta_id(parse_id(path), want, m);
+}
+
+/* The end of the mapping that starts at addr, from /proc/self/maps (a
+ * huge page segment's attachment is rounded to its page size). */
+static uintptr_t mapping_end(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long start, end;
+	char line[512];
+	uintptr_t r = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    start == addr) {
+			r = end;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* The segment's memory file behind h's attachment, opened for reading
+ * and writing (the daemon attaches as root, or as the segment's owner),
+ * else for reading; -1 if neither. */
+static int open_memfd(const struct shm_handle *h)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)h->addr;
+	uintptr_t end = start + ((h->size + (size_t)page - 1) &
+				 ~((size_t)page - 1));
+	char path[64];
+	int fd;
+
+	for (int tries = 0; tries < 2; tries++) {
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+			 (unsigned long)start, (unsigned long)end);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && errno == EACCES)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		end = mapping_end(start);
+		if (!end)
+			break;
+	}
+	return -1;
+}
+
+int sysv_attach_to(struct shm_handle *h, int id)
 {
 	struct shmid_ds ds;
 	void *addr;
@@ -538,15 +401,17 @@ static int sysv_attach_to(struct shm_handle *h, int id)
 	h->id = id;
 	h->addr = addr;
 	h->size = ds.shm_segsz;
+	h->memfd = open_memfd(h);
 	return 0;
 }
 
-static int sysv_attach(int id, bool writable, struct shm_handle **out)
+int sysv_attach(int id, bool writable, struct shm_handle **out)
 {
 	struct shm_handle *h = g_new0(struct shm_handle, 1);
 	int r;
 
 	h->writable = writable;
+	h->memfd = -1;
 	r = sysv_attach_to(h, id);
 	if (r) {
 		g_free(h);
@@ -556,19 +421,19 @@ static int sysv_attach(int id, bool writable, struct shm_handle **out)
 	return 0;
 }
 
-static void sysv_close(struct shm_handle *h)
+void sysv_close(struct shm_handle *h)
 {
 	if (!h)
 		return;
+	if (h->memfd >= 0)
+		close(h->memfd);
 	if (h->id >= 0)
 		shmdt(h->addr);
 	g_free(h);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sysv_handle, sysv_close)
-
 /* Zero [size, end): what truncating a fixed-size segment means. */
-static int sysv_zero_tail(struct shm_handle *h, uint64_t size)
+static int zero_tail(struct shm_handle *h, uint64_t size)
 {
 	if (size > h->size)
 		return -EFBIG;
@@ -576,83 +441,20 @@ static int sysv_zero_tail(struct shm_handle *h, uint64_t size)
 	return 0;
 }
 
-/* A pending segment gets its size: shmget it now and attach h to it. */
-static int sysv_materialize(struct shm_handle *h, uint64_t size)
-{
-	struct sysv_pending *p;
-	struct shmid_ds ds;
-	int id, r = 0;
-
-	if (size == 0 || size > (uint64_t)SIZE_MAX)
-		return size ? -EFBIG : -EINVAL;
-	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)h->key));
-	if (!p) {
-		/* Made meanwhile through another handle: use that one. */
-		G_UNLOCK(pending_lock);
-		id = sysv_key_id(h->key);
-		return id < 0 ? id : sysv_attach_to(h, id);
-	}
-	id = shmget(h->key, (size_t)size, IPC_CREAT | IPC_EXCL |
-					     (int)(p->mode & 0777));
-	if (id < 0) {
-		r = -errno;
-	} else if (p->uid != geteuid() || p->gid != getegid()) {
-		/* Owned by whoever created the file, as shmget would. */
-		if (shmctl(id, IPC_STAT, &ds) == 0) {
-			ds.shm_perm.uid = p->uid;
-			ds.shm_perm.gid = p->gid;
-			shmctl(id, IPC_SET, &ds);
-		}
-	}
-	if (id >= 0)
-		g_hash_table_remove(pending, GUINT_TO_POINTER((uint32_t)h->key));
-	G_UNLOCK(pending_lock);
-	return r ? r : sysv_attach_to(h, id);
-}
-
-/* Open by-key/NAME: a pending file, or (when the kernel still holds the
- * name as the file it was before it became a link) the segment itself. */
-static int sysv_open_pending(const char *name, int flags,
-			     struct shm_handle **out)
-{
-	bool writable = (flags & O_ACCMODE) != O_RDONLY;
-	struct shm_attr a;
-	struct shm_handle *h;
-	key_t key;
-	int id;
-
-	if (!sysv_parse_key(name, &key))
-		return -ENOENT;
-	if (!sysv_pending_stat(key, &a)) {
-		id = sysv_key_id(key);
-		return id < 0 ? id : sysv_attach(id, writable, out);
-	}
-	h = g_new0(struct shm_handle, 1);
-	h->id = -1;
-	h->key = key;
-	h->writable = writable;
-	*out = h;
-	return 0;
-}
-
 static int sysv_open(const char *path, int flags, struct shm_handle **out)
 {
 	g_autoptr(sysv_handle) h = NULL;
-	const char *name = sysv_key_name(path);
-	int id = sysv_parse_id(path);
+	const char *name = key_name(path);
 	int r;
 
 	/* by-key/ links lead to the segment; only pending files open here. */
 	if (name)
-		return sysv_open_pending(name, flags, out);
-	if (id < 0)
-		return -ENOENT;
-	r = sysv_attach(id, (flags & O_ACCMODE) != O_RDONLY, &h);
+		return sysv_key_open(name, flags, out);
+	r = sysv_attach(parse_id(path), (flags & O_ACCMODE) != O_RDONLY, &h);
 	if (r)
 		return r;
 	if ((flags & O_TRUNC) && h->writable)
-		sysv_zero_tail(h, 0);
+		zero_tail(h, 0);
 	*out = g_steal_pointer(&h);
 	return 0;
 }
@@ -660,38 +462,15 @@ static int sysv_open(const char *path, int flags, struct shm_handle **out)
 static int sysv_create(const char *dir, const char *name, mode_t mode,
 		       int flags, uid_t uid, gid_t gid, struct shm_handle **out)
 {
-	struct sysv_pending *p;
-	key_t key;
-	bool exists;
-
 	/* A shmid is chosen by the kernel, never by a name; a key is. */
-	if (strcmp(dir, BY_KEY) != 0)
+	if (strcmp(dir, SYSV_BY_KEY) != 0)
 		return -EPERM;
-	if (!sysv_parse_key(name, &key))
-		return -EINVAL;
-	p = g_new0(struct sysv_pending, 1);
-	p->mode = mode & 0777;
-	p->uid = uid;
-	p->gid = gid;
-	clock_gettime(CLOCK_REALTIME, &p->created);
-	G_LOCK(pending_lock);
-	exists = sysv_key_id(key) >= 0 ||
-		 g_hash_table_contains(pending, GUINT_TO_POINTER((uint32_t)key));
-	if (!exists)
-		g_hash_table_insert(pending, GUINT_TO_POINTER((uint32_t)key), p);
-	G_UNLOCK(pending_lock);
-	if (exists) {
-		g_free(p);
-		return -EEXIST;
-	}
-	return sysv_open_pending(name, flags, out);
+	return sysv_key_create(name, mode, flags, uid, gid, out);
 }
 
 static int sysv_fstat(struct shm_handle *h, struct shm_attr *out)
 {
-	if (h->id < 0)
-		return sysv_pending_stat(h->key, out) ? 0 : -ENOENT;
-	return sysv_stat_id(h->id, out);
+	return h->id < 0 ? sysv_key_fstat(h, out) : sysv_stat_id(h->id, out);
 }
 
 static int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
@@ -700,8 +479,15 @@ static int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
 	*out = (struct shm_extent){ .fd = -1 };
 	if (h->id < 0 || off >= h->size)
 		return 0;
-	out->mem = (const char *)h->addr + off;
 	out->len = MIN(size, h->size - off);
+	/* The memory file can be spliced to the kernel; the attachment
+	 * would be copied. */
+	if (h->memfd >= 0) {
+		out->fd = h->memfd;
+		out->off = off;
+	} else {
+		out->mem = (const char *)h->addr + off;
+	}
 	return 0;
 }
 
@@ -716,8 +502,8 @@ static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 		return 0;
 	/* The first write to a pending segment fixes its size: its end. */
 	if (h->id < 0) {
-		int r = off > UINT64_MAX - size ? -EFBIG :
-						  sysv_materialize(h, off + size);
+		int r = off > UINT64_MAX - size ?
+				-EFBIG : sysv_key_materialize(h, off + size);
 
 		if (r)
 			return r;
@@ -747,151 +533,101 @@ static ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
 	return (ssize_t)n;
 }
 
+static int sysv_backing(struct shm_handle *h, struct shm_backing *out)
+{
+	int fd;
+
+	if (h->id < 0 || h->memfd < 0)
+		return -ENOTSUP;
+	fd = fcntl(h->memfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	*out = (struct shm_backing){
+		.fd = fd,
+		.writable = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,
+		.writes_to_daemon = true,
+	};
+	return 0;
+}
+
 static int sysv_truncate(const char *path, struct shm_handle *h,
 			 uint64_t size)
 {
 	g_autoptr(sysv_handle) own = NULL;
-	const char *name = sysv_key_name(path);
+	const char *name = key_name(path);
 	struct shm_attr a;
+	int id = parse_id(path);
 	int r;
 
-	if (!h && name) {
+	if (name) {
 		/* truncate -s SIZE by-key/0xKEY: pending, or just made. */
-		r = sysv_open_pending(name, O_WRONLY, &own);
-		if (r)
-			return r;
-		h = own;
+		if (!h) {
+			r = sysv_key_open(name, O_WRONLY, &own);
+			if (r)
+				return r;
+			h = own;
+		}
+		if (h->id < 0)
+			return size ? sysv_key_materialize(h, size) : 0;
+		id = h->id;
 	}
-	if (h && h->id < 0)
-		return size ? sysv_materialize(h, size) : 0;
 	if (!h || !h->writable) {
-		int id = sysv_parse_id(path);
-
-		if (id < 0)
-			return -ENOENT;
 		r = sysv_stat_id(id, &a);
 		if (r)
 			return r;
 		if (size >= a.size)
 			return size > a.size ? -EFBIG : 0;
+		g_clear_pointer(&own, sysv_close);
 		r = sysv_attach(id, true, &own);
 		if (r)
 			return r;
 		h = own;
 	}
-	return sysv_zero_tail(h, size);
+	return zero_tail(h, size);
 }
 
 /* IPC_STAT, change, IPC_SET: the only way to set mode and owner. */
-/* Change a pending file: 0, or 1 if key is not pending. */
-static int sysv_set_pending(const char *name, int mode, uid_t uid, gid_t gid)
+int sysv_set_id(int id, const struct shm_set *set)
 {
-	struct sysv_pending *p;
-	key_t key;
-
-	if (!sysv_parse_key(name, &key))
-		return -ENOENT;
-	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, GUINT_TO_POINTER((uint32_t)key));
-	if (p) {
-		if (mode >= 0)
-			p->mode = (mode_t)mode & 0777;
-		if (uid != (uid_t)-1)
-			p->uid = uid;
-		if (gid != (gid_t)-1)
-			p->gid = gid;
-	}
-	G_UNLOCK(pending_lock);
-	return p ? 0 : 1;
-}
-
-static int sysv_set(const char *path, int mode, uid_t uid, gid_t gid)
-{
-	const char *name = sysv_key_name(path);
 	struct shmid_ds ds;
-	int id = sysv_parse_id(path);
-	int r;
+	int r = sysv_ipc_stat(id, &ds);
 
-	if (name) {
-		/* A pending file, or the segment it has just become. */
-		key_t key;
-
-		r = sysv_set_pending(name, mode, uid, gid);
-		if (r <= 0)
-			return r;
-		id = sysv_parse_key(name, &key) ? sysv_key_id(key) : -ENOENT;
-	}
-	if (id < 0)
-		return -ENOENT;
-	r = sysv_ipc_stat(id, &ds);
 	if (r)
 		return r;
-	if (mode >= 0)
-		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (mode & 0777);
-	if (uid != (uid_t)-1)
-		ds.shm_perm.uid = uid;
-	if (gid != (gid_t)-1)
-		ds.shm_perm.gid = gid;
+	if (set->mode >= 0)
+		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) |
+				   ((unsigned)set->mode & 0777);
+	if (set->uid != (uid_t)-1)
+		ds.shm_perm.uid = set->uid;
+	if (set->gid != (gid_t)-1)
+		ds.shm_perm.gid = set->gid;
 	if (shmctl(id, IPC_SET, &ds) < 0)
 		return sysv_errno(errno);
 	return 0;
 }
 
-static int sysv_chmod(const char *path, mode_t mode)
+static int sysv_setattr(const char *path, const struct shm_set *set)
 {
+	const char *name = key_name(path);
+
 	/* IPC_SET keeps only the nine permission bits. */
-	if (mode & ~0777u)
+	if (set->mode >= 0 && (set->mode & ~0777))
 		return -EINVAL;
-	return sysv_set(path, (int)mode, (uid_t)-1, (gid_t)-1);
-}
-
-static int sysv_chown(const char *path, uid_t uid, gid_t gid)
-{
-	return sysv_set(path, -1, uid, gid);
-}
-
-/* Segments keep no settable times; a pending file takes touch. */
-static int sysv_utimens(const char *path, const struct timespec tv[2])
-{
-	const char *name = sysv_key_name(path);
-	struct shm_attr a;
-	key_t key;
-
-	(void)tv;
-	if (name && sysv_parse_key(name, &key) && sysv_pending_stat(key, &a))
-		return 0;
-	return -EPERM;
-}
-
-/* rm by-key/0xKEY: drop a pending file, or remove the segment like
- * ipcrm -M KEY. */
-static int sysv_remove_key(const char *name)
-{
-	key_t key;
-	bool was_pending;
-	int id;
-
-	if (!sysv_parse_key(name, &key))
-		return -ENOENT;
-	G_LOCK(pending_lock);
-	was_pending = g_hash_table_remove(pending,
-					  GUINT_TO_POINTER((uint32_t)key));
-	G_UNLOCK(pending_lock);
-	if (was_pending)
-		return 0;
-	id = sysv_key_id(key);
-	if (id < 0)
-		return id;
-	return shmctl(id, IPC_RMID, NULL) < 0 ? sysv_errno(errno) : 0;
+	if (name)
+		return sysv_key_setattr(name, set);
+	/* Segments keep no settable times. */
+	if (set->times)
+		return -EPERM;
+	return sysv_set_id(parse_id(path), set);
 }
 
 static int sysv_remove(const char *path)
 {
-	const char *name = sysv_key_name(path);
-	int id = sysv_parse_id(path);
+	const char *name = key_name(path);
+	int id = parse_id(path);
 
 	if (name)
-		return sysv_remove_key(name);
+		return sysv_key_remove(name);
 	if (id < 0)
 		return -ENOENT;
 	if (shmctl(id, IPC_RMID, NULL) < 0)
@@ -942,10 +678,9 @@ const struct shmfs_backend sysv_backend = {
 	.read = sysv_read,
 	.write = sysv_write,
 	.write_changed = sysv_write_changed,
+	.backing = sysv_backing,
 	.truncate = sysv_truncate,
 	.remove = sysv_remove,
-	.chmod = sysv_chmod,
-	.chown = sysv_chown,
-	.utimens = sysv_utimens,
+	.setattr = sysv_setattr,
 	.statfs = sysv_statfs,
 };

@@ -3,6 +3,7 @@
 #ifndef SHMFS_LOG_H
 #define SHMFS_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include <glib.h>
@@ -11,6 +12,9 @@
  * things (ENOENT, EACCES, ...), not only the unexpected ones. */
 void shmfs_log_init(bool to_syslog, bool verbose);
 bool shmfs_log_verbose(void);
+/* Whether lines go to syslog (daemonized) rather than stderr. */
+bool shmfs_log_syslog(void);
 void shmfs_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+void shmfs_logv(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
 
 #endif

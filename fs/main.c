@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autounmount.h"
+#include "fallback.h"
 #include "log.h"
-#include "shadow.h"
 #include "shmfs.h"
 
 /* Seconds the kernel may cache names and attributes: short enough that a
@@ -32,6 +33,7 @@ struct shmfs_opts {
 	int refresh_ms;
 	int verbose;
 	int no_auto_unmount;
+	char *passthrough; /* "on" (default) or "off" */
 };
 
 #define SHMFS_OPT(t, p) { t, offsetof(struct shmfs_opts, p), 1 }
@@ -45,6 +47,7 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("pid=%d", pid),
 	SHMFS_OPT("timeout=%lf", timeout),
 	SHMFS_OPT("refresh=%d", refresh_ms),
+	SHMFS_OPT("passthrough=%s", passthrough),
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
@@ -88,10 +91,15 @@ static void usage(const char *prog)
 	       "/dev/shm (a container's)\n"
 	       "    -o timeout=SECONDS  kernel cache of names and attributes "
 	       "(default %.1f)\n"
-	       "    -o refresh=MS       native writes reach mappings, mapped "
-	       "writes the segment,\n"
-	       "                        within MS (default %d; 0: only at "
-	       "open/msync/close)\n"
+	       "    -o passthrough=on|off  off: serve every file through the "
+	       "page cache, as\n"
+	       "                        on kernels without FUSE passthrough "
+	       "(default on)\n"
+	       "    -o refresh=MS       page cache path: native writes reach "
+	       "mappings, mapped\n"
+	       "                        writes the segment, within MS "
+	       "(default %d; 0: only\n"
+	       "                        at open/msync/close)\n"
 	       "    --no-auto-unmount   keep the mount if the daemon dies "
 	       "(default as root:\n"
 	       "                        unmount it)\n"
@@ -211,6 +219,26 @@ static int init_backends(const struct shmfs_config *cfg)
 	return 0;
 }
 
+/* libfuse's own messages: on stderr as libfuse prints them, or to syslog
+ * once daemonized.  It reports a refused backing file at every open;
+ * passthrough.c says why, once.  errno is kept: callers read it after a
+ * libfuse call that logged. */
+static bool fuse_debug;
+static void fuse_log_hook(enum fuse_log_level level, const char *fmt,
+			  va_list ap)
+{
+	int e = errno;
+
+	if ((level <= FUSE_LOG_ERR || fuse_debug) &&
+	    strncmp(fmt, "fuse: passthrough_", 18) != 0) {
+		if (shmfs_log_syslog())
+			shmfs_logv(fmt, ap);
+		else
+			vfprintf(stderr, fmt, ap);
+	}
+	errno = e;
+}
+
 static void fini_backends(void)
 {
 	for (size_t i = 0; backends[i]; i++)
@@ -242,7 +270,9 @@ int main(int argc, char *argv[])
 	}
 	if (cmd.show_version) {
 		printf("shmfs %s\n", SHMFS_VERSION);
-		printf("FUSE library version %s\n", fuse_pkgversion());
+		printf("FUSE library version %s (built with libfuse %d.%d, "
+		       "passthrough API)\n", fuse_pkgversion(),
+		       FUSE_MAJOR_VERSION, FUSE_MINOR_VERSION);
 		ret = 0;
 		goto out_args;
 	}
@@ -259,6 +289,11 @@ int main(int argc, char *argv[])
 		startup_error("refresh must be >= 0 (milliseconds)");
 		goto out_args;
 	}
+	if (opts.passthrough && strcmp(opts.passthrough, "on") != 0 &&
+	    strcmp(opts.passthrough, "off") != 0) {
+		startup_error("passthrough=%s: say on or off", opts.passthrough);
+		goto out_args;
+	}
 	setenv("SHMFS_STALE", cmd.mountpoint, 1);
 	if (check_mountpoint(cmd.mountpoint) != 0 || check_fuse_device() != 0 ||
 	    enter_ipc_ns(&opts) != 0)
@@ -266,12 +301,11 @@ int main(int argc, char *argv[])
 
 	/* As root, let every user in and let the kernel hold each of them to
 	 * the segment's own mode and owner; and unmount if the daemon dies
-	 * (fusermount3 watches it), so that nobody meets a dead mount. */
+	 * (a watcher process, see autounmount.h), so that nobody meets a
+	 * dead mount. */
 	fuse_opt_add_arg(&args, "-ofsname=shmfs");
 	if (geteuid() == 0) {
 		fuse_opt_add_arg(&args, "-oallow_other,default_permissions");
-		if (!opts.no_auto_unmount)
-			fuse_opt_add_arg(&args, "-oauto_unmount");
 	} else {
 		fuse_opt_add_arg(&args, "-odefault_permissions");
 	}
@@ -288,6 +322,10 @@ int main(int argc, char *argv[])
 	clock_gettime(CLOCK_REALTIME, &state.started);
 	state.timeout = opts.timeout;
 	state.refresh_ms = (unsigned)opts.refresh_ms;
+	state.passthrough = !opts.passthrough ||
+			    strcmp(opts.passthrough, "off") != 0;
+	fuse_debug = cmd.debug;
+	fuse_set_log_func(fuse_log_hook);
 
 	se = fuse_session_new(&args, shmfs_lowlevel_ops(),
 			      sizeof(struct fuse_lowlevel_ops), &state);
@@ -297,6 +335,14 @@ int main(int argc, char *argv[])
 	state.mountpoint = cmd.mountpoint;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
+	/* The watcher is forked before the mount exists, so that no moment
+	 * of the mount is unwatched; the daemon (after fuse_daemonize's
+	 * fork too) holds the other end of its pipe. */
+	if (geteuid() == 0 && !opts.no_auto_unmount &&
+	    shmfs_autounmount_start(cmd.mountpoint) != 0) {
+		startup_error("auto-unmount: cannot start the watcher");
+		goto out_signals;
+	}
 	if (fuse_session_mount(se, cmd.mountpoint) != 0) {
 		startup_error("cannot mount at %s", cmd.mountpoint);
 		goto out_signals;
@@ -333,6 +379,7 @@ out_nodes:
 out_args:
 	free(opts.posix_dir);
 	free(opts.ipc_ns);
+	free(opts.passthrough);
 	g_ptr_array_unref(opts.map_dirs);
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);

@@ -9,14 +9,14 @@ struct shmfs_node {
 	const struct shmfs_backend *be;
 	char *path;
 	mode_t type;
-	char *key; /* "kind/path:type": the by_name key */
+	uint64_t ident_dev, ident_ino;
+	char *key; /* "kind/path:type:dev:ino": the by_name key */
 	uint64_t nlookup;
-	GPtrArray *files; /* open files (struct shmfs_file *), may be NULL */
 	bool pinned; /* root and backend dirs: never forgotten */
 };
 
-/* nodes_lock protects by_ino, by_name, next_ino and every node's nlookup
- * and files. */
+/* nodes_lock protects by_ino, by_name, next_ino and every node's
+ * nlookup. */
 G_LOCK_DEFINE_STATIC(nodes_lock);
 static GHashTable *by_ino;  /* &node->ino -> node, owns the nodes */
 static GHashTable *by_name; /* node->key -> node */
@@ -29,21 +29,20 @@ static void node_free(void *p)
 
 	g_free(n->path);
 	g_free(n->key);
-	if (n->files)
-		g_ptr_array_unref(n->files);
 	g_free(n);
 }
 
 static char *node_key(const struct shmfs_backend *be, const char *path,
-		      mode_t type)
+		      mode_t type, uint64_t dev, uint64_t ino)
 {
-	return g_strdup_printf("%s/%s:%o", be ? be->name : "", path,
-			       (unsigned)(type & S_IFMT));
+	return g_strdup_printf("%s/%s:%o:%" G_GINT64_MODIFIER "x:%"
+			       G_GINT64_MODIFIER "x", be ? be->name : "", path,
+			       (unsigned)(type & S_IFMT), dev, ino);
 }
 
 /* Called with nodes_lock held. */
 static struct shmfs_node *node_new(const struct shmfs_backend *be,
-				   const char *path, mode_t type,
+				   const char *path, const struct shm_attr *a,
 				   fuse_ino_t ino)
 {
 	struct shmfs_node *n = g_new0(struct shmfs_node, 1);
@@ -51,8 +50,11 @@ static struct shmfs_node *node_new(const struct shmfs_backend *be,
 	n->ino = ino;
 	n->be = be;
 	n->path = g_strdup(path);
-	n->type = type & S_IFMT;
-	n->key = node_key(be, path, type);
+	n->type = a->mode & S_IFMT;
+	/* Only files are objects; a directory is its name. */
+	n->ident_dev = S_ISREG(a->mode) ? a->ident_dev : 0;
+	n->ident_ino = S_ISREG(a->mode) ? a->ident_ino : 0;
+	n->key = node_key(be, path, a->mode, n->ident_dev, n->ident_ino);
 	g_hash_table_insert(by_ino, &n->ino, n);
 	g_hash_table_insert(by_name, n->key, n);
 	return n;
@@ -63,10 +65,12 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 	by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 				       node_free);
 	by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	struct shm_attr dir = { .mode = S_IFDIR };
+
 	backends = bes;
-	node_new(NULL, "", S_IFDIR, FUSE_ROOT_ID)->pinned = true;
+	node_new(NULL, "", &dir, FUSE_ROOT_ID)->pinned = true;
 	for (size_t i = 0; i < n; i++)
-		node_new(bes[i], "", S_IFDIR, next_ino++)->pinned = true;
+		node_new(bes[i], "", &dir, next_ino++)->pinned = true;
 }
 
 void shmfs_nodes_fini(void)
@@ -91,6 +95,8 @@ int shmfs_node_ref(fuse_ino_t ino, struct shmfs_ref *ref)
 		ref->be = n->be;
 		ref->path = g_strdup(n->path);
 		ref->type = n->type;
+		ref->ident_dev = n->ident_dev;
+		ref->ident_ino = n->ident_ino;
 		r = 0;
 	}
 	G_UNLOCK(nodes_lock);
@@ -102,17 +108,27 @@ void shmfs_ref_clear(struct shmfs_ref *ref)
 	g_clear_pointer(&ref->path, g_free);
 }
 
-fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
-			     mode_t type)
+bool shmfs_ref_other_object(const struct shmfs_ref *ref,
+			    const struct shm_attr *a)
 {
-	g_autofree char *key = node_key(be, path, type);
+	return ref->ident_ino && a->ident_ino &&
+	       (ref->ident_ino != a->ident_ino || ref->ident_dev != a->ident_dev);
+}
+
+fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
+			     const struct shm_attr *a)
+{
+	bool file = S_ISREG(a->mode);
+	g_autofree char *key = node_key(be, path, a->mode,
+					file ? a->ident_dev : 0,
+					file ? a->ident_ino : 0);
 	struct shmfs_node *n;
 	fuse_ino_t ino;
 
 	G_LOCK(nodes_lock);
 	n = g_hash_table_lookup(by_name, key);
 	if (!n)
-		n = node_new(be, path, type, next_ino++);
+		n = node_new(be, path, a, next_ino++);
 	n->nlookup++;
 	ino = n->ino;
 	G_UNLOCK(nodes_lock);
@@ -131,82 +147,6 @@ void shmfs_node_forget(fuse_ino_t ino, uint64_t count)
 			g_hash_table_remove(by_name, n->key);
 			g_hash_table_remove(by_ino, &ino);
 		}
-	}
-	G_UNLOCK(nodes_lock);
-}
-
-void shmfs_node_add_file(fuse_ino_t ino, void *file)
-{
-	struct shmfs_node *n;
-
-	G_LOCK(nodes_lock);
-	n = g_hash_table_lookup(by_ino, &ino);
-	if (n) {
-		if (!n->files)
-			n->files = g_ptr_array_new();
-		g_ptr_array_add(n->files, file);
-	}
-	G_UNLOCK(nodes_lock);
-}
-
-void shmfs_node_remove_file(fuse_ino_t ino, void *file)
-{
-	struct shmfs_node *n;
-
-	G_LOCK(nodes_lock);
-	n = g_hash_table_lookup(by_ino, &ino);
-	if (n && n->files)
-		g_ptr_array_remove_fast(n->files, file);
-	G_UNLOCK(nodes_lock);
-}
-
-int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
-			 void *arg)
-{
-	struct shmfs_node *n;
-	int r = -ENOENT;
-
-	G_LOCK(nodes_lock);
-	n = g_hash_table_lookup(by_ino, &ino);
-	if (n && n->files && n->files->len)
-		r = fn(g_ptr_array_index(n->files, 0), arg);
-	G_UNLOCK(nodes_lock);
-	return r;
-}
-
-void shmfs_nodes_drain_files(void (*fn)(void *file))
-{
-	g_autoptr(GPtrArray) all = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer v;
-
-	G_LOCK(nodes_lock);
-	g_hash_table_iter_init(&it, by_ino);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct shmfs_node *n = v;
-
-		for (guint i = 0; n->files && i < n->files->len; i++)
-			g_ptr_array_add(all, g_ptr_array_index(n->files, i));
-		if (n->files)
-			g_ptr_array_set_size(n->files, 0);
-	}
-	G_UNLOCK(nodes_lock);
-	for (guint i = 0; i < all->len; i++)
-		fn(g_ptr_array_index(all, i));
-}
-
-void shmfs_nodes_open_inos(GArray *out)
-{
-	GHashTableIter it;
-	gpointer v;
-
-	G_LOCK(nodes_lock);
-	g_hash_table_iter_init(&it, by_ino);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct shmfs_node *n = v;
-
-		if (n->files && n->files->len)
-			g_array_append_val(out, n->ino);
 	}
 	G_UNLOCK(nodes_lock);
 }

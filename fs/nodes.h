@@ -4,14 +4,18 @@
  * every other node lives while the kernel holds a lookup count on it and
  * is never reused, so an inode number always means one name.
  * All functions are thread-safe (one lock, nodes_lock in nodes.c; no other
- * lock is taken while it is held).
+ * lock is taken while it is held and no backend is called under it).
+ * Open files are not kept here but in passthrough.c: the kernel may
+ * forget an inode before the daemon has handled its last release.
  */
 #ifndef SHMFS_NODES_H
 #define SHMFS_NODES_H
 
 #include <sys/stat.h>
 
-#define FUSE_USE_VERSION 314
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 316
+#endif
 #include <fuse_lowlevel.h>
 
 #include "backend.h"
@@ -21,7 +25,13 @@ struct shmfs_ref {
 	const struct shmfs_backend *be; /* NULL for the mount's root */
 	char *path;                     /* relative to the backend's dir */
 	mode_t type;                    /* S_IFREG, S_IFDIR, S_IFLNK */
+	uint64_t ident_dev, ident_ino;  /* the object (shm_attr), or 0 */
 };
+
+/* Whether a (the attributes of ref's name now) is another object than the
+ * one ref's inode was made for: the name was removed and made again. */
+bool shmfs_ref_other_object(const struct shmfs_ref *ref,
+			    const struct shm_attr *a);
 
 void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n);
 void shmfs_nodes_fini(void);
@@ -35,30 +45,15 @@ void shmfs_ref_clear(struct shmfs_ref *ref);
 typedef struct shmfs_ref shmfs_ref;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shmfs_ref, shmfs_ref_clear)
 
-/* The inode for (be, path, type), created if needed, its lookup count
- * raised.  The type is part of the identity: a name that turns from a file
- * into a symlink (by-key/) or a directory gets a new inode, never a
- * changed one. */
+/* The inode for (be, path) with attributes a, created if needed, its
+ * lookup count raised.  The type and the object (a's ident) are part of
+ * the identity: a name that turns from a file into a symlink (by-key/),
+ * or that is removed and made again, gets a new inode, never a changed
+ * one, as on any filesystem. */
 fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
-			     mode_t type);
+			     const struct shm_attr *a);
 /* The kernel dropped n lookups of ino. */
 void shmfs_node_forget(fuse_ino_t ino, uint64_t n);
-
-/* Open files of a node, so that a segment removed while open still answers
- * fstat (the kernel sends GETATTR without the file handle). */
-void shmfs_node_add_file(fuse_ino_t ino, void *file);
-void shmfs_node_remove_file(fuse_ino_t ino, void *file);
-/* fn(file, arg) on one open file of ino, with the table locked: fn must
- * not block or call back into this table.  -ENOENT if none is open. */
-int shmfs_node_with_file(fuse_ino_t ino, int (*fn)(void *file, void *arg),
-			 void *arg);
-
-/* Take every open file out of the table and hand each to fn (the session
- * ended with files still open). */
-void shmfs_nodes_drain_files(void (*fn)(void *file));
-
-/* The inodes that have open files now, appended to out (fuse_ino_t). */
-void shmfs_nodes_open_inos(GArray *out);
 
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);

@@ -8,6 +8,10 @@
 
 #include "backend.h"
 
+/* The data path of a file or of the mount (answered by the front, not
+ * from a backend's metadata): "passthrough" or "fallback". */
+#define SHMFS_XATTR_IO "user.shm.io"
+
 /* The names m has, each NUL-terminated, appended to out. */
 void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
 		      GString *out);

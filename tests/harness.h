@@ -49,6 +49,10 @@ protected:
 	std::string posix_path(const std::string &name) const;
 };
 
+// Whether this run's mounts ask for passthrough (SHMFS_TEST_PASSTHROUGH
+// is not "off"); make check runs the mount tests both ways.
+bool passthrough_wanted();
+
 // Run fn in a child as uid:gid (no supplementary groups); its result
 // (an errno, 0 for success) is returned.  -1 if the child died.
 int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn);

@@ -297,7 +297,7 @@ TEST_F(Lifecycle, StartUpMistakesSayWhatAndExitNonZero)
 		rmdir(own.c_str());
 	}
 	// --version and --help answer and exit 0; help fits on a screen.
-	EXPECT_EQ(run(bin + " --version | head -1"), "shmfs 0.1.0\n");
+	EXPECT_EQ(run(bin + " --version | head -1"), "shmfs 0.2.0\n");
 	std::string help = run(bin + " --help; echo rc=$?");
 	EXPECT_NE(help.find("--posix-dir"), std::string::npos);
 	EXPECT_NE(help.find("--pid=PID"), std::string::npos);

@@ -183,7 +183,7 @@ const std::vector<std::string> kSysvNames = {
 	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
 	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch", "user.shm.pids",
 	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
-	"user.shm.rss",   "user.shm.swap",
+	"user.shm.rss",   "user.shm.swap",   "user.shm.io",
 };
 
 TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
@@ -283,7 +283,8 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 		  (std::vector<std::string>{ "user.shm.kind", "user.shm.size",
 					     "user.shm.perms", "user.shm.uid",
 					     "user.shm.gid", "user.shm.nattch",
-					     "user.shm.pids", "user.shm.path" }));
+					     "user.shm.pids", "user.shm.path",
+					     "user.shm.io" }));
 	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
 	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");

@@ -28,9 +28,12 @@ fi
 
 # The Dockerfile's build stage builds from exactly what it copies in.
 mkdir "$tmp/src"
-for f in $(sed -n 's/^COPY \([^ ]*\) .*/\1/p' "$top/tools/Dockerfile" | grep -v -- --from); do
-	cp -r "$top/$f" "$tmp/src/"
-done
+sed -n 's/^COPY \([^ -][^ ]*\) \([^ ]*\)$/\1 \2/p' "$top/tools/Dockerfile" |
+	while read -r from to; do
+		[ "$to" = ./ ] && to=$(basename "$from")
+		mkdir -p "$(dirname "$tmp/src/$to")"
+		cp -r "$top/$from" "$tmp/src/$to"
+	done
 # (MAKEFLAGS cleared: a SANITIZE=1 check must not leak into this build.)
 if (cd "$tmp/src" && MAKEFLAGS= MAKELEVEL= SANITIZE= make build/shmfs) >"$tmp/err" 2>&1 && "$tmp/src/build/shmfs" --version >/dev/null; then
 	ok "the Dockerfile's COPY set builds build/shmfs"

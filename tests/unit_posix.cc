@@ -143,8 +143,10 @@ TEST_F(Posix, TruncateChmodChownRemove)
 	put("obj", "0123456789");
 	EXPECT_EQ(be.truncate("obj", nullptr, 3), 0);
 	EXPECT_EQ(be.truncate("obj", nullptr, UINT64_MAX), -EFBIG);
-	EXPECT_EQ(be.chmod("obj", 0604), 0);
-	EXPECT_EQ(be.chown("obj", 7, 8), 0);
+	struct shm_set mode = { 0604, (uid_t)-1, (gid_t)-1, nullptr };
+	struct shm_set owner = { -1, 7, 8, nullptr };
+	EXPECT_EQ(be.setattr("obj", &mode), 0);
+	EXPECT_EQ(be.setattr("obj", &owner), 0);
 	struct stat st;
 	ASSERT_EQ(stat((dir + "/obj").c_str(), &st), 0);
 	EXPECT_EQ(st.st_size, 3);

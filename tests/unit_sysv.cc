@@ -79,6 +79,17 @@ TEST_F(Sysv, StatMatchesIpcStat)
 	EXPECT_EQ(a.blocks, (5000u + 511) / 512);
 }
 
+// The bytes an extent describes: memory, or a descriptor to read from.
+static std::string extent_bytes(const struct shm_extent &x)
+{
+	if (x.mem)
+		return std::string((const char *)x.mem, x.len);
+	std::string s(x.len, '\0');
+	ssize_t n = pread(x.fd, &s[0], x.len, (off_t)x.off);
+	s.resize(n < 0 ? 0 : (size_t)n);
+	return s;
+}
+
 TEST_F(Sysv, ReadWriteTruncateRespectTheFixedSize)
 {
 	struct shm_handle *h = nullptr;
@@ -88,21 +99,53 @@ TEST_F(Sysv, ReadWriteTruncateRespectTheFixedSize)
 	EXPECT_EQ(be.write(h, "x", 0, 5000), 0);
 	struct shm_extent x;
 	ASSERT_EQ(be.read(h, 4990, 100, &x), 0);
-	ASSERT_NE(x.mem, nullptr);
 	EXPECT_EQ(x.len, 10u);
-	EXPECT_EQ(std::string((const char *)x.mem + 6, 4), "abcd");
+	EXPECT_EQ(extent_bytes(x).substr(6), "abcd");
 	ASSERT_EQ(be.read(h, 5000, 100, &x), 0);
 	EXPECT_EQ(x.len, 0u);
 	EXPECT_EQ(be.truncate(name.c_str(), h, 4998), 0);
 	ASSERT_EQ(be.read(h, 4996, 4, &x), 0);
-	EXPECT_EQ(std::string((const char *)x.mem, 4), std::string("ab\0\0", 4));
+	EXPECT_EQ(extent_bytes(x), std::string("ab\0\0", 4));
 	EXPECT_EQ(be.truncate(name.c_str(), nullptr, 5001), -EFBIG);
 	EXPECT_EQ(be.truncate(name.c_str(), nullptr, 4996), 0);
-	EXPECT_EQ(std::string((const char *)x.mem, 4), std::string(4, '\0'));
+	EXPECT_EQ(extent_bytes(x), std::string(4, '\0'));
 	be.close(h);
 	ASSERT_EQ(be.open(name.c_str(), O_RDONLY, &h), 0);
 	EXPECT_EQ(be.write(h, "x", 1, 0), -EBADF);
 	be.close(h);
+}
+
+// The backing descriptor is the segment's memory file: its bytes, its
+// size, no attachment of its own (nattch counts only the handle's).
+TEST_F(Sysv, BackingIsTheSegmentsMemoryFile)
+{
+	struct shm_handle *h = nullptr;
+	ASSERT_EQ(be.open(name.c_str(), O_RDONLY, &h), 0);
+	struct shm_backing b;
+	ASSERT_EQ(be.backing(h, &b), 0);
+	EXPECT_TRUE(b.writable);
+	EXPECT_TRUE(b.writes_to_daemon);
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_nattch, 1u);
+	struct stat st;
+	ASSERT_EQ(fstat(b.fd, &st), 0);
+	EXPECT_EQ(st.st_size, 5000);
+	EXPECT_EQ(st.st_ino, (ino_t)id); // the shm file's inode is the shmid
+	char *seg = (char *)shmat(id, nullptr, 0);
+	memcpy(seg + 100, "native", 6);
+	char buf[6];
+	EXPECT_EQ(pread(b.fd, buf, 6, 100), 6);
+	EXPECT_EQ(std::string(buf, 6), "native");
+	EXPECT_EQ(pwrite(b.fd, "BACK", 4, 200), 4);
+	EXPECT_EQ(std::string(seg + 200, 4), "BACK");
+	shmdt(seg);
+	be.close(h);
+	// Removed and detached: the descriptor still holds the memory.
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	EXPECT_EQ(pread(b.fd, buf, 6, 100), 6);
+	EXPECT_EQ(std::string(buf, 6), "native");
+	close(b.fd);
 }
 
 // write_changed writes only the bytes that differ from `old`: a byte
@@ -189,18 +232,27 @@ TEST_F(Sysv, RemovedButOpenIsGone)
 	EXPECT_EQ(be.meta(name.c_str(), 0, &m), -ENOENT);
 }
 
-TEST_F(Sysv, ChmodChownAreIpcSet)
+TEST_F(Sysv, SetattrIsIpcSet)
 {
 	struct shmid_ds ds;
-	EXPECT_EQ(be.chmod(name.c_str(), 0604), 0);
-	EXPECT_EQ(be.chmod(name.c_str(), 01604), -EINVAL);
-	EXPECT_EQ(be.chown(name.c_str(), 12, (gid_t)-1), 0);
+	struct shm_set mode = { 0604, (uid_t)-1, (gid_t)-1, nullptr };
+	struct shm_set sticky = { 01604, (uid_t)-1, (gid_t)-1, nullptr };
+	struct shm_set owner = { -1, 12, (gid_t)-1, nullptr };
+	EXPECT_EQ(be.setattr(name.c_str(), &mode), 0);
+	EXPECT_EQ(be.setattr(name.c_str(), &sticky), -EINVAL);
+	EXPECT_EQ(be.setattr(name.c_str(), &owner), 0);
 	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
 	EXPECT_EQ(ds.shm_perm.mode & 0777, 0604u);
 	EXPECT_EQ(ds.shm_perm.uid, 12u);
 	EXPECT_EQ(ds.shm_perm.gid, 0u);
 	struct timespec tv[2] = {};
-	EXPECT_EQ(be.utimens(name.c_str(), tv), -EPERM);
+	struct shm_set times = { -1, (uid_t)-1, (gid_t)-1, tv };
+	EXPECT_EQ(be.setattr(name.c_str(), &times), -EPERM);
+	// Refused as a whole: the times make the mode change fail too.
+	struct shm_set both = { 0640, (uid_t)-1, (gid_t)-1, tv };
+	EXPECT_EQ(be.setattr(name.c_str(), &both), -EPERM);
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	EXPECT_EQ(ds.shm_perm.mode & 0777, 0604u);
 	struct shm_handle *h = nullptr;
 	EXPECT_EQ(be.create("", "7", 0600, O_RDWR, 0, 0, &h), -EPERM);
 }

@@ -1,11 +1,11 @@
-/* shadow.c - kept copies of served pages (see shadow.h). */
+/* fallback_shadow.c - kept copies of served pages (see fallback.h). */
 #include <errno.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include "log.h"
-#include "shadow.h"
+#include "fallback.h"
 
 struct shadow {
 	unsigned writers;  /* open files with write access */
@@ -224,7 +224,7 @@ static size_t run_of(struct shadow *s, uint64_t idx, size_t n, bool *kept_run)
 /* Write b[0..n) at off, n within the pages [off/PAGE, ...) that are all
  * kept: the kept copy as `old`, then the copy becomes b. */
 static ssize_t write_kept(struct shadow *s, uint64_t off, const guint8 *b,
-			  size_t n, const struct shmfs_shadow_sink *sink)
+			  size_t n, struct shmfs_file *f)
 {
 	g_autofree guint8 *old = g_malloc(n);
 	ssize_t w;
@@ -237,7 +237,7 @@ static ssize_t write_kept(struct shadow *s, uint64_t off, const guint8 *b,
 		c = MIN(SHMFS_PAGE - in, n - i);
 		memcpy(old + i, page_of(s, at / SHMFS_PAGE, false) + in, c);
 	}
-	w = sink->write_changed(sink->ctx, b, old, n, off);
+	w = f->be->write_changed(f->h, b, old, n, off);
 	for (i = 0; w > 0 && i < (size_t)w; i += c) {
 		uint64_t at = off + i;
 		size_t in = at % SHMFS_PAGE;
@@ -248,9 +248,8 @@ static ssize_t write_kept(struct shadow *s, uint64_t off, const guint8 *b,
 	return w;
 }
 
-ssize_t shmfs_shadow_write_back(fuse_ino_t ino, uint64_t off, const void *buf,
-				size_t len,
-				const struct shmfs_shadow_sink *sink)
+ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
+				const void *buf, size_t len)
 {
 	const guint8 *b = buf;
 	size_t done = 0;
@@ -258,7 +257,7 @@ ssize_t shmfs_shadow_write_back(fuse_ino_t ino, uint64_t off, const void *buf,
 	struct shadow *s;
 
 	G_LOCK(shadow_lock);
-	s = shadow_of(ino);
+	s = shadow_of(f->ino);
 	while (done < len) {
 		uint64_t at = off + done;
 		uint64_t first = at / SHMFS_PAGE;
@@ -268,8 +267,8 @@ ssize_t shmfs_shadow_write_back(fuse_ino_t ino, uint64_t off, const void *buf,
 				      &kept_run);
 		size_t n = MIN((first + pages) * SHMFS_PAGE - at, len - done);
 
-		w = kept_run ? write_kept(s, at, b + done, n, sink)
-			     : sink->write(sink->ctx, b + done, n, at);
+		w = kept_run ? write_kept(s, at, b + done, n, f)
+			     : f->be->write(f->h, b + done, n, at);
 		if (w <= 0)
 			break;
 		done += (size_t)w;

@@ -1,6 +1,16 @@
-/* shadow.h - a copy of what the kernel's page cache holds, so that a page
- * written back from a MAP_SHARED mapping of the mount changes only the
- * bytes the mapping changed.
+/* fallback.h - the fallback data path: files the kernel does not pass
+ * through (older kernels, -o passthrough=off, a backing file refused) are
+ * served through the page cache of the FUSE inode.  Two parts keep that
+ * cache and the segment in step.
+ *
+ * The refresh thread (fallback_refresh.c): every refresh_ms, the kernel
+ * writes the mount's dirty pages back and drops the cached pages of every
+ * open fallback file, so that native writes reach mappings through the
+ * mount, and their writes reach the segment, within that period.
+ *
+ * The page shadow (fallback_shadow.c): a copy of what the kernel's page
+ * cache holds, so that a page written back from a MAP_SHARED mapping of
+ * the mount changes only the bytes the mapping changed.
  *
  * The kernel writes a dirty page back whole.  A native writer may have
  * changed other bytes of that page since the kernel read it; writing the
@@ -10,18 +20,21 @@
  * bytes that differ from it.  A page not kept (opened before, or past the
  * memory cap) is written whole, as without the shadow.
  *
- * Thread-safe: one lock, shadow_lock in shadow.c, taken after any node
- * lock is released (never together with nodes_lock).
+ * Thread-safe: one lock, shadow_lock in fallback_shadow.c, taken alone
+ * (see the order in shmfs.h).
  */
-#ifndef SHMFS_SHADOW_H
-#define SHMFS_SHADOW_H
+#ifndef SHMFS_FALLBACK_H
+#define SHMFS_FALLBACK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FUSE_USE_VERSION 314
-#include <fuse_lowlevel.h>
+#include "file.h"
+
+/* Start the refresh thread (not when refresh_ms is 0); 0 or -errno. */
+int shmfs_refresh_start(struct shmfs_state *st);
+void shmfs_refresh_stop(void);
 
 #define SHMFS_PAGE 4096u
 
@@ -50,21 +63,11 @@ void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
 /* The kernel dropped every page past size. */
 void shmfs_shadow_truncate(fuse_ino_t ino, uint64_t size);
 
-/* Where a write-back goes: the open file's write and write_changed (see
- * backend.h), with ctx as their first argument. */
-struct shmfs_shadow_sink {
-	ssize_t (*write)(void *ctx, const void *buf, size_t len, uint64_t off);
-	ssize_t (*write_changed)(void *ctx, const void *buf, const void *old,
-				 size_t len, uint64_t off);
-	void *ctx;
-};
-
-/* A write-back of cached pages: runs of kept pages go to write_changed
- * with their kept copy, the others to write; all under the lock, so that
- * the kept copy and the segment change together.  Bytes done, or the
- * first error (-errno) when none were. */
-ssize_t shmfs_shadow_write_back(fuse_ino_t ino, uint64_t off, const void *buf,
-				size_t len,
-				const struct shmfs_shadow_sink *sink);
+/* A write-back of f's cached pages: runs of kept pages go to the backend's
+ * write_changed with their kept copy, the others to its write; all under
+ * the lock, so that the kept copy and the segment change together.  Bytes
+ * done, or the first error (-errno) when none were. */
+ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
+				const void *buf, size_t len);
 
 #endif

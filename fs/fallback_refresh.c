@@ -1,5 +1,6 @@
-/* refresh.c - the refresh thread (see shmfs.h).  It runs outside every
- * request, where libfuse allows notifications without risk of deadlock. */
+/* fallback_refresh.c - the refresh thread of the fallback path (see
+ * fallback.h).  It runs outside every request, where libfuse allows
+ * notifications without risk of deadlock. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "shadow.h"
-#include "shmfs.h"
+#include "fallback.h"
+#include "passthrough.h"
 
 /* refresh_lock protects stopping; refresh_cond wakes the thread early. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,7 +48,7 @@ static void refresh_once(struct shmfs_state *st)
 	struct fuse_session *se = st->se;
 
 	write_back(st->mountpoint);
-	shmfs_nodes_open_inos(inos);
+	shmfs_io_fallback_inos(inos);
 	for (guint i = 0; i < inos->len; i++) {
 		fuse_ino_t ino = g_array_index(inos, fuse_ino_t, i);
 		/* offset 0, length 0: the whole file's pages, unmapped from

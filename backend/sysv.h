@@ -1,0 +1,78 @@
+/* sysv.h - what the two halves of the System V kind share: sysv.c
+ * (segments by shmid, and the backend instance) and sysv_key.c (by-key/
+ * and the files created there before their segment exists).  Not part of
+ * the backend interface. */
+#ifndef SHMFS_SYSV_H
+#define SHMFS_SYSV_H
+
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include "backend.h"
+
+#define SYSV_BY_KEY "by-key"
+
+/* An open segment: one shmat() attachment (so it counts in nattch, as a
+ * native attacher would), and the segment's memory file, the shmem file
+ * behind the attachment, whose pages are the segment's own.  A handle of
+ * a pending by-key/ file has id -1 and neither until its size is known. */
+struct shm_handle {
+	int id;     /* -1 while pending */
+	key_t key;  /* for a pending segment */
+	void *addr; /* the attachment */
+	size_t size;
+	bool writable;
+	int memfd; /* the memory file, -1 if it could not be opened */
+};
+
+/* The kernel's errno for a segment call, as the backend's -errno. */
+int sysv_errno(int e);
+int sysv_ipc_stat(int id, struct shmid_ds *ds);
+
+/* Attributes of a segment, of the two directories, of a by-key/ link. */
+void sysv_attr_from_ds(struct shm_attr *a, const struct shmid_ds *ds);
+void sysv_dir_attr(struct shm_attr *a);
+void sysv_link_attr(struct shm_attr *a, const struct shmid_ds *ds, int id);
+int sysv_stat_id(int id, struct shm_attr *out);
+int sysv_meta_id(int id, unsigned want, struct shm_meta *m);
+int sysv_set_id(int id, const struct shm_set *set);
+
+/* One row of /proc/sysvipc/shm. */
+struct sysv_row {
+	int key, id;
+	unsigned mode;
+	unsigned long long size, rss, swap;
+	int cpid, lpid;
+	unsigned long nattch;
+	unsigned uid, gid, cuid, cgid;
+	long long atime, dtime, ctime;
+};
+
+/* Call fn on every row of /proc/sysvipc/shm until it returns true. */
+int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg);
+
+/* Attach h (id -1) to segment id; a new handle attached to id. */
+int sysv_attach_to(struct shm_handle *h, int id);
+int sysv_attach(int id, bool writable, struct shm_handle **out);
+void sysv_close(struct shm_handle *h);
+typedef struct shm_handle sysv_handle;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sysv_handle, sysv_close)
+
+/* by-key/ (sysv_key.c).  NAME is what follows "by-key/". */
+void sysv_key_init(void);
+void sysv_key_fini(void);
+int sysv_key_list(GArray *out);
+int sysv_key_stat(const char *name, struct shm_attr *out);
+int sysv_key_meta(const char *name, unsigned want, struct shm_meta *m);
+int sysv_key_readlink(const char *name, char **out);
+int sysv_key_open(const char *name, int flags, struct shm_handle **out);
+int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
+		    gid_t gid, struct shm_handle **out);
+/* A pending handle's attributes. */
+int sysv_key_fstat(struct shm_handle *h, struct shm_attr *out);
+/* A pending handle gets its size: the segment is made and h attached. */
+int sysv_key_materialize(struct shm_handle *h, uint64_t size);
+int sysv_key_setattr(const char *name, const struct shm_set *set);
+int sysv_key_remove(const char *name);
+
+#endif

@@ -1,0 +1,334 @@
+/* sysv_key.c - sysv/by-key/: a symlink 0xKEY -> ../SHMID per segment that
+ * has a key, and files created there.
+ *
+ * A file created in by-key/ is pending, known only to this daemon, until
+ * its size is fixed by a truncate or by the end of its first write: then
+ * it becomes shmget(key, size, IPC_CREAT|IPC_EXCL|mode), owned by whoever
+ * created the file.  For a moment after that the kernel may still hold the
+ * name as the file it was: opening, stat and setattr of such a name act on
+ * the segment the key now names.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysv.h"
+
+/* A segment created in by-key/ whose size is not known yet. */
+struct sysv_pending {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct timespec created;
+};
+
+/* pending_lock protects pending: key (as pointer) -> struct sysv_pending.
+ * It is a leaf lock: nothing else is taken while it is held. */
+G_LOCK_DEFINE_STATIC(pending_lock);
+static GHashTable *pending;
+
+#define PKEY(k) GUINT_TO_POINTER((uint32_t)(k))
+
+void sysv_key_init(void)
+{
+	pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					g_free);
+}
+
+void sysv_key_fini(void)
+{
+	g_clear_pointer(&pending, g_hash_table_destroy);
+}
+
+/* "0x1234", "0x00001234": a key other than IPC_PRIVATE, or false. */
+static bool parse_key(const char *name, key_t *key)
+{
+	unsigned long v = 0;
+	size_t n = strlen(name);
+
+	if (n < 3 || n > 10 || name[0] != '0' || name[1] != 'x')
+		return false;
+	for (const char *p = name + 2; *p; p++) {
+		int d = g_ascii_xdigit_value(*p);
+
+		if (d < 0)
+			return false;
+		v = v * 16 + (unsigned long)d;
+	}
+	if (v == 0)
+		return false;
+	*key = (key_t)(uint32_t)v;
+	return true;
+}
+
+/* The id of the live segment with this key: shmget without IPC_CREAT is a
+ * look-up that changes nothing. */
+static int key_id(key_t key)
+{
+	int id = shmget(key, 0, 0);
+
+	return id < 0 ? -ENOENT : id;
+}
+
+/* The id the name's key has now, or -ENOENT. */
+static int name_id(const char *name)
+{
+	key_t key;
+
+	return parse_key(name, &key) ? key_id(key) : -ENOENT;
+}
+
+static void pending_attr(struct shm_attr *a, const struct sysv_pending *p)
+{
+	*a = (struct shm_attr){
+		.mode = S_IFREG | (p->mode & 0777),
+		.uid = p->uid,
+		.gid = p->gid,
+		.atime = p->created,
+		.mtime = p->created,
+		.ctime = p->created,
+	};
+}
+
+/* A pending segment's attributes; false if key is not pending. */
+static bool pending_stat(key_t key, struct shm_attr *out)
+{
+	struct sysv_pending *p;
+
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, PKEY(key));
+	if (p && out)
+		pending_attr(out, p);
+	G_UNLOCK(pending_lock);
+	return p != NULL;
+}
+
+static bool key_row(const struct sysv_row *r, void *arg)
+{
+	struct shmid_ds ds = { 0 };
+	struct shm_attr a;
+	char name[16];
+
+	if ((r->mode & SHM_DEST) || r->key == IPC_PRIVATE)
+		return false;
+	ds.shm_perm.mode = r->mode;
+	ds.shm_perm.uid = r->uid;
+	ds.shm_perm.gid = r->gid;
+	ds.shm_atime = r->atime;
+	ds.shm_dtime = r->dtime;
+	ds.shm_ctime = r->ctime;
+	sysv_link_attr(&a, &ds, r->id);
+	snprintf(name, sizeof(name), "0x%08x", (uint32_t)r->key);
+	shm_dirents_add(arg, name, &a);
+	return false;
+}
+
+int sysv_key_list(GArray *out)
+{
+	struct shm_attr a;
+	GHashTableIter it;
+	gpointer k, v;
+	int r = sysv_scan(key_row, out);
+
+	G_LOCK(pending_lock);
+	g_hash_table_iter_init(&it, pending);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "0x%08x",
+			 (uint32_t)GPOINTER_TO_UINT(k));
+		pending_attr(&a, v);
+		shm_dirents_add(out, name, &a);
+	}
+	G_UNLOCK(pending_lock);
+	return r;
+}
+
+int sysv_key_stat(const char *name, struct shm_attr *out)
+{
+	struct shmid_ds ds;
+	key_t key;
+	int id;
+
+	if (!parse_key(name, &key))
+		return -ENOENT;
+	if (pending_stat(key, out))
+		return 0;
+	id = key_id(key);
+	if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0)
+		return -ENOENT;
+	sysv_link_attr(out, &ds, id);
+	return 0;
+}
+
+int sysv_key_readlink(const char *name, char **out)
+{
+	key_t key;
+	int id;
+
+	if (!parse_key(name, &key))
+		return -EINVAL;
+	id = key_id(key);
+	if (id < 0)
+		return -ENOENT;
+	*out = g_strdup_printf("../%d", id);
+	return 0;
+}
+
+int sysv_key_meta(const char *name, unsigned want, struct shm_meta *m)
+{
+	struct shm_attr a;
+	key_t key;
+	int id;
+
+	if (!parse_key(name, &key))
+		return -ENOENT;
+	if (pending_stat(key, &a)) {
+		*m = (struct shm_meta){
+			.have = SHM_META_KEY | SHM_META_PERMS | SHM_META_OWNER,
+			.key = (uint32_t)key,
+			.perms = a.mode & 0777,
+			.uid = a.uid,
+			.gid = a.gid,
+		};
+		return 0;
+	}
+	id = key_id(key);
+	return id < 0 ? id : sysv_meta_id(id, want, m);
+}
+
+int sysv_key_open(const char *name, int flags, struct shm_handle **out)
+{
+	bool writable = (flags & O_ACCMODE) != O_RDONLY;
+	struct shm_handle *h;
+	key_t key;
+	int id;
+
+	if (!parse_key(name, &key))
+		return -ENOENT;
+	if (!pending_stat(key, NULL)) {
+		/* The name as the kernel still holds it: now a segment. */
+		id = key_id(key);
+		return id < 0 ? id : sysv_attach(id, writable, out);
+	}
+	h = g_new0(struct shm_handle, 1);
+	h->id = -1;
+	h->key = key;
+	h->writable = writable;
+	h->memfd = -1;
+	*out = h;
+	return 0;
+}
+
+int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
+		    gid_t gid, struct shm_handle **out)
+{
+	struct sysv_pending *p;
+	key_t key;
+	bool exists;
+
+	if (!parse_key(name, &key))
+		return -EINVAL;
+	p = g_new0(struct sysv_pending, 1);
+	p->mode = mode & 0777;
+	p->uid = uid;
+	p->gid = gid;
+	clock_gettime(CLOCK_REALTIME, &p->created);
+	G_LOCK(pending_lock);
+	exists = key_id(key) >= 0 || g_hash_table_contains(pending, PKEY(key));
+	if (!exists)
+		g_hash_table_insert(pending, PKEY(key), p);
+	G_UNLOCK(pending_lock);
+	if (exists) {
+		g_free(p);
+		return -EEXIST;
+	}
+	return sysv_key_open(name, flags, out);
+}
+
+int sysv_key_fstat(struct shm_handle *h, struct shm_attr *out)
+{
+	return pending_stat(h->key, out) ? 0 : -ENOENT;
+}
+
+int sysv_key_materialize(struct shm_handle *h, uint64_t size)
+{
+	struct sysv_pending *p;
+	struct shmid_ds ds;
+	int id, r = 0;
+
+	if (size == 0 || size > (uint64_t)SIZE_MAX)
+		return size ? -EFBIG : -EINVAL;
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, PKEY(h->key));
+	if (!p) {
+		/* Made meanwhile through another handle: use that one. */
+		G_UNLOCK(pending_lock);
+		id = key_id(h->key);
+		return id < 0 ? id : sysv_attach_to(h, id);
+	}
+	id = shmget(h->key, (size_t)size,
+		    IPC_CREAT | IPC_EXCL | (int)(p->mode & 0777));
+	if (id < 0) {
+		r = -errno;
+	} else if (p->uid != geteuid() || p->gid != getegid()) {
+		/* Owned by whoever created the file, as shmget would. */
+		if (shmctl(id, IPC_STAT, &ds) == 0) {
+			ds.shm_perm.uid = p->uid;
+			ds.shm_perm.gid = p->gid;
+			shmctl(id, IPC_SET, &ds);
+		}
+	}
+	if (id >= 0)
+		g_hash_table_remove(pending, PKEY(h->key));
+	G_UNLOCK(pending_lock);
+	return r ? r : sysv_attach_to(h, id);
+}
+
+int sysv_key_setattr(const char *name, const struct shm_set *set)
+{
+	struct sysv_pending *p;
+	key_t key;
+
+	if (!parse_key(name, &key))
+		return -ENOENT;
+	G_LOCK(pending_lock);
+	p = g_hash_table_lookup(pending, PKEY(key));
+	if (p) {
+		if (set->mode >= 0)
+			p->mode = (mode_t)set->mode & 0777;
+		if (set->uid != (uid_t)-1)
+			p->uid = set->uid;
+		if (set->gid != (gid_t)-1)
+			p->gid = set->gid;
+	}
+	G_UNLOCK(pending_lock);
+	/* A pending file takes touch; a segment keeps no settable times. */
+	if (p)
+		return 0;
+	return set->times ? -EPERM : sysv_set_id(name_id(name), set);
+}
+
+/* rm by-key/0xKEY: drop a pending file, or remove the segment like
+ * ipcrm -M KEY. */
+int sysv_key_remove(const char *name)
+{
+	key_t key;
+	bool was_pending;
+	int id;
+
+	if (!parse_key(name, &key))
+		return -ENOENT;
+	G_LOCK(pending_lock);
+	was_pending = g_hash_table_remove(pending, PKEY(key));
+	G_UNLOCK(pending_lock);
+	if (was_pending)
+		return 0;
+	id = key_id(key);
+	if (id < 0)
+		return id;
+	return shmctl(id, IPC_RMID, NULL) < 0 ? sysv_errno(errno) : 0;
+}

@@ -1,0 +1,150 @@
+/* dir.c - directories: the mount's root (one directory per backend) and
+ * each backend's directories.  An open directory is a snapshot of its
+ * entries, so that offsets stay valid while segments come and go. */
+#include <string.h>
+
+#include "shmfs.h"
+
+/* An open directory. */
+struct shmfs_dir {
+	int kind; /* SHMFS_FH_DIR */
+	const struct shmfs_backend *be; /* of the entries; NULL at the root */
+	char *path;
+	GArray *ents; /* struct shm_dirent, "." and ".." first */
+};
+
+static void dir_free(struct shmfs_dir *d)
+{
+	if (!d)
+		return;
+	g_array_unref(d->ents);
+	g_free(d->path);
+	g_free(d);
+}
+
+typedef struct shmfs_dir shmfs_dir;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(shmfs_dir, dir_free)
+
+static void dir_add_dots(struct shmfs_dir *d)
+{
+	struct shm_attr dot = { .mode = S_IFDIR };
+
+	shm_dirents_add(d->ents, ".", &dot);
+	shm_dirents_add(d->ents, "..", &dot);
+}
+
+/* The mount's root lists one directory per backend. */
+static int dir_fill_root(struct shmfs_dir *d)
+{
+	struct shm_attr a;
+
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b;
+	     b++) {
+		if ((*b)->stat("", &a) == 0)
+			shm_dirents_add(d->ents, (*b)->name, &a);
+	}
+	return 0;
+}
+
+void shmfs_opendir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(shmfs_dir) d = NULL;
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r)
+		return shmfs_reply_err(req, r, "opendir", NULL);
+	d = g_new0(struct shmfs_dir, 1);
+	d->kind = SHMFS_FH_DIR;
+	d->be = ref.be;
+	d->path = g_strdup(ref.path);
+	d->ents = shm_dirents_new();
+	dir_add_dots(d);
+	r = ref.be ? ref.be->list(ref.path, d->ents) : dir_fill_root(d);
+	if (r)
+		return shmfs_reply_err(req, r, "opendir", ref.path);
+	fi->fh = (uint64_t)(uintptr_t)g_steal_pointer(&d);
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dir_free((struct shmfs_dir *)fi->fh); /* interrupted */
+}
+
+static bool is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* Where an entry of d lives: (backend, path) for a lookup. */
+static void dir_child(const struct shmfs_dir *d, const char *name,
+		      const struct shmfs_backend **be, char **path)
+{
+	if (d->be) {
+		*be = d->be;
+		*path = shmfs_child_path(d->path, name);
+	} else {
+		*be = shmfs_backend_named(name);
+		*path = g_strdup("");
+	}
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct shmfs_dir *d = (struct shmfs_dir *)fi->fh;
+	g_autofree char *buf = g_malloc(size);
+	size_t pos = 0;
+
+	for (guint i = (guint)off; i < d->ents->len; i++) {
+		struct shm_dirent *de = &g_array_index(d->ents, struct shm_dirent,
+							i);
+		const struct shmfs_backend *be;
+		g_autofree char *path = NULL;
+		struct fuse_entry_param e;
+		fuse_ino_t ino = 0;
+		size_t n;
+
+		if (plus && !is_dot(de->name)) {
+			dir_child(d, de->name, &be, &path);
+			ino = shmfs_node_lookup(be, path, &de->attr);
+		}
+		shmfs_fill_entry(req, &e, ino, &de->attr);
+		if (!plus || is_dot(de->name)) {
+			/* glibc skips d_ino 0: give any non-zero number. */
+			e.attr.st_ino = FUSE_ROOT_ID;
+			e.ino = 0;
+		}
+		n = plus ? fuse_add_direntry_plus(req, buf + pos, size - pos,
+						  de->name, &e, i + 1)
+			 : fuse_add_direntry(req, buf + pos, size - pos,
+					     de->name, &e.attr, i + 1);
+		if (n > size - pos) {
+			if (ino)
+				shmfs_node_forget(ino, 1);
+			break;
+		}
+		pos += n;
+	}
+	fuse_reply_buf(req, buf, pos);
+}
+
+void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, false);
+}
+
+void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			      off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, true);
+}
+
+void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	(void)ino;
+	dir_free((struct shmfs_dir *)fi->fh);
+	fuse_reply_err(req, 0);
+}

@@ -1,0 +1,47 @@
+/* passthrough.h - what the opens of one inode share: the list of its open
+ * files, and the data path they take (file.h).  On the passthrough path
+ * that is one backing id, registered with the kernel before the first
+ * open is answered, shared by every later open of the inode, and released
+ * after its last release: the kernel allows one backing file per inode,
+ * an id closed before an open completes fails that open with EIO, and an
+ * inode cannot have passthrough and page-cache opens at once.  So the path
+ * is chosen when an inode has no open file, and kept until it has none.
+ *
+ * Thread-safe: io_lock in passthrough.c (see the order in shmfs.h).
+ */
+#ifndef SHMFS_PASSTHROUGH_H
+#define SHMFS_PASSTHROUGH_H
+
+#include "file.h"
+
+/* init: ask for a capability if the kernel offers it. */
+void shmfs_io_want(struct fuse_conn_info *conn, uint64_t flag);
+/* init: ask the kernel for passthrough when `want`; logs once what the
+ * mount got. */
+void shmfs_io_negotiate(struct fuse_conn_info *conn, bool want);
+/* Whether this mount passes files through (the kernel granted it, and it
+ * was not refused since for want of privilege). */
+bool shmfs_io_mount_passthrough(void);
+
+/* f is a new open of f->ino: choose its path, set f->io and what the open
+ * reply carries in fi (backing_id, direct_io, keep_cache), and list f
+ * among the inode's open files.  Before the reply is sent. */
+void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
+		   struct fuse_file_info *fi);
+/* f's open ended (release, or its open reply could not be sent): unlist
+ * it, release the backing id after the inode's last open, drop the list's
+ * reference. */
+void shmfs_io_close(fuse_req_t req, struct shmfs_file *f);
+/* The session ended: close every open file still listed. */
+void shmfs_io_drain(void);
+
+/* fstat through any open file of ino (a segment removed while open);
+ * -ENOENT if none is open. */
+int shmfs_io_fstat(fuse_ino_t ino, struct shm_attr *a);
+/* The inodes with open files on the fallback path, appended to out. */
+void shmfs_io_fallback_inos(GArray *out);
+/* "passthrough" or "fallback": the path ino's opens take now, or (none
+ * open) the path a new open takes unless its backing file is refused. */
+const char *shmfs_io_name(fuse_ino_t ino);
+
+#endif

@@ -1,7 +1,9 @@
 #!/bin/bash
-# bench.sh - make bench: shmfs against native /dev/shm, ipcs and bindfs, in
-# one run.  Mounts shmfs (default options) and bindfs in a temporary
-# directory and always unmounts them.  Not a test: it asserts nothing.
+# bench.sh - make bench: shmfs against native /dev/shm, shmat, ipcs and
+# bindfs, in one run.  Mounts shmfs (default options: passthrough where the
+# kernel has it), shmfs on the fallback path (-o passthrough=off) and
+# bindfs in a temporary directory and always unmounts them.  Not a test:
+# it asserts nothing.
 set -eu
 bin=${1:-build/shmfs}
 bench=${2:-build/shmbench}
@@ -9,14 +11,16 @@ out=${3:-build}
 tmp=$(mktemp -d /tmp/shmfs-bench.XXXXXX)
 cleanup() {
 	fusermount3 -uz "$tmp/shmfs" 2>/dev/null || true
+	fusermount3 -uz "$tmp/fallback" 2>/dev/null || true
 	fusermount3 -uz "$tmp/bindfs" 2>/dev/null || true
 	fusermount3 -uz "$tmp/list" 2>/dev/null || true
 	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+	[ -n "${fpid:-}" ] && kill "$fpid" 2>/dev/null || true
 	[ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-mkdir "$tmp/shmfs" "$tmp/bindfs" "$tmp/list"
+mkdir "$tmp/shmfs" "$tmp/fallback" "$tmp/bindfs" "$tmp/list"
 
 wait_mount() {
 	for _ in $(seq 100); do
@@ -30,6 +34,9 @@ wait_mount() {
 "$bin" -f "$tmp/shmfs" &
 pid=$!
 wait_mount "$tmp/shmfs"
+"$bin" -f -o passthrough=off "$tmp/fallback" 2>/dev/null &
+fpid=$!
+wait_mount "$tmp/fallback"
 # A second daemon only for the 10,000-segment listing, so that its RSS
 # is its own and not the 1 GiB segments the first one attached.
 "$bin" -f "$tmp/list" &
@@ -43,8 +50,9 @@ else
 fi
 
 echo "== make bench: $(date -u +%F), $(nproc) cores, kernel $(uname -r)"
-"$bench" figures --mount "$tmp/shmfs" --list-mount "$tmp/list" --pid "$lpid" \
-	${bindfs_dir:+--bindfs "$bindfs_dir"}
+"$bench" figures --mount "$tmp/shmfs" --fallback-mount "$tmp/fallback" \
+	--list-mount "$tmp/list" --pid "$lpid" ${bindfs_dir:+--bindfs "$bindfs_dir"}
 echo
-"$bench" --mount "$tmp/shmfs" --csv "$out/shmbench.csv" --plot "$out/shmbench.png"
+"$bench" --mount "$tmp/shmfs" --fallback-mount "$tmp/fallback" \
+	--csv "$out/shmbench.csv" --plot "$out/shmbench.png"
 echo "(table as CSV in $out/shmbench.csv, chart in $out/shmbench.png)"

@@ -1,15 +1,17 @@
 /* shmbench - the seed article's shared memory benchmark, extended to shmfs.
  *
- *   shmbench [--mount DIR] [--sizes LIST] [--reps N] [--csv FILE]
- *            [--plot FILE]
- *   shmbench figures --mount DIR [--list-mount DIR --pid PID]
- *                    [--bindfs DIR] [--runs N]
+ *   shmbench [--mount DIR] [--fallback-mount DIR] [--sizes LIST]
+ *            [--reps N] [--csv FILE] [--plot FILE]
+ *   shmbench figures --mount DIR [--fallback-mount DIR]
+ *                    [--list-mount DIR --pid PID] [--bindfs DIR] [--runs N]
  *
  * Table 1 is the seed's method: map SIZE bytes as an int array and loop
  * write-all, read-all, REPS times; milliseconds per method: shm_open+mmap,
  * open+mmap (a file in /var/tmp), shmget+shmat, and the same loop on a
  * MAP_SHARED mapping through the shmfs mount of a POSIX object and of a
- * System V segment (msync'd at the end, so the bytes reach the segment).
+ * System V segment (msync'd at the end, so the bytes reach the segment),
+ * then through --fallback-mount (a mount with -o passthrough=off), and the
+ * mount's two columns as ratios to the native column of their kind.
  * Table 2 is read()/write() throughput through the mount against the same
  * POSIX object read or written directly in /dev/shm.
  *
@@ -33,6 +35,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,9 +121,13 @@ static int open_in_mount(const char *mnt, const char *rel)
 	return fd;
 }
 
-enum { M_SHM_OPEN, M_OPEN, M_SHMGET, M_MNT_POSIX, M_MNT_SYSV, M_COUNT };
+enum {
+	M_SHM_OPEN, M_OPEN, M_SHMGET, M_MNT_POSIX, M_MNT_SYSV, M_FB_POSIX,
+	M_FB_SYSV, M_COUNT
+};
 static const char *method_names[M_COUNT] = {
 	"shm_open+mmap", "open+mmap", "shmget", "shmfs posix", "shmfs sysv",
+	"fallback posix", "fallback sysv",
 };
 
 static double run_method(int m, const char *mnt, size_t size, long reps)
@@ -152,6 +159,7 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		shmdt(p);
 		shmctl(id, IPC_RMID, NULL);
 		break;
+	case M_FB_POSIX:
 	case M_MNT_POSIX:
 		close(posix_object(size));
 		fd = open_in_mount(mnt, "posix/shmbench");
@@ -159,6 +167,7 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		close(fd);
 		shm_unlink("/shmbench");
 		break;
+	case M_FB_SYSV:
 	case M_MNT_SYSV:
 		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
 		if (id < 0)
@@ -256,16 +265,18 @@ static void plot(const char *csv, const char *out)
 		 " set xlabel 'segment size (bytes)';"
 		 " set ylabel 'ns per byte and pass';"
 		 " set title 'write-all + read-all loop (seed method)';"
-		 " plot for [c=3:7] '%s' using 1:(column(c)*1e6/(\\$1*\\$2))"
+		 " plot for [c=3:9] '%s' using 1:(column(c)*1e6/(\\$1*\\$2))"
 		 " with linespoints title columnheader(c)\"",
 		 strstr(out, ".svg") ? "svg" : "pngcairo", out, csv);
 	if (system(cmd) != 0)
 		fprintf(stderr, "shmbench: gnuplot failed\n");
 }
 
-static int tables(const char *mnt, const char *sizes, long reps_opt,
-		  const char *csv, const char *png)
+static int tables(const char *mnt, const char *fb_mnt, const char *sizes,
+		  long reps_opt, const char *csv, const char *png)
 {
+	double ms[M_COUNT];
+
 	char *list = strdup(sizes), *tok, *save = NULL;
 	FILE *c = NULL;
 	char sz[32];
@@ -276,7 +287,7 @@ static int tables(const char *mnt, const char *sizes, long reps_opt,
 	printf("%8s %8s", "size", "reps");
 	for (int m = 0; m < M_COUNT; m++)
 		printf(" %14s", method_names[m]);
-	printf("\n");
+	printf(" %8s %8s\n", "posix/n", "sysv/n");
 	if (c) {
 		fprintf(c, "size,reps");
 		for (int m = 0; m < M_COUNT; m++)
@@ -297,15 +308,19 @@ static int tables(const char *mnt, const char *sizes, long reps_opt,
 		if (c)
 			fprintf(c, "%zu,%ld", size, reps);
 		for (int m = 0; m < M_COUNT; m++) {
-			double ms = mnt || m < M_MNT_POSIX ?
-					    run_method(m, mnt, size, reps) : -1;
+			const char *at = m >= M_FB_POSIX ? fb_mnt : mnt;
 
-			printf(" %14.1f", ms);
+			ms[m] = at || m < M_MNT_POSIX ?
+					run_method(m, at, size, reps) : -1;
+			printf(" %14.1f", ms[m]);
 			if (c)
-				fprintf(c, ",%.3f", ms);
+				fprintf(c, ",%.3f", ms[m]);
 			fflush(stdout);
 		}
-		printf("\n");
+		/* The mount's mappings against the native ones of their
+		 * kind (passthrough target: within 1.1). */
+		printf(" %8.2f %8.2f\n", ms[M_MNT_POSIX] / ms[M_SHM_OPEN],
+		       ms[M_MNT_SYSV] / ms[M_SHMGET]);
 		if (c)
 			fprintf(c, "\n");
 	}
@@ -390,25 +405,109 @@ static double cmd_seconds(const char *cmd)
 	return now() - t0;
 }
 
-static void line(const char *what, double a, double b, const char *unit)
+static void line(const char *what, double a, double b, const char *unit,
+		 const char *target)
 {
-	printf("%-58s %6.2f  (%.1f / %.1f %s)\n", what, a / b, a, b, unit);
+	printf("%-60s %6.2f %-7s (%.1f / %.1f %s)\n", what, a / b, target, a, b,
+	       unit);
 	fflush(stdout);
+}
+
+/* MB/s of copying all of System V segment id in bs-byte memcpy calls,
+ * out of it (read) or into it (write): the native way to read and write a
+ * segment, the reference for the mount's. */
+static double sysv_native_mbs(int id, size_t total, size_t bs, bool wr)
+{
+	char *buf = aligned_alloc(4096, bs);
+	char *seg = shmat(id, NULL, 0);
+	double t0;
+
+	if (!buf || seg == (void *)-1)
+		die("shmat");
+	memset(buf, 'w', bs);
+	t0 = now();
+	for (size_t done = 0; done < total; done += bs) {
+		if (wr)
+			memcpy(seg + done, buf, bs);
+		else
+			memcpy(buf, seg + done, bs);
+	}
+	t0 = now() - t0;
+	shmdt(seg);
+	free(buf);
+	return (double)total / MIB / t0;
 }
 
 #define RUNS_MAX 15
 
-static int figures(const char *mnt, const char *list_mnt, pid_t daemon,
-		   const char *bindfs, int runs)
+/* The median of runs of f over the two paths a and b. */
+#define MEDIANS(ra, rb, runs, fa, fb)                                          \
+	do {                                                                   \
+		double va_[RUNS_MAX], vb_[RUNS_MAX];                           \
+		for (int i_ = 0; i_ < (runs); i_++) {                          \
+			va_[i_] = (fa);                                        \
+			vb_[i_] = (fb);                                        \
+		}                                                              \
+		ra = median(va_, runs);                                        \
+		rb = median(vb_, runs);                                        \
+	} while (0)
+
+struct data_figs {
+	double read, write, sysv_write, rand, rand_native;
+};
+
+/* Figures 1-5 for one mount: reads and writes through it against the
+ * native path of the same kind, 1 GiB each. */
+static void data_figures(const char *mnt, int id, int runs,
+			 struct data_figs *out)
 {
 	const size_t gib = 1ul << 30;
-	double a[RUNS_MAX], b[RUNS_MAX], c[RUNS_MAX];
-	char via[4096], bvia[4096], sysv[4096], cmd[8192];
+	char via[4096], sysv[4096], io[32] = "?";
+	double a, b;
+
+	snprintf(via, sizeof(via), "%s/posix/shmbench-1g", mnt);
+	snprintf(sysv, sizeof(sysv), "%s/sysv/%d", mnt, id);
+	ssize_t n = getxattr(mnt, "user.shm.io", io, sizeof(io) - 1);
+	io[n > 0 ? n : 1] = '\0';
+	printf("== %s, data path: %s\n", mnt, io);
+	MEDIANS(a, b, runs, stream_mbs(via, gib, 1 << 20, 0),
+		stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 0));
+	line("1 seq read 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm", a, b,
+	     "MB/s", ">= 0.9");
+	out->read = a;
+	MEDIANS(a, b, runs, stream_mbs(sysv, gib, 1 << 20, 0),
+		sysv_native_mbs(id, gib, 1 << 20, 0));
+	line("2 seq read 1 GiB System V, read-only open: mount / shmat", a, b,
+	     "MB/s", ">= 0.85");
+	MEDIANS(a, b, runs, stream_mbs(via, gib, 1 << 20, 1),
+		stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 1));
+	line("3 seq write 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm", a, b,
+	     "MB/s", ">= 0.9");
+	out->write = a;
+	MEDIANS(a, b, runs, stream_mbs(sysv, gib, 1 << 20, 1),
+		sysv_native_mbs(id, gib, 1 << 20, 1));
+	line("4 seq write 1 GiB System V (via the daemon): mount / shmat", a,
+	     b, "MB/s", ">= 0.35");
+	out->sysv_write = a;
+	MEDIANS(a, b, runs, randread_ops(via, gib, 100000),
+		randread_ops("/dev/shm/shmbench-1g", gib, 100000));
+	line("5 random 4 KiB preads per second: mount / /dev/shm", a, b,
+	     "ops/s", ">= 0.8");
+	out->rand = a;
+	out->rand_native = b;
+}
+
+static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
+		   pid_t daemon, const char *bindfs, int runs)
+{
+	const size_t gib = 1ul << 30;
+	struct data_figs pt, fb;
+	char bvia[4096], cmd[8192];
+	double a, b;
 	int id;
 	void *p;
 
 	make_object("shmbench-1g", gib);
-	snprintf(via, sizeof(via), "%s/posix/shmbench-1g", mnt);
 	snprintf(bvia, sizeof(bvia), "%s/shmbench-1g", bindfs ? bindfs : "");
 	id = shmget(IPC_PRIVATE, gib, IPC_CREAT | 0600);
 	p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
@@ -416,37 +515,12 @@ static int figures(const char *mnt, const char *list_mnt, pid_t daemon,
 		die("shmget 1 GiB");
 	memset(p, 's', gib);
 	shmdt(p);
-	snprintf(sysv, sizeof(sysv), "%s/sysv/%d", mnt, id);
 
-	printf("figure (shmfs / reference; higher is better for "
-	       "throughput)               ratio  (shmfs / reference)\n");
-	for (int i = 0; i < runs; i++) {
-		a[i] = stream_mbs(via, gib, 1 << 20, 0);
-		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 0);
-	}
-	line("1 seq read 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm",
-	     median(a, runs), median(b, runs), "MB/s");
-	for (int i = 0; i < runs; i++) {
-		a[i] = stream_mbs(sysv, gib, 1 << 20, 0);
-		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 0);
-	}
-	line("2 seq read 1 GiB System V: mount / /dev/shm", median(a, runs),
-	     median(b, runs), "MB/s");
-	for (int i = 0; i < runs; i++) {
-		a[i] = stream_mbs(via, gib, 1 << 20, 1);
-		b[i] = stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 1);
-	}
-	line("3 seq write 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm",
-	     median(a, runs), median(b, runs), "MB/s");
-	double r_mnt, r_dir;
-	for (int i = 0; i < runs; i++) {
-		a[i] = randread_ops(via, gib, 100000);
-		b[i] = randread_ops("/dev/shm/shmbench-1g", gib, 100000);
-	}
-	r_mnt = median(a, runs);
-	r_dir = median(b, runs);
-	line("4 random 4 KiB preads per second: mount / /dev/shm", r_mnt, r_dir,
-	     "ops/s");
+	printf("figure (shmfs / reference: above 1 is faster for "
+	       "throughput)         ratio target  (raw)\n");
+	data_figures(mnt, id, runs, &pt);
+	if (fb_mnt)
+		data_figures(fb_mnt, id, runs, &fb);
 
 	/* 10,000 System V segments: ls -l through the mount vs ipcs -m. */
 	FILE *f = fopen("/proc/sys/kernel/shmmni", "r");
@@ -466,13 +540,11 @@ static int figures(const char *mnt, const char *list_mnt, pid_t daemon,
 			die("shmget (10,000 segments)");
 	}
 	snprintf(cmd, sizeof(cmd), "ls -l %s/sysv", list_mnt);
-	for (int i = 0; i < runs; i++) {
-		usleep(1100 * 1000); /* past the attribute cache */
-		a[i] = cmd_seconds(cmd) * 1000;
-		b[i] = cmd_seconds("ipcs -m") * 1000;
-	}
-	line("5 ls -l sysv/ with 10,000 segments / ipcs -m", median(a, runs),
-	     median(b, runs), "ms");
+	printf("== listings\n");
+	MEDIANS(a, b, runs, (usleep(1100 * 1000), cmd_seconds(cmd) * 1000),
+		cmd_seconds("ipcs -m") * 1000);
+	line("6 ls -l sysv/ with 10,000 segments / ipcs -m", a, b, "ms",
+	     "<= 1.0");
 	if (daemon > 0) {
 		char st[64], l[256];
 		long hwm = -1;
@@ -484,9 +556,9 @@ static int figures(const char *mnt, const char *list_mnt, pid_t daemon,
 				break;
 		if (f)
 			fclose(f);
-		printf("%-58s %6.1f MiB (a daemon that served only "
+		printf("%-60s %6.1f MiB (<= 64; a daemon that served only "
 		       "the listings)\n",
-		       "6 daemon peak RSS with 10,000 segments listed",
+		       "7 daemon peak RSS with 10,000 segments listed",
 		       hwm / 1024.0);
 	}
 	for (int i = 0; i < 10000; i++)
@@ -498,31 +570,22 @@ static int figures(const char *mnt, const char *list_mnt, pid_t daemon,
 	}
 
 	if (bindfs) {
-		double sr, br, sw, bw, srr, brr;
+		double br, bw, brr;
 
-		for (int i = 0; i < runs; i++) {
-			a[i] = stream_mbs(bvia, gib, 1 << 20, 0);
-			b[i] = stream_mbs(via, gib, 1 << 20, 0);
-		}
-		br = median(a, runs);
-		sr = median(b, runs);
-		for (int i = 0; i < runs; i++) {
-			a[i] = stream_mbs(bvia, gib, 1 << 20, 1);
-			b[i] = stream_mbs(via, gib, 1 << 20, 1);
-		}
-		bw = median(a, runs);
-		sw = median(b, runs);
-		for (int i = 0; i < runs; i++) {
-			a[i] = randread_ops(bvia, gib, 100000);
-			c[i] = randread_ops("/dev/shm/shmbench-1g", gib, 100000);
-		}
-		brr = median(a, runs);
-		srr = median(c, runs);
-		line("7a seq read: bindfs / shmfs", br, sr, "MB/s");
-		line("7b seq write: bindfs / shmfs", bw, sw, "MB/s");
-		printf("%-58s %6.2f  (bindfs %.3f of native, shmfs %.3f)\n",
-		       "7c random 4 KiB reads vs native: shmfs / bindfs",
-		       (r_mnt / r_dir) / (brr / srr), brr / srr, r_mnt / r_dir);
+		printf("== against bindfs over /dev/shm (the FUSE peer), %s\n",
+		       mnt);
+		MEDIANS(br, bw, runs, stream_mbs(bvia, gib, 1 << 20, 0),
+			stream_mbs(bvia, gib, 1 << 20, 1));
+		MEDIANS(brr, a, runs, randread_ops(bvia, gib, 100000), 0);
+		line("8a seq read POSIX: shmfs / bindfs", pt.read, br, "MB/s",
+		     "> 1");
+		line("8b seq write POSIX: shmfs / bindfs", pt.write, bw, "MB/s",
+		     "> 1");
+		line("8c seq write System V (via the daemon): shmfs / bindfs",
+		     pt.sysv_write, bw, "MB/s", "> 1");
+		line("8d random 4 KiB preads: shmfs / bindfs", pt.rand, brr,
+		     "ops/s", "> 1");
+		(void)a;
 	}
 	shmctl(id, IPC_RMID, NULL);
 	unlink("/dev/shm/shmbench-1g");
@@ -534,8 +597,10 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: shmbench [--mount DIR] [--sizes 4k,16k,...] [--reps N]\n"
 		"                [--csv FILE] [--plot FILE.png|.svg]\n"
-		"       shmbench figures --mount DIR [--list-mount DIR --pid PID]\n"
-		"                [--bindfs DIR] [--runs N]\n");
+		"                [--fallback-mount DIR]\n"
+		"       shmbench figures --mount DIR [--fallback-mount DIR]\n"
+		"                [--list-mount DIR --pid PID] [--bindfs DIR]\n"
+		"                [--runs N]\n");
 	exit(2);
 }
 
@@ -550,12 +615,13 @@ int main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "list-mount", required_argument, NULL, 'L' },
 		{ "bindfs", required_argument, NULL, 'b' },
+		{ "fallback-mount", required_argument, NULL, 'F' },
 		{ "runs", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *mnt = NULL, *csv = NULL, *png = NULL, *bindfs = NULL;
-	const char *list_mnt = NULL;
+	const char *list_mnt = NULL, *fb_mnt = NULL;
 	const char *sizes = "4k,16k,64k,256k,1M,4M,16M,32M";
 	long reps = 0;
 	int runs = 5, o;
@@ -576,6 +642,7 @@ int main(int argc, char **argv)
 		case 'P': pid = atoi(optarg); break;
 		case 'L': list_mnt = optarg; break;
 		case 'b': bindfs = optarg; break;
+		case 'F': fb_mnt = optarg; break;
 		case 'n': runs = atoi(optarg); break;
 		default: usage();
 		}
@@ -583,8 +650,8 @@ int main(int argc, char **argv)
 	if (optind != argc || runs < 1 || runs > RUNS_MAX)
 		usage();
 	if (fig)
-		return mnt ? figures(mnt, list_mnt ? list_mnt : mnt, pid, bindfs,
-				     runs)
+		return mnt ? figures(mnt, fb_mnt, list_mnt ? list_mnt : mnt, pid,
+				     bindfs, runs)
 			   : (usage(), 2);
-	return tables(mnt, sizes, reps, csv, png);
+	return tables(mnt, fb_mnt, sizes, reps, csv, png);
 }

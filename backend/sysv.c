@@ -402,6 +402,8 @@ int sysv_attach_to(struct shm_handle *h, int id)
 	h->addr = addr;
 	h->size = ds.shm_segsz;
 	h->memfd = open_memfd(h);
+	h->memfd_writable = h->memfd >= 0 &&
+			    (fcntl(h->memfd, F_GETFL) & O_ACCMODE) == O_RDWR;
 	return 0;
 }
 
@@ -511,6 +513,14 @@ static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 	if (off >= h->size)
 		return -ENOSPC;
 	n = MIN(size, h->size - off);
+	/* Through the memory file, the kernel copies straight into the
+	 * segment's pages; through the attachment the daemon would fault
+	 * each page in first (every open is a new attachment). */
+	if (h->memfd >= 0 && h->memfd_writable) {
+		ssize_t w = pwrite(h->memfd, buf, n, (off_t)off);
+
+		return w < 0 ? -errno : w;
+	}
 	memcpy((char *)h->addr + off, buf, n);
 	return (ssize_t)n;
 }
@@ -544,7 +554,7 @@ static int sysv_backing(struct shm_handle *h, struct shm_backing *out)
 		return -errno;
 	*out = (struct shm_backing){
 		.fd = fd,
-		.writable = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,
+		.writable = h->memfd_writable,
 		.writes_to_daemon = true,
 	};
 	return 0;

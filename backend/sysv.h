@@ -23,6 +23,7 @@ struct shm_handle {
 	size_t size;
 	bool writable;
 	int memfd; /* the memory file, -1 if it could not be opened */
+	bool memfd_writable;
 };
 
 /* The kernel's errno for a segment call, as the backend's -errno. */

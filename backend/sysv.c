@@ -17,11 +17,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "procscan.h"
@@ -387,6 +389,15 @@ static int open_memfd(const struct shm_handle *h)
 	return -1;
 }
 
+/* A huge page segment's memory file takes no write(2) (hugetlbfs has no
+ * write_iter): such segments are written through the attachment. */
+static bool on_hugetlbfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC;
+}
+
 int sysv_attach_to(struct shm_handle *h, int id)
 {
 	struct shmid_ds ds;
@@ -403,7 +414,8 @@ int sysv_attach_to(struct shm_handle *h, int id)
 	h->size = ds.shm_segsz;
 	h->memfd = open_memfd(h);
 	h->memfd_writable = h->memfd >= 0 &&
-			    (fcntl(h->memfd, F_GETFL) & O_ACCMODE) == O_RDWR;
+			    (fcntl(h->memfd, F_GETFL) & O_ACCMODE) == O_RDWR &&
+			    !on_hugetlbfs(h->memfd);
 	return 0;
 }
 

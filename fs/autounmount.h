@@ -17,4 +17,9 @@
  * lets it go) are the ones watched. */
 int shmfs_autounmount_start(const char *mountpoint);
 
+/* The watcher runs as the shmfs binary exec'd again under the name
+ * "auto-unmount": main() calls this first; it returns the watcher's exit
+ * status, or -1 if this process is not a watcher. */
+int shmfs_autounmount_main(int argc, char **argv);
+
 #endif

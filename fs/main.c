@@ -245,7 +245,7 @@ static void fini_backends(void)
 		backends[i]->fini();
 }
 
-int main(int argc, char *argv[])
+static int run(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT,
@@ -384,4 +384,12 @@ out_args:
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	/* The auto-unmount watcher is this binary again (autounmount.h). */
+	int watcher = shmfs_autounmount_main(argc, argv);
+
+	return watcher >= 0 ? watcher : run(argc, argv);
 }

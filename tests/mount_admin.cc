@@ -225,6 +225,49 @@ TEST_F(Lifecycle, ADeadDaemonsMountGoesAwayByItself)
 	rmdir(a.dir.c_str());
 }
 
+// The watcher that unmounts after a crash is a process of its own, named
+// for what it does, so that `killall -9 shmfs` and `pkill shmfs` kill the
+// daemon and leave the watcher to clean up; and it leaves with the daemon.
+TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
+{
+	Mount a;
+	std::string err;
+	ASSERT_TRUE(a.start({}, &err)) << err;
+	std::string kids = run("ps -o pid=,comm=,args= --ppid " +
+			       std::to_string(a.pid));
+	EXPECT_NE(kids.find("auto-unmount    auto-unmount " + a.dir),
+		  std::string::npos) << kids;
+	EXPECT_EQ(kids.find(" shmfs "), std::string::npos) << kids;
+	pid_t watcher = atoi(kids.c_str());
+	ASSERT_GT(watcher, 0);
+	// A signal to the daemon's process group leaves it alone...
+	EXPECT_EQ(kill(watcher, SIGTERM), 0);
+	usleep(100 * 1000);
+	EXPECT_EQ(kill(watcher, 0), 0);
+	// ...and it does its work when the daemon dies.
+	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
+	waitpid(a.pid, nullptr, 0);
+	a.pid = -1;
+	bool gone = false;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = read_file("/proc/self/mountinfo").find(" " + a.dir + " ") ==
+		       std::string::npos;
+		usleep(10000);
+	}
+	EXPECT_TRUE(gone);
+	// Gone, or a zombie its new parent has not reaped yet.
+	auto running = [watcher] {
+		std::string st = read_file("/proc/" + std::to_string(watcher) +
+					   "/stat");
+		size_t paren = st.rfind(')');
+		return paren != std::string::npos && st[paren + 2] != 'Z';
+	};
+	for (int i = 0; i < 100 && running(); i++)
+		usleep(10000);
+	EXPECT_FALSE(running()) << "the watcher outlived its work";
+	rmdir(a.dir.c_str());
+}
+
 TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 {
 	Mount a;

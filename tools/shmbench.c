@@ -6,7 +6,8 @@
  *                    [--list-mount DIR --pid PID] [--bindfs DIR] [--runs N]
  *
  * Table 1 is the seed's method: map SIZE bytes as an int array and loop
- * write-all, read-all, REPS times; milliseconds per method: shm_open+mmap,
+ * write-all, read-all, REPS times; milliseconds per method (the median of
+ * five runs, the methods taken in turn): shm_open+mmap,
  * open+mmap (a file in /var/tmp), shmget+shmat, and the same loop on a
  * MAP_SHARED mapping through the shmfs mount of a POSIX object and of a
  * System V segment (msync'd at the end, so the bytes reach the segment),
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +49,58 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* What this run made and must undo however it ends (exit, die, SIGINT,
+ * SIGTERM; SIGPIPE is ignored, so a closed pipe only quiets the output):
+ * System V segments, objects in /dev/shm, kernel.shmmni. */
+static int made_ids[10016];
+static volatile int n_made;
+static long shmmni_restore = -1;
+
+static void remember_id(int id)
+{
+	if (id >= 0 && n_made < (int)(sizeof(made_ids) / sizeof(made_ids[0])))
+		made_ids[n_made++] = id;
+}
+
+/* Remove the segment remembered last. */
+static void forget_last_id(void)
+{
+	if (n_made > 0)
+		shmctl(made_ids[--n_made], IPC_RMID, NULL);
+}
+
+static void write_shmmni(long v)
+{
+	char text[32];
+	int fd = open("/proc/sys/kernel/shmmni", O_WRONLY);
+	int n = snprintf(text, sizeof(text), "%ld\n", v);
+
+	if (fd >= 0) {
+		if (write(fd, text, (size_t)n) != n)
+			n = -1;
+		close(fd);
+	}
+}
+
+/* Async-signal-safe: syscalls only. */
+static void cleanup(void)
+{
+	while (n_made > 0)
+		shmctl(made_ids[--n_made], IPC_RMID, NULL);
+	unlink("/dev/shm/shmbench-1g");
+	unlink("/dev/shm/shmbench-rw");
+	unlink("/dev/shm/shmbench");
+	if (shmmni_restore > 0)
+		write_shmmni(shmmni_restore);
+	shmmni_restore = -1;
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	_exit(128 + sig);
 }
 
 static void die(const char *what)
@@ -152,12 +206,13 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		break;
 	case M_SHMGET:
 		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+		remember_id(id);
 		p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
 		if (p == (void *)-1)
 			die("shmget");
 		ms = loop_ms(p, size, reps);
 		shmdt(p);
-		shmctl(id, IPC_RMID, NULL);
+		forget_last_id();
 		break;
 	case M_FB_POSIX:
 	case M_MNT_POSIX:
@@ -172,11 +227,12 @@ static double run_method(int m, const char *mnt, size_t size, long reps)
 		id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
 		if (id < 0)
 			die("shmget");
+		remember_id(id);
 		snprintf(path, sizeof(path), "sysv/%d", id);
 		fd = open_in_mount(mnt, path);
 		ms = mapped_ms(fd, size, reps);
 		close(fd);
-		shmctl(id, IPC_RMID, NULL);
+		forget_last_id();
 		break;
 	}
 	return ms;
@@ -272,6 +328,32 @@ static void plot(const char *csv, const char *out)
 		fprintf(stderr, "shmbench: gnuplot failed\n");
 }
 
+static int cmp_double(const void *a, const void *b);
+
+#define CELL_RUNS 5
+
+/* One row of table 1: each cell the median of CELL_RUNS runs, the methods
+ * taken in turn within each round, so that the machine's slow and fast
+ * moments fall on every method alike. */
+static void method_row(const char *mnt, const char *fb_mnt, size_t size,
+		       long reps, double *ms)
+{
+	double v[M_COUNT][CELL_RUNS];
+
+	for (int r = 0; r < CELL_RUNS; r++) {
+		for (int m = 0; m < M_COUNT; m++) {
+			const char *at = m >= M_FB_POSIX ? fb_mnt : mnt;
+
+			v[m][r] = at || m < M_MNT_POSIX ?
+					  run_method(m, at, size, reps) : -1;
+		}
+	}
+	for (int m = 0; m < M_COUNT; m++) {
+		qsort(v[m], CELL_RUNS, sizeof(double), cmp_double);
+		ms[m] = v[m][CELL_RUNS / 2];
+	}
+}
+
 static int tables(const char *mnt, const char *fb_mnt, const char *sizes,
 		  long reps_opt, const char *csv, const char *png)
 {
@@ -307,16 +389,13 @@ static int tables(const char *mnt, const char *fb_mnt, const char *sizes,
 		printf("%8s %8ld", sz, reps);
 		if (c)
 			fprintf(c, "%zu,%ld", size, reps);
+		method_row(mnt, fb_mnt, size, reps, ms);
 		for (int m = 0; m < M_COUNT; m++) {
-			const char *at = m >= M_FB_POSIX ? fb_mnt : mnt;
-
-			ms[m] = at || m < M_MNT_POSIX ?
-					run_method(m, at, size, reps) : -1;
 			printf(" %14.1f", ms[m]);
 			if (c)
 				fprintf(c, ",%.3f", ms[m]);
-			fflush(stdout);
 		}
+		fflush(stdout);
 		/* The mount's mappings against the native ones of their
 		 * kind (passthrough target: within 1.1). */
 		printf(" %8.2f %8.2f\n", ms[M_MNT_POSIX] / ms[M_SHM_OPEN],
@@ -539,6 +618,7 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 	make_object("shmbench-1g", gib);
 	snprintf(bvia, sizeof(bvia), "%s/shmbench-1g", bindfs ? bindfs : "");
 	id = shmget(IPC_PRIVATE, gib, IPC_CREAT | 0600);
+	remember_id(id);
 	p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
 	if (p == (void *)-1)
 		die("shmget 1 GiB");
@@ -558,19 +638,23 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 	/* 10,000 System V segments: ls -l through the mount vs ipcs -m. */
 	FILE *f = fopen("/proc/sys/kernel/shmmni", "r");
 	long shmmni = 4096;
-	static int ids[10000];
+	int listed = n_made;
 
 	if (f) {
 		if (fscanf(f, "%ld", &shmmni) != 1)
 			shmmni = 4096;
 		fclose(f);
 	}
-	if (shmmni < 11000)
-		system("echo 32768 > /proc/sys/kernel/shmmni");
+	if (shmmni < 11000) {
+		shmmni_restore = shmmni;
+		write_shmmni(32768);
+	}
 	for (int i = 0; i < 10000; i++) {
-		ids[i] = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
-		if (ids[i] < 0)
+		int sid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+
+		if (sid < 0)
 			die("shmget (10,000 segments)");
+		remember_id(sid);
 	}
 	snprintf(cmd, sizeof(cmd), "ls -l %s/sysv", list_mnt);
 	printf("== listings\n");
@@ -594,13 +678,11 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 		       "7 daemon peak RSS with 10,000 segments listed",
 		       hwm / 1024.0);
 	}
-	for (int i = 0; i < 10000; i++)
-		shmctl(ids[i], IPC_RMID, NULL);
-	if (shmmni < 11000) {
-		snprintf(cmd, sizeof(cmd), "echo %ld > /proc/sys/kernel/shmmni",
-			 shmmni);
-		system(cmd);
-	}
+	while (n_made > listed)
+		shmctl(made_ids[--n_made], IPC_RMID, NULL);
+	if (shmmni_restore > 0)
+		write_shmmni(shmmni_restore);
+	shmmni_restore = -1;
 
 	if (bindfs) {
 		double br, bw, brr;
@@ -665,6 +747,11 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	atexit(cleanup);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm': mnt = optarg; break;

@@ -67,7 +67,7 @@ MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
 	       mount_mapped mount_backup mount_mmap mount_usecases \
-	       mount_stress mount_passthrough
+	       mount_stress mount_passthrough mount_diff
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 TESTS       := $(UNIT_T) $(MOUNT_T) tests/tools.sh
@@ -137,7 +137,7 @@ TEST_ENV = SHMFS_BIN=$(abspath $(BUILD)/shmfs) SHMFS_TOOLS=$(abspath tools) \
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 check: deps
-	$(MAKE) all $(TESTS)
+	$(MAKE) -j$$(nproc) all $(TESTS)
 	$(TEST_ENV) prove -v --timer --exec 'tests/run-test' $(TESTS)
 	$(TEST_ENV) SHMFS_TEST_PASSTHROUGH=off \
 		prove -v --timer --exec 'tests/run-test' $(MOUNT_T)

@@ -34,6 +34,8 @@ extern "C" {
 /* What stat shows: kind-neutral, filled by a backend. */
 struct shm_attr {
 	mode_t mode; /* file type and permission bits */
+	nlink_t nlink; /* 0: removed (still open); unset: 1, 2 for dirs */
+	bool nlink_set;
 	uid_t uid;
 	gid_t gid;
 	uint64_t size;

@@ -31,6 +31,8 @@ void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st)
 {
 	*attr = (struct shm_attr){
 		.mode = st->st_mode,
+		.nlink = st->st_nlink,
+		.nlink_set = true,
 		.uid = st->st_uid,
 		.gid = st->st_gid,
 		.size = (uint64_t)st->st_size,

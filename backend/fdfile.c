@@ -24,10 +24,13 @@ struct shm_handle *fdfile_handle(int fd)
 	return h;
 }
 
-int fdfile_adopt(int fd, int dirfd, const char *name, uid_t uid, gid_t gid,
-		 struct shm_handle **out)
+int fdfile_adopt(int fd, int dirfd, const char *name, mode_t mode, uid_t uid,
+		 gid_t gid, struct shm_handle **out)
 {
-	if (fchown(fd, uid, gid) < 0) {
+	/* The kernel applied the caller's umask already; the daemon's own
+	 * umask must not apply again, and chown clears setuid and setgid,
+	 * which the caller asked for: the mode is set last, exactly. */
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode & 07777) < 0) {
 		int e = errno;
 
 		unlinkat(dirfd, name, 0);

@@ -14,10 +14,11 @@ struct shm_handle {
 };
 
 struct shm_handle *fdfile_handle(int fd);
-/* A file just created as dirfd/name: give it to uid:gid and wrap it in a
+/* A file just created as dirfd/name: give it to uid:gid with exactly
+ * mode (the caller's, umask applied by the kernel) and wrap it in a
  * handle, or remove it again and fail.  Takes fd either way. */
-int fdfile_adopt(int fd, int dirfd, const char *name, uid_t uid, gid_t gid,
-		 struct shm_handle **out);
+int fdfile_adopt(int fd, int dirfd, const char *name, mode_t mode, uid_t uid,
+		 gid_t gid, struct shm_handle **out);
 void fdfile_close(struct shm_handle *h);
 int fdfile_fstat(struct shm_handle *h, struct shm_attr *out);
 int fdfile_read(struct shm_handle *h, uint64_t off, size_t size,

@@ -380,7 +380,7 @@ static int mapped_create(const char *dir, const char *name, mode_t mode,
 			  mode & 07777);
 	if (fd < 0)
 		return fd == -ELOOP ? -ENOENT : fd;
-	return fdfile_adopt(fd, root_fd, rel, uid, gid, out);
+	return fdfile_adopt(fd, root_fd, rel, mode, uid, gid, out);
 }
 
 static int mapped_truncate(const char *rel, struct shm_handle *h,

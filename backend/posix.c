@@ -194,7 +194,7 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 		    mode & 07777);
 	if (fd < 0)
 		return -errno;
-	return fdfile_adopt(fd, posix_dirfd, name, uid, gid, out);
+	return fdfile_adopt(fd, posix_dirfd, name, mode, uid, gid, out);
 }
 
 static int posix_truncate(const char *path, struct shm_handle *h,

@@ -110,6 +110,9 @@ static void fill_attr(struct shm_attr *a, mode_t mode, uid_t uid, gid_t gid,
 		.mtime = ts_of(dt > ct ? dt : ct),
 		.ctime = ts_of(ct),
 		.gone = (mode & SHM_DEST) != 0,
+		/* Marked for removal, still attached: no name any more. */
+		.nlink = (mode & SHM_DEST) ? 0 : 1,
+		.nlink_set = true,
 	};
 }
 

@@ -108,8 +108,10 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autofree char *path = NULL;
-	int r = shmfs_node_ref(parent, &ref);
+	int r = shmfs_name_ok(name);
 
+	if (r == 0)
+		r = shmfs_node_ref(parent, &ref);
 	if (r)
 		return r;
 	if (!ref.be)

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,7 +47,7 @@ void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	st->st_mode = a->mode;
-	st->st_nlink = S_ISDIR(a->mode) ? 2 : 1;
+	st->st_nlink = a->nlink_set ? a->nlink : S_ISDIR(a->mode) ? 2 : 1;
 	st->st_uid = a->uid;
 	st->st_gid = a->gid;
 	st->st_size = (off_t)a->size;
@@ -160,12 +161,21 @@ const struct shmfs_backend *shmfs_backend_named(const char *name)
 	return NULL;
 }
 
+int shmfs_name_ok(const char *name)
+{
+	/* The kernel lets FUSE names reach 1024 bytes; tmpfs stops at
+	 * NAME_MAX, and so does every call here. */
+	return strlen(name) > NAME_MAX ? -ENAMETOOLONG : 0;
+}
+
 int shmfs_child_of(fuse_ino_t parent, const char *name,
 		   const struct shmfs_backend **be, char **path)
 {
 	g_auto(shmfs_ref) ref = { 0 };
-	int r = shmfs_node_ref(parent, &ref);
+	int r = shmfs_name_ok(name);
 
+	if (r == 0)
+		r = shmfs_node_ref(parent, &ref);
 	if (r)
 		return r;
 	if (!ref.be) {

@@ -48,6 +48,8 @@ void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
 			struct stat *st);
 void shmfs_fill_entry(fuse_req_t req, struct fuse_entry_param *e,
 		      fuse_ino_t ino, const struct shm_attr *a);
+/* -ENAMETOOLONG for a name longer than NAME_MAX, else 0. */
+int shmfs_name_ok(const char *name);
 /* (parent, name) as a backend and a backend-relative path. */
 int shmfs_child_of(fuse_ino_t parent, const char *name,
 		   const struct shmfs_backend **be, char **path);

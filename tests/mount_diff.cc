@@ -1,0 +1,409 @@
+// mount_diff.cc - differential tests: the same sequences of regular-file
+// calls run natively (on /dev/shm, on a real file under a map-dir) and
+// through the mount (posix/, mapped/), and every answer compared: return
+// values, errno, mode, owner, size, nlink, and which of atime, mtime and
+// ctime changed.  Run as root and again as an unprivileged user.  Where
+// shmfs differs on purpose it is said here and in the README.
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <functional>
+#include <sstream>
+
+#include "harness.h"
+
+using namespace shmfs_test;
+
+namespace {
+
+const uid_t kNobody = 65534;
+
+// What one step of a sequence answered, as text, so that two runs compare
+// with one EXPECT_EQ and a failure shows both.
+struct Trace {
+	std::ostringstream out;
+	void ret(const char *what, long r)
+	{
+		out << what << " -> " << r;
+		if (r < 0)
+			out << " (" << strerrorname_np(errno) << ")";
+		out << "\n";
+	}
+	void stat_of(const char *what, const std::string &path)
+	{
+		struct stat st;
+		if (stat(path.c_str(), &st) != 0) {
+			out << what << " stat -> " << strerrorname_np(errno)
+			    << "\n";
+			return;
+		}
+		out << what << " mode " << std::oct << st.st_mode << std::dec
+		    << " uid " << st.st_uid << " gid " << st.st_gid
+		    << " size " << st.st_size << " nlink " << st.st_nlink
+		    << "\n";
+	}
+	void fstat_of(const char *what, int fd)
+	{
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			out << what << " fstat -> " << strerrorname_np(errno)
+			    << "\n";
+			return;
+		}
+		out << what << " mode " << std::oct << st.st_mode << std::dec
+		    << " size " << st.st_size << " nlink " << st.st_nlink
+		    << "\n";
+	}
+};
+
+struct Times {
+	struct timespec a, m, c;
+};
+
+bool get_times(const std::string &path, Times *t)
+{
+	struct stat st;
+	if (stat(path.c_str(), &st) != 0)
+		return false;
+	*t = { st.st_atim, st.st_mtim, st.st_ctim };
+	return true;
+}
+
+bool same_ts(const struct timespec &x, const struct timespec &y)
+{
+	return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
+}
+
+// Which of atime, mtime, ctime fn changes, as "amc" letters.
+std::string changed_times(const std::string &path,
+			  const std::function<void()> &fn)
+{
+	Times before, after;
+	if (!get_times(path, &before))
+		return "?";
+	usleep(20 * 1000); // past the timestamp granularity
+	fn();
+	usleep(600 * 1000); // past the attribute cache of the mount
+	if (!get_times(path, &after))
+		return "?";
+	std::string s;
+	s += same_ts(before.a, after.a) ? '-' : 'a';
+	s += same_ts(before.m, after.m) ? '-' : 'm';
+	s += same_ts(before.c, after.c) ? '-' : 'c';
+	return s;
+}
+
+// A sequence of calls on files in a directory; run natively and through
+// the mount, its traces must be equal.
+using Sequence = std::function<void(const std::string &dir, Trace &t)>;
+
+class Diff : public MountTest {
+protected:
+	std::string mapdir;
+	std::vector<std::string> mount_args() override
+	{
+		char tmpl[] = "/tmp/shmfs-diff.XXXXXX";
+		mapdir = mkdtemp(tmpl) ? tmpl : "/tmp";
+		chmod(mapdir.c_str(), 01777);
+		return { "--map-dir=" + mapdir };
+	}
+	void TearDown() override
+	{
+		run("rm -rf /dev/shm/shmfs-diff-* '" + mapdir + "'");
+		MountTest::TearDown();
+	}
+
+	// The pairs of directories to compare: /dev/shm against posix/, a
+	// real directory against itself through mapped/.
+	std::vector<std::pair<std::string, std::string>> dirs()
+	{
+		return { { "/dev/shm", m.path("posix") },
+			 { mapdir, m.path("mapped" + mapdir) } };
+	}
+
+	// Run seq natively and through the mount (as uid when not root),
+	// with file names made unique per run, and compare.
+	void compare(const std::string &name, const Sequence &seq,
+		     uid_t uid = 0)
+	{
+		for (auto &d : dirs()) {
+			std::string native = run_as(d.first, seq, uid, "n");
+			std::string mount = run_as(d.second, seq, uid, "m");
+			EXPECT_EQ(mount, native)
+				<< name << " as uid " << uid << ", " << d.first
+				<< " natively against " << d.second;
+		}
+	}
+
+	std::string run_as(const std::string &dir, const Sequence &seq,
+			   uid_t uid, const char *tag)
+	{
+		int pipefd[2];
+		if (pipe(pipefd) != 0)
+			return "pipe";
+		fflush(stdout);
+		pid_t p = fork();
+		if (p == 0) {
+			close(pipefd[0]);
+			if (uid && (setgid(uid) || setuid(uid)))
+				_exit(1);
+			Trace t;
+			seq(dir + "/shmfs-diff-" + tag, t);
+			std::string s = t.out.str();
+			(void)!write(pipefd[1], s.data(), s.size());
+			_exit(0);
+		}
+		close(pipefd[1]);
+		std::string s;
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(pipefd[0], buf, sizeof(buf))) > 0)
+			s.append(buf, (size_t)n);
+		close(pipefd[0]);
+		waitpid(p, nullptr, 0);
+		run("rm -rf " + dir + "/shmfs-diff-" + tag + "*");
+		return s;
+	}
+};
+
+TEST_F(Diff, CreateModesUnderEveryUmask)
+{
+	for (mode_t um : { 0, 002, 022, 077 }) {
+		for (mode_t mode : { 0666, 0644, 0600, 04777, 02770, 01777,
+				     06755 }) {
+			compare("create", [um, mode](const std::string &f,
+						     Trace &t) {
+				umask(um);
+				int fd = open(f.c_str(), O_CREAT | O_RDWR, mode);
+				t.ret("open", fd >= 0 ? 0 : -1);
+				t.stat_of("created", f);
+				close(fd);
+				t.ret("creat again O_EXCL",
+				      open(f.c_str(), O_CREAT | O_EXCL | O_RDWR,
+					   mode));
+				t.ret("creat again",
+				      fd = open(f.c_str(), O_CREAT | O_RDWR,
+						0600));
+				if (fd >= 0)
+					close(fd);
+				t.stat_of("kept", f);
+				unlink(f.c_str());
+			});
+			compare("create as nobody", [um, mode](const std::string &f,
+								Trace &t) {
+				umask(um);
+				int fd = open(f.c_str(), O_CREAT | O_RDWR, mode);
+				t.ret("open", fd >= 0 ? 0 : -1);
+				t.stat_of("created", f);
+				close(fd);
+				unlink(f.c_str());
+			}, kNobody);
+		}
+	}
+}
+
+TEST_F(Diff, TruncateAndOTrunc)
+{
+	compare("truncate", [](const std::string &f, Trace &t) {
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		t.ret("write", write(fd, "0123456789", 10));
+		t.ret("ftruncate grow", ftruncate(fd, 4096));
+		t.fstat_of("grown", fd);
+		t.ret("ftruncate same", ftruncate(fd, 4096));
+		t.ret("ftruncate shrink", ftruncate(fd, 3));
+		t.fstat_of("shrunk", fd);
+		t.ret("truncate path", truncate(f.c_str(), 7));
+		t.stat_of("by path", f);
+		t.ret("ftruncate negative", ftruncate(fd, -1));
+		close(fd);
+		int ro = open(f.c_str(), O_RDONLY);
+		t.ret("ftruncate read-only fd", ftruncate(ro, 1));
+		close(ro);
+		int tr = open(f.c_str(), O_RDWR | O_TRUNC);
+		t.ret("open O_TRUNC", tr >= 0 ? 0 : -1);
+		t.fstat_of("truncated", tr);
+		close(tr);
+		unlink(f.c_str());
+	});
+}
+
+TEST_F(Diff, ChmodChownAndTheBitsTheyClear)
+{
+	compare("chmod", [](const std::string &f, Trace &t) {
+		umask(0);
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		close(fd);
+		for (mode_t bits : { 04755, 02755, 01755, 07777, 0, 0644 }) {
+			t.ret("chmod", chmod(f.c_str(), bits));
+			t.stat_of("after chmod", f);
+		}
+		// chown clears setuid and setgid of a file.
+		t.ret("chmod 06755", chmod(f.c_str(), 06755));
+		t.ret("chown", chown(f.c_str(), kNobody, kNobody));
+		t.stat_of("after chown", f);
+		t.ret("chown back", chown(f.c_str(), 0, 0));
+		t.stat_of("after chown back", f);
+		unlink(f.c_str());
+	});
+	// As the owner, not root: chmod of one's own file, chown refused.
+	compare("chmod as nobody", [](const std::string &f, Trace &t) {
+		umask(0);
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		close(fd);
+		t.ret("chmod 04755", chmod(f.c_str(), 04755));
+		t.stat_of("after chmod", f);
+		t.ret("chown to root", chown(f.c_str(), 0, 0));
+		t.ret("chown to self", chown(f.c_str(), kNobody, kNobody));
+		t.stat_of("after chown to self", f);
+		unlink(f.c_str());
+	}, kNobody);
+}
+
+// A write by someone else clears setuid (the kernel's rule for writes by
+// a process without CAP_FSETID).
+TEST_F(Diff, WriteByAnotherUserClearsSetuid)
+{
+	for (auto &d : dirs()) {
+		std::string results[2];
+		int k = 0;
+		for (const std::string &dir : { d.first, d.second }) {
+			std::string f = dir + "/shmfs-diff-suid";
+			umask(0);
+			int fd = open(f.c_str(), O_CREAT | O_RDWR, 0666);
+			ASSERT_GE(fd, 0) << f;
+			close(fd);
+			ASSERT_EQ(chmod(f.c_str(), 04666), 0);
+			int r = as_user(kNobody, kNobody, [&] {
+				int w = open(f.c_str(), O_WRONLY);
+				if (w < 0)
+					return errno;
+				int e = write(w, "x", 1) == 1 ? 0 : errno;
+				close(w);
+				return e;
+			});
+			usleep(600 * 1000);
+			struct stat st;
+			stat(f.c_str(), &st);
+			std::ostringstream s;
+			s << "write " << r << " mode " << std::oct << st.st_mode;
+			results[k++] = s.str();
+			unlink(f.c_str());
+		}
+		EXPECT_EQ(results[1], results[0]) << d.first << " / " << d.second;
+	}
+}
+
+TEST_F(Diff, UtimensAsOwnerAndAsAnotherUser)
+{
+	auto seq = [](const std::string &f, Trace &t) {
+		struct timespec set[2] = { { 1000000, 5 }, { 2000000, 7 } };
+		struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+		struct timespec omit[2] = { { 0, UTIME_OMIT },
+					    { 3000000, 0 } };
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0666);
+		close(fd);
+		chmod(f.c_str(), 0666);
+		t.ret("explicit", utimensat(AT_FDCWD, f.c_str(), set, 0));
+		struct stat st;
+		stat(f.c_str(), &st);
+		t.out << "times " << st.st_atim.tv_sec << "."
+		      << st.st_atim.tv_nsec << " " << st.st_mtim.tv_sec << "."
+		      << st.st_mtim.tv_nsec << "\n";
+		t.ret("omit atime", utimensat(AT_FDCWD, f.c_str(), omit, 0));
+		stat(f.c_str(), &st);
+		t.out << "times " << st.st_atim.tv_sec << " "
+		      << st.st_mtim.tv_sec << "\n";
+		t.ret("now", utimensat(AT_FDCWD, f.c_str(), now, 0));
+		stat(f.c_str(), &st);
+		t.out << "now moved mtime: " << (st.st_mtim.tv_sec > 3000000)
+		      << "\n";
+		// Another user with write access may set "now", not a time.
+		int r = as_user(kNobody, kNobody, [&] {
+			return utimensat(AT_FDCWD, f.c_str(), now, 0) ? errno : 0;
+		});
+		t.out << "nobody now -> " << r << "\n";
+		r = as_user(kNobody, kNobody, [&] {
+			return utimensat(AT_FDCWD, f.c_str(), set, 0) ? errno : 0;
+		});
+		t.out << "nobody explicit -> " << r << "\n";
+		unlink(f.c_str());
+	};
+	compare("utimensat", seq);
+}
+
+TEST_F(Diff, WhichTimesChange)
+{
+	compare("times", [](const std::string &f, Trace &t) {
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		close(fd);
+		t.out << "write " << changed_times(f, [&] {
+			int w = open(f.c_str(), O_WRONLY);
+			(void)!write(w, "abc", 3);
+			close(w);
+		}) << "\n";
+		t.out << "ftruncate " << changed_times(f, [&] {
+			int w = open(f.c_str(), O_WRONLY);
+			(void)!ftruncate(w, 100);
+			close(w);
+		}) << "\n";
+		t.out << "chmod " << changed_times(f, [&] {
+			chmod(f.c_str(), 0600);
+		}) << "\n";
+		t.out << "chown " << changed_times(f, [&] {
+			(void)!chown(f.c_str(), 0, 0);
+		}) << "\n";
+		t.out << "open O_TRUNC " << changed_times(f, [&] {
+			close(open(f.c_str(), O_WRONLY | O_TRUNC));
+		}) << "\n";
+		unlink(f.c_str());
+	});
+}
+
+TEST_F(Diff, UnlinkWithDescriptorsOpen)
+{
+	compare("unlink", [](const std::string &f, Trace &t) {
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		t.ret("write", write(fd, "hello", 5));
+		t.ret("unlink", unlink(f.c_str()));
+		t.fstat_of("after unlink", fd);
+		char buf[8] = { 0 };
+		t.ret("pread", pread(fd, buf, 5, 0));
+		t.out << "bytes " << buf << "\n";
+		t.ret("pwrite", pwrite(fd, "HELLO", 5, 0));
+		t.ret("ftruncate", ftruncate(fd, 2));
+		t.fstat_of("truncated", fd);
+		t.stat_of("name", f);
+		t.ret("unlink again", unlink(f.c_str()));
+		close(fd);
+	});
+}
+
+TEST_F(Diff, NamesOf255And256Bytes)
+{
+	compare("long names", [](const std::string &f, Trace &t) {
+		std::string dir = f.substr(0, f.rfind('/') + 1);
+		std::string base = f.substr(f.rfind('/') + 1);
+		std::string ok = dir + base + std::string(255 - base.size(), 'x');
+		std::string bad = ok + "y";
+		int fd = open(ok.c_str(), O_CREAT | O_RDWR, 0644);
+		t.ret("create 255", fd >= 0 ? 0 : -1);
+		close(fd);
+		t.stat_of("255", ok);
+		t.ret("chmod 255", chmod(ok.c_str(), 0600));
+		t.ret("unlink 255", unlink(ok.c_str()));
+		t.ret("create 256", open(bad.c_str(), O_CREAT | O_RDWR, 0644));
+		t.stat_of("256", bad);
+		t.ret("chmod 256", chmod(bad.c_str(), 0600));
+		t.ret("truncate 256", truncate(bad.c_str(), 0));
+		t.ret("unlink 256", unlink(bad.c_str()));
+		t.ret("mkdir 256", mkdir(bad.c_str(), 0755));
+	});
+}
+
+} // namespace

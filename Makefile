@@ -136,11 +136,18 @@ deps:
 TEST_ENV = SHMFS_BIN=$(abspath $(BUILD)/shmfs) SHMFS_TOOLS=$(abspath tools) \
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Each pass is logged (its exit status kept), and every skipped test is
+# listed: one not allowed in tests/skips-allowed fails the check.
+PROVE = prove -v --timer --exec 'tests/run-test'
 check: deps
 	$(MAKE) -j$$(nproc) all $(TESTS)
-	$(TEST_ENV) prove -v --timer --exec 'tests/run-test' $(TESTS)
-	$(TEST_ENV) SHMFS_TEST_PASSTHROUGH=off \
-		prove -v --timer --exec 'tests/run-test' $(MOUNT_T)
+	{ $(TEST_ENV) $(PROVE) $(TESTS); echo $$? >$(BUILD)/check.rc; } 2>&1 | \
+		tee $(BUILD)/check-passthrough.log
+	@exit $$(cat $(BUILD)/check.rc)
+	{ $(TEST_ENV) SHMFS_TEST_PASSTHROUGH=off $(PROVE) $(MOUNT_T); \
+		echo $$? >$(BUILD)/check.rc; } 2>&1 | tee $(BUILD)/check-fallback.log
+	@exit $$(cat $(BUILD)/check.rc)
+	tests/skips.sh $(BUILD)/check-passthrough.log $(BUILD)/check-fallback.log
 
 mount: deps all
 	mkdir -p $(MNT)

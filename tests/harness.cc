@@ -403,6 +403,21 @@ std::map<std::string, std::string> proc_sysv_row(int id)
 	return {};
 }
 
+std::vector<std::string> ipcs_row(int id)
+{
+	std::istringstream out(run("ipcs -m"));
+	std::string line;
+	while (std::getline(out, line)) {
+		std::istringstream ls(line);
+		std::vector<std::string> f;
+		for (std::string w; ls >> w;)
+			f.push_back(w);
+		if (f.size() >= 6 && f[1] == std::to_string(id))
+			return f;
+	}
+	return {};
+}
+
 std::vector<int> proc_sysv_ids()
 {
 	std::ifstream f("/proc/sysvipc/shm");

@@ -63,6 +63,9 @@ std::vector<std::string> list_dir(const std::string &dir);
 std::string read_file(const std::string &path, int *err = nullptr);
 // One row of /proc/sysvipc/shm as column name -> text, empty if absent.
 std::map<std::string, std::string> proc_sysv_row(int id);
+// The fields of segment id's row in `ipcs -m` (key, shmid, owner, perms,
+// bytes, nattch, status), empty if it has none.
+std::vector<std::string> ipcs_row(int id);
 // Ids in /proc/sysvipc/shm that are not marked for removal, sorted.
 std::vector<int> proc_sysv_ids();
 // The xattr's value, or "" with *err = errno.

@@ -11,6 +11,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <set>
 
 #include "harness.h"
@@ -157,6 +159,14 @@ TEST_F(Layout, NativeChangesShowWithinOneSecond)
 	}));
 }
 
+const std::vector<std::string> kSysvNames = {
+	"user.shm.kind",  "user.shm.id",     "user.shm.key",   "user.shm.size",
+	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
+	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch", "user.shm.pids",
+	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
+	"user.shm.rss",   "user.shm.swap",   "user.shm.io",
+};
+
 TEST_F(Layout, LookingNeverAttaches)
 {
 	int id = make_sysv(8192, 0644);
@@ -164,12 +174,22 @@ TEST_F(Layout, LookingNeverAttaches)
 	ASSERT_EQ(shmctl(id, IPC_STAT, &before), 0);
 	sleep(1); // so that a changed time would show
 	struct stat st;
-	list_dir(m.path("sysv"));
+	std::vector<std::string> names = list_dir(m.path("sysv"));
+	EXPECT_NE(std::find(names.begin(), names.end(), std::to_string(id)),
+		  names.end());
 	ASSERT_EQ(stat(sysv_path(id).c_str(), &st), 0);
-	list_xattrs(sysv_path(id));
-	get_xattr(sysv_path(id), "user.shm.nattch");
-	run("ls -l " + m.path("sysv") + " >/dev/null");
-	run("getfattr -d " + sysv_path(id) + " >/dev/null 2>&1");
+	EXPECT_EQ(list_xattrs(sysv_path(id)).size(), kSysvNames.size());
+	int err = -1;
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.nattch", &err), "0");
+	EXPECT_EQ(err, 0);
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.pids", &err), "");
+	EXPECT_EQ(err, 0);
+	EXPECT_EQ(run("ls -l " + m.path("sysv") + " >/dev/null; echo $?"),
+		  "0\n");
+	std::string dump = run("getfattr --absolute-names -d " +
+			       sysv_path(id) + " 2>&1");
+	EXPECT_NE(dump.find("user.shm.nattch=\"0\""), std::string::npos)
+		<< dump;
 	ASSERT_EQ(shmctl(id, IPC_STAT, &after), 0);
 	EXPECT_EQ(after.shm_nattch, before.shm_nattch);
 	EXPECT_EQ(after.shm_lpid, before.shm_lpid);
@@ -178,13 +198,6 @@ TEST_F(Layout, LookingNeverAttaches)
 	EXPECT_EQ(after.shm_ctime, before.shm_ctime);
 }
 
-const std::vector<std::string> kSysvNames = {
-	"user.shm.kind",  "user.shm.id",     "user.shm.key",   "user.shm.size",
-	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
-	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch", "user.shm.pids",
-	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
-	"user.shm.rss",   "user.shm.swap",   "user.shm.io",
-};
 
 TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
 {

@@ -5,6 +5,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <string>
@@ -329,10 +330,18 @@ TEST_F(Sysv, ByKeyLinksAndPendingCreation)
 TEST_F(Sysv, StatfsCountsUsage)
 {
 	struct shm_usage u = {};
+	struct shm_info use;
+	struct shminfo lim;
+	long page = sysconf(_SC_PAGESIZE);
+	ASSERT_GE(shmctl(0, SHM_INFO, (struct shmid_ds *)&use), 0);
+	ASSERT_GE(shmctl(0, IPC_INFO, (struct shmid_ds *)&lim), 0);
 	ASSERT_EQ(be.statfs(&u), 0);
 	EXPECT_GT(u.total_bytes, 0u);
-	EXPECT_GE(u.used_bytes, 0u);
-	EXPECT_GT(u.total_files, u.free_files);
+	// What ipcs -u says: pages in use, ids in use of shmmni.
+	EXPECT_EQ(u.used_bytes, (uint64_t)use.shm_tot * (uint64_t)page);
+	EXPECT_GE(use.used_ids, 1); // this fixture's segment
+	EXPECT_EQ(u.total_files, lim.shmmni);
+	EXPECT_EQ(u.free_files, lim.shmmni - (unsigned long)use.used_ids);
 }
 
 } // namespace

@@ -33,7 +33,7 @@ extern "C" {
 
 /* What stat shows: kind-neutral, filled by a backend. */
 struct shm_attr {
-	mode_t mode; /* file type and permission bits */
+	mode_t mode;   /* file type and permission bits */
 	nlink_t nlink; /* 0: removed (still open); unset: 1, 2 for dirs */
 	bool nlink_set;
 	uid_t uid;
@@ -67,9 +67,9 @@ enum {
 	SHM_META_CREATOR = 1u << 5, /* cuid, cgid */
 	SHM_META_PIDS = 1u << 6,    /* cpid, lpid */
 	SHM_META_NATTCH = 1u << 7,
-	SHM_META_TIMES = 1u << 8,   /* atime, dtime, ctime */
+	SHM_META_TIMES = 1u << 8, /* atime, dtime, ctime */
 	SHM_META_STATUS = 1u << 9,
-	SHM_META_MEMORY = 1u << 10, /* rss, swap */
+	SHM_META_MEMORY = 1u << 10,  /* rss, swap */
 	SHM_META_MAPPERS = 1u << 11, /* pids (and nattch where the kernel
 				      * keeps no count): a /proc scan */
 	SHM_META_PATH = 1u << 12,
@@ -93,8 +93,8 @@ struct shm_meta {
 	long long atime, dtime, ctime; /* seconds since the epoch, 0 = never */
 	unsigned status;
 	uint64_t rss, swap; /* bytes */
-	GArray *pids;       /* pid_t, ascending: who maps it now */
-	char *path;         /* the real file */
+	GArray *pids;	    /* pid_t, ascending: who maps it now */
+	char *path;	    /* the real file */
 };
 
 /* Free what a meta owns (pids, path). */
@@ -116,8 +116,8 @@ struct shm_extent {
  * object, the mapped file itself), for the kernel to read, write and map
  * directly. */
 struct shm_backing {
-	int fd;         /* new descriptor, the caller closes it */
-	bool writable;  /* fd is open for writing */
+	int fd;	       /* new descriptor, the caller closes it */
+	bool writable; /* fd is open for writing */
 	/* read and write must still come to the daemon (a System V segment
 	 * has a fixed size that a write passed through could grow); only
 	 * mmap goes to fd. */
@@ -126,9 +126,9 @@ struct shm_backing {
 
 /* What setattr changes; the rest is left as it is. */
 struct shm_set {
-	int mode;                     /* permission bits, or -1 */
-	uid_t uid;                    /* or (uid_t)-1 */
-	gid_t gid;                    /* or (gid_t)-1 */
+	int mode;		      /* permission bits, or -1 */
+	uid_t uid;		      /* or (uid_t)-1 */
+	gid_t gid;		      /* or (gid_t)-1 */
 	const struct timespec *times; /* atime, mtime (UTIME_NOW/OMIT as
 				       * utimensat), or NULL */
 };
@@ -145,12 +145,13 @@ struct shm_usage {
 struct shm_handle;
 
 struct shmfs_config {
-	const char *posix_dir;        /* default /dev/shm */
-	const char *const *map_dirs;  /* --map-dir, NULL-terminated or NULL */
+	const char *posix_dir;	     /* default /dev/shm */
+	const char *const *map_dirs; /* --map-dir, NULL-terminated or NULL */
 };
 
 struct shmfs_backend {
-	const char *name; /* the directory name in the mount, also user.shm.kind */
+	const char
+		*name; /* the directory name in the mount, also user.shm.kind */
 
 	/* Set up from the mount options; 0 or -errno.  Called once. */
 	int (*init)(const struct shmfs_config *cfg);

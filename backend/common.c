@@ -73,7 +73,8 @@ void shm_merge(void *dst, const void *buf, const void *old, size_t n)
 		for (unsigned k = 0; k < 8; k++) {
 			uintptr_t at = wa + k;
 
-			if (at < start || at >= end || b[at - start] == o[at - start])
+			if (at < start || at >= end ||
+			    b[at - start] == o[at - start])
 				continue;
 			mb[k] = 0xff;
 			nb[k] = b[at - start];

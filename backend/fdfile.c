@@ -95,8 +95,7 @@ static void bus_install(void)
 }
 
 /* shm_merge into map, 0; or -EFAULT if the file shrank under it. */
-static int merge_guarded(void *map, const void *buf, const void *old,
-			 size_t n)
+static int merge_guarded(void *map, const void *buf, const void *old, size_t n)
 {
 	sigjmp_buf jb;
 
@@ -157,8 +156,8 @@ ssize_t fdfile_write_changed(struct shm_handle *h, const void *buf,
 	size = MIN(size, (uint64_t)st.st_size - off);
 	start = off & ~(uint64_t)(page - 1);
 	end = off + size;
-	map = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   h->fd, (off_t)start);
+	map = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED, h->fd,
+		   (off_t)start);
 	if (map == MAP_FAILED)
 		return write_runs(h->fd, buf, old, size, off);
 	r = merge_guarded((char *)map + (off - start), buf, old, size);

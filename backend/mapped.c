@@ -26,9 +26,9 @@
 
 #define SCAN_TTL_US (1000 * 1000)
 
-static int root_fd = -1;        /* "/", O_PATH */
-static char **map_dirs;         /* canonical, without the leading '/' */
-static dev_t posix_dev;         /* objects there belong to posix/ */
+static int root_fd = -1; /* "/", O_PATH */
+static char **map_dirs;	 /* canonical, without the leading '/' */
+static dev_t posix_dev;	 /* objects there belong to posix/ */
 static struct timespec mapped_started;
 
 /* scan_lock protects the cached scan: the mapped files and the directories
@@ -77,10 +77,10 @@ static int mapped_init(const struct shmfs_config *cfg)
 	map_dirs = (char **)g_ptr_array_free(dirs, FALSE);
 	if (stat(cfg->posix_dir ? cfg->posix_dir : "/dev/shm", &st) == 0)
 		posix_dev = st.st_dev;
-	scan_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   NULL);
-	scan_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					  NULL);
+	scan_files =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	scan_dirs =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return 0;
 }
 
@@ -186,8 +186,8 @@ static bool visible(const char *rel, mode_t type)
 static int open_visible(const char *rel, int flags, struct stat *st)
 {
 	/* Never block on a FIFO; openat2 refuses O_NONBLOCK with O_PATH. */
-	int fd = open_beneath(rel, (flags & O_PATH) ? flags : flags | O_NONBLOCK,
-			      0);
+	int fd = open_beneath(rel,
+			      (flags & O_PATH) ? flags : flags | O_NONBLOCK, 0);
 
 	if (fd == -ELOOP || fd == -EXDEV || fd == -ENOTDIR)
 		return -ENOENT; /* through a symlink: not ours to show */
@@ -235,8 +235,7 @@ static char *next_component(const char *path, const char *dir)
 	return slash ? g_strndup(rest, (gsize)(slash - rest)) : g_strdup(rest);
 }
 
-static void add_names_below(GHashTable *names, GHashTable *set,
-			    const char *dir)
+static void add_names_below(GHashTable *names, GHashTable *set, const char *dir)
 {
 	GHashTableIter it;
 	gpointer k;
@@ -267,9 +266,11 @@ static void add_real_names(GHashTable *names, const char *dir)
 	}
 	// cppcheck-suppress readdirCalled
 	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
 		    (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 			g_hash_table_add(names, g_strdup(de->d_name));
 	}
@@ -278,8 +279,8 @@ static void add_real_names(GHashTable *names, const char *dir)
 
 static int mapped_list(const char *dir, GArray *out)
 {
-	g_autoptr(GHashTable) names = g_hash_table_new_full(
-		g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) names =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	struct shm_attr a;
 	GHashTableIter it;
 	gpointer k;
@@ -298,8 +299,8 @@ static int mapped_list(const char *dir, GArray *out)
 		add_real_names(names, dir);
 	g_hash_table_iter_init(&it, names);
 	while (g_hash_table_iter_next(&it, &k, NULL)) {
-		g_autofree char *child = dir[0] ? g_strconcat(dir, "/", k, NULL)
-						: g_strdup(k);
+		g_autofree char *child =
+			dir[0] ? g_strconcat(dir, "/", k, NULL) : g_strdup(k);
 
 		/* Gone or unmapped since the scan: skipped. */
 		if (mapped_stat(child, &a) == 0)
@@ -383,8 +384,7 @@ static int mapped_create(const char *dir, const char *name, mode_t mode,
 	return fdfile_adopt(fd, root_fd, rel, mode, uid, gid, out);
 }
 
-static int mapped_truncate(const char *rel, struct shm_handle *h,
-			   uint64_t size)
+static int mapped_truncate(const char *rel, struct shm_handle *h, uint64_t size)
 {
 	return fdfile_truncate(open_file, rel, h, size);
 }

@@ -99,14 +99,15 @@ static int posix_list(const char *dir, GArray *out)
 		close(fd);
 		return -ENOMEM;
 	}
-	/* readdir on a DIR of our own is thread-safe; readdir_r is deprecated. */
+	/* readdir on a DIR of our own is thread-safe; readdir_r is deprecated.
+	 */
 	// cppcheck-suppress readdirCalled
 	while ((de = readdir(d))) {
 		if (!posix_valid_name(de->d_name))
 			continue;
 		/* Objects removed since readdir are simply skipped. */
-		if (fstatat(posix_dirfd, de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(posix_dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		shm_attr_from_stat(&a, &st);
@@ -197,8 +198,7 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 	return fdfile_adopt(fd, posix_dirfd, name, mode, uid, gid, out);
 }
 
-static int posix_truncate(const char *path, struct shm_handle *h,
-			  uint64_t size)
+static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
 {
 	return fdfile_truncate(posix_open_fd, path, h, size);
 }

@@ -42,8 +42,8 @@ static bool parse_maps_line(const char *line, char *range, size_t rangesz,
 	unsigned maj, min;
 	char perms[8];
 
-	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms,
-		   &off, &maj, &min, &inode) != 7)
+	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &off,
+		   &maj, &min, &inode) != 7)
 		return false;
 	if (perms[3] != 's' || inode == 0)
 		return false;

@@ -152,8 +152,7 @@ static bool parse_row(const char *line, struct sysv_row *r)
 		      "%llu %llu",
 		      &r->key, &r->id, &r->mode, &r->size, &r->cpid, &r->lpid,
 		      &r->nattch, &r->uid, &r->gid, &r->cuid, &r->cgid,
-		      &r->atime, &r->dtime, &r->ctime, &r->rss,
-		      &r->swap) == 16;
+		      &r->atime, &r->dtime, &r->ctime, &r->rss, &r->swap) == 16;
 }
 
 int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
@@ -220,8 +219,8 @@ static int sysv_stat(const char *path, struct shm_attr *out)
 		sysv_dir_attr(out);
 		return 0;
 	}
-	return name ? sysv_key_stat(name, out)
-		    : sysv_stat_id(parse_id(path), out);
+	return name ? sysv_key_stat(name, out) :
+		      sysv_stat_id(parse_id(path), out);
 }
 
 static int sysv_readlink(const char *path, char **out)
@@ -317,8 +316,10 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		.atime = ds.shm_atime,
 		.dtime = ds.shm_dtime,
 		.ctime = ds.shm_ctime,
-		.status = ((ds.shm_perm.mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
-			  ((ds.shm_perm.mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0),
+		.status =
+			((ds.shm_perm.mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
+			((ds.shm_perm.mode & SHM_LOCKED) ? SHM_STATUS_LOCKED :
+							   0),
 	};
 	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
 	if (want & SHM_META_MEMORY) {
@@ -339,8 +340,8 @@ static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
 {
 	const char *name = key_name(path);
 
-	return name ? sysv_key_meta(name, want, m)
-		    : sysv_meta_id(parse_id(path), want, m);
+	return name ? sysv_key_meta(name, want, m) :
+		      sysv_meta_id(parse_id(path), want, m);
 }
 
 /* The end of the mapping that starts at addr, from /proc/self/maps (a
@@ -372,8 +373,8 @@ static int open_memfd(const struct shm_handle *h)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t start = (uintptr_t)h->addr;
-	uintptr_t end = start + ((h->size + (size_t)page - 1) &
-				 ~((size_t)page - 1));
+	uintptr_t end =
+		start + ((h->size + (size_t)page - 1) & ~((size_t)page - 1));
 	char path[64];
 	int fd;
 
@@ -520,7 +521,8 @@ static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 	/* The first write to a pending segment fixes its size: its end. */
 	if (h->id < 0) {
 		int r = off > UINT64_MAX - size ?
-				-EFBIG : sysv_key_materialize(h, off + size);
+				-EFBIG :
+				sysv_key_materialize(h, off + size);
 
 		if (r)
 			return r;
@@ -575,8 +577,7 @@ static int sysv_backing(struct shm_handle *h, struct shm_backing *out)
 	return 0;
 }
 
-static int sysv_truncate(const char *path, struct shm_handle *h,
-			 uint64_t size)
+static int sysv_truncate(const char *path, struct shm_handle *h, uint64_t size)
 {
 	g_autoptr(sysv_handle) own = NULL;
 	const char *name = key_name(path);

@@ -17,7 +17,7 @@
  * behind the attachment, whose pages are the segment's own.  A handle of
  * a pending by-key/ file has id -1 and neither until its size is known. */
 struct shm_handle {
-	int id;     /* -1 while pending */
+	int id;	    /* -1 while pending */
 	key_t key;  /* for a pending segment */
 	void *addr; /* the attachment */
 	size_t size;

@@ -7,7 +7,7 @@
 
 /* An open directory. */
 struct shmfs_dir {
-	int kind; /* SHMFS_FH_DIR */
+	int kind;			/* SHMFS_FH_DIR */
 	const struct shmfs_backend *be; /* of the entries; NULL at the root */
 	char *path;
 	GArray *ents; /* struct shm_dirent, "." and ".." first */
@@ -38,16 +38,14 @@ static int dir_fill_root(struct shmfs_dir *d)
 {
 	struct shm_attr a;
 
-	for (const struct shmfs_backend *const *b = shmfs_backends(); *b;
-	     b++) {
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++) {
 		if ((*b)->stat("", &a) == 0)
 			shm_dirents_add(d->ents, (*b)->name, &a);
 	}
 	return 0;
 }
 
-void shmfs_opendir(fuse_req_t req, fuse_ino_t ino,
-			  struct fuse_file_info *fi)
+void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(shmfs_dir) d = NULL;
@@ -95,8 +93,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	size_t pos = 0;
 
 	for (guint i = (guint)off; i < d->ents->len; i++) {
-		struct shm_dirent *de = &g_array_index(d->ents, struct shm_dirent,
-							i);
+		struct shm_dirent *de =
+			&g_array_index(d->ents, struct shm_dirent, i);
 		const struct shmfs_backend *be;
 		g_autofree char *path = NULL;
 		struct fuse_entry_param e;
@@ -114,8 +112,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 			e.ino = 0;
 		}
 		n = plus ? fuse_add_direntry_plus(req, buf + pos, size - pos,
-						  de->name, &e, i + 1)
-			 : fuse_add_direntry(req, buf + pos, size - pos,
+						  de->name, &e, i + 1) :
+			   fuse_add_direntry(req, buf + pos, size - pos,
 					     de->name, &e.attr, i + 1);
 		if (n > size - pos) {
 			if (ino)
@@ -127,22 +125,21 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	fuse_reply_buf(req, buf, pos);
 }
 
-void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-			  off_t off, struct fuse_file_info *fi)
+void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		   struct fuse_file_info *fi)
 {
 	(void)ino;
 	do_readdir(req, size, off, fi, false);
 }
 
-void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
-			      off_t off, struct fuse_file_info *fi)
+void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
 {
 	(void)ino;
 	do_readdir(req, size, off, fi, true);
 }
 
-void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
-			     struct fuse_file_info *fi)
+void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	dir_free((struct shmfs_dir *)fi->fh);

@@ -71,7 +71,8 @@ static void *refresh_main(void *arg)
 	pthread_mutex_lock(&refresh_lock);
 	while (!stopping) {
 		next.tv_nsec += (long)st->refresh_ms % 1000 * 1000000;
-		next.tv_sec += st->refresh_ms / 1000 + next.tv_nsec / 1000000000;
+		next.tv_sec +=
+			st->refresh_ms / 1000 + next.tv_nsec / 1000000000;
 		next.tv_nsec %= 1000000000;
 		if (pthread_cond_timedwait(&refresh_cond, &refresh_lock,
 					   &next) != ETIMEDOUT)

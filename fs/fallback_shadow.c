@@ -18,7 +18,7 @@ struct shadow {
  * writing. */
 G_LOCK_DEFINE_STATIC(shadow_lock);
 static GHashTable *shadows; /* ino -> struct shadow */
-static size_t kept;         /* pages kept, over all inodes */
+static size_t kept;	    /* pages kept, over all inodes */
 static gint writers_total;
 static bool cap_logged;
 
@@ -174,8 +174,9 @@ void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
 		 * once the inode's pages are being read (mapped), not for a
 		 * writer that only writes (cp, dd), where it would cost half
 		 * the throughput. */
-		guint8 *p = page_of(s, idx, n == SHMFS_PAGE &&
-				    g_hash_table_size(s->pages) > 0);
+		guint8 *p = page_of(s, idx,
+				    n == SHMFS_PAGE &&
+					    g_hash_table_size(s->pages) > 0);
 
 		if (p)
 			memcpy(p + in, b, n);
@@ -263,12 +264,12 @@ ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
 		uint64_t first = at / SHMFS_PAGE;
 		uint64_t last = (off + len - 1) / SHMFS_PAGE;
 		bool kept_run;
-		size_t pages = run_of(s, first, (size_t)(last - first + 1),
-				      &kept_run);
+		size_t pages =
+			run_of(s, first, (size_t)(last - first + 1), &kept_run);
 		size_t n = MIN((first + pages) * SHMFS_PAGE - at, len - done);
 
-		w = kept_run ? write_kept(s, at, b + done, n, f)
-			     : f->be->write(f->h, b + done, n, at);
+		w = kept_run ? write_kept(s, at, b + done, n, f) :
+			       f->be->write(f->h, b + done, n, at);
 		if (w <= 0)
 			break;
 		done += (size_t)w;

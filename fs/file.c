@@ -37,7 +37,8 @@ void shmfs_file_unref(struct shmfs_file *f)
  * closed again if the reply cannot be sent (the open was interrupted). */
 static void reply_open(fuse_req_t req, fuse_ino_t ino,
 		       const struct shmfs_backend *be, struct shm_handle *h,
-		       struct fuse_file_info *fi, const struct shm_attr *created)
+		       struct fuse_file_info *fi,
+		       const struct shm_attr *created)
 {
 	struct shmfs_file *f = g_new0(struct shmfs_file, 1);
 	struct fuse_entry_param e;
@@ -137,7 +138,8 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct shm_handle *h;
 	struct shm_attr a;
 	fuse_ino_t ino;
-	int r = create_in(req, parent, name, mode, fi->flags, &be, &h, &ino, &a);
+	int r = create_in(req, parent, name, mode, fi->flags, &be, &h, &ino,
+			  &a);
 
 	if (r)
 		return shmfs_reply_err(req, r, "create", name);
@@ -157,8 +159,8 @@ void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	(void)rdev;
 	/* Only regular files are segments; mknod(S_IFREG) is a create. */
 	r = S_ISREG(mode) ? create_in(req, parent, name, mode, O_RDONLY, &be,
-				      &h, &ino, &a)
-			  : -EPERM;
+				      &h, &ino, &a) :
+			    -EPERM;
 	if (r)
 		return shmfs_reply_err(req, r, "mknod", name);
 	be->close(h);
@@ -228,8 +230,8 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			x.mem ? FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
 }
 
-void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		 size_t size, off_t off, struct fuse_file_info *fi)
+void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		 off_t off, struct fuse_file_info *fi)
 {
 	struct shmfs_file *f = shmfs_file_of(fi);
 	ssize_t n;

@@ -28,7 +28,7 @@ struct shmfs_file {
 	fuse_ino_t ino;
 	const struct shmfs_backend *be;
 	struct shm_handle *h; /* closed with the last reference */
-	bool writer;          /* opened for writing */
+	bool writer;	      /* opened for writing */
 	enum shmfs_io io;     /* set by shmfs_io_open */
 	gint refs;
 };
@@ -46,12 +46,11 @@ void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		 mode_t mode, dev_t rdev);
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
-void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		 size_t size, off_t off, struct fuse_file_info *fi);
+void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		 off_t off, struct fuse_file_info *fi);
 void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi);
-void shmfs_release(fuse_req_t req, fuse_ino_t ino,
-		   struct fuse_file_info *fi);
+void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 
 #endif

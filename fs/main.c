@@ -36,7 +36,10 @@ struct shmfs_opts {
 	char *passthrough; /* "on" (default) or "off" */
 };
 
-#define SHMFS_OPT(t, p) { t, offsetof(struct shmfs_opts, p), 1 }
+#define SHMFS_OPT(t, p)                                                        \
+	{                                                                      \
+		t, offsetof(struct shmfs_opts, p), 1                           \
+	}
 enum { KEY_MAP_DIR = 1 };
 static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("--posix-dir=%s", posix_dir),
@@ -108,7 +111,8 @@ static void usage(const char *prog)
 	       "stderr (else syslog)\n"
 	       "    -d, -o debug        log every FUSE request (implies -f)\n"
 	       "    -s                  single-threaded\n"
-	       "    -o OPT[,OPT...]     FUSE mount options, see mount.fuse3(8)\n"
+	       "    -o OPT[,OPT...]     FUSE mount options, see "
+	       "mount.fuse3(8)\n"
 	       "    -h, --help          this text\n"
 	       "    -V, --version       versions of shmfs and libfuse\n",
 	       prog, SHMFS_DEFAULT_TIMEOUT, SHMFS_DEFAULT_REFRESH);
@@ -141,8 +145,9 @@ static int check_fuse_device(void)
 				     "module; give a container "
 				     "--device /dev/fuse)");
 	if (errno == EACCES || errno == EPERM)
-		return startup_error("/dev/fuse: not permitted (run as root, or "
-				     "let this user open /dev/fuse)");
+		return startup_error(
+			"/dev/fuse: not permitted (run as root, or "
+			"let this user open /dev/fuse)");
 	return startup_error("/dev/fuse: %s", strerror(errno));
 }
 
@@ -173,9 +178,8 @@ static int enter_ipc_ns(struct shmfs_opts *o)
 	close(fd);
 	if (r < 0)
 		return startup_error("IPC namespace %s: %s", path,
-				     errno == EINVAL ?
-					     "not an IPC namespace" :
-					     strerror(errno));
+				     errno == EINVAL ? "not an IPC namespace" :
+						       strerror(errno));
 	return 0;
 }
 
@@ -191,9 +195,11 @@ static int check_mountpoint(const char *mnt)
 					     mnt);
 		/* fusermount3 mounts for users only where they may write. */
 		if (geteuid() != 0 && access(mnt, W_OK) != 0)
-			return startup_error("mount point %s: not permitted "
-					     "(a user needs write access to it; "
-					     "or run as root)", mnt);
+			return startup_error(
+				"mount point %s: not permitted "
+				"(a user needs write access to it; "
+				"or run as root)",
+				mnt);
 		return 0;
 	}
 	if (errno == ENOTCONN) {
@@ -271,8 +277,9 @@ static int run(int argc, char *argv[])
 	if (cmd.show_version) {
 		printf("shmfs %s\n", SHMFS_VERSION);
 		printf("FUSE library version %s (built with libfuse %d.%d, "
-		       "passthrough API)\n", fuse_pkgversion(),
-		       FUSE_MAJOR_VERSION, FUSE_MINOR_VERSION);
+		       "passthrough API)\n",
+		       fuse_pkgversion(), FUSE_MAJOR_VERSION,
+		       FUSE_MINOR_VERSION);
 		ret = 0;
 		goto out_args;
 	}
@@ -291,7 +298,8 @@ static int run(int argc, char *argv[])
 	}
 	if (opts.passthrough && strcmp(opts.passthrough, "on") != 0 &&
 	    strcmp(opts.passthrough, "off") != 0) {
-		startup_error("passthrough=%s: say on or off", opts.passthrough);
+		startup_error("passthrough=%s: say on or off",
+			      opts.passthrough);
 		goto out_args;
 	}
 	setenv("SHMFS_STALE", cmd.mountpoint, 1);
@@ -322,8 +330,8 @@ static int run(int argc, char *argv[])
 	clock_gettime(CLOCK_REALTIME, &state.started);
 	state.timeout = opts.timeout;
 	state.refresh_ms = (unsigned)opts.refresh_ms;
-	state.passthrough = !opts.passthrough ||
-			    strcmp(opts.passthrough, "off") != 0;
+	state.passthrough =
+		!opts.passthrough || strcmp(opts.passthrough, "off") != 0;
 	fuse_debug = cmd.debug;
 	fuse_set_log_func(fuse_log_hook);
 

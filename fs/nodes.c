@@ -35,9 +35,9 @@ static void node_free(void *p)
 static char *node_key(const struct shmfs_backend *be, const char *path,
 		      mode_t type, uint64_t dev, uint64_t ino)
 {
-	return g_strdup_printf("%s/%s:%o:%" G_GINT64_MODIFIER "x:%"
-			       G_GINT64_MODIFIER "x", be ? be->name : "", path,
-			       (unsigned)(type & S_IFMT), dev, ino);
+	return g_strdup_printf(
+		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER "x",
+		be ? be->name : "", path, (unsigned)(type & S_IFMT), dev, ino);
 }
 
 /* Called with nodes_lock held. */
@@ -112,16 +112,17 @@ bool shmfs_ref_other_object(const struct shmfs_ref *ref,
 			    const struct shm_attr *a)
 {
 	return ref->ident_ino && a->ident_ino &&
-	       (ref->ident_ino != a->ident_ino || ref->ident_dev != a->ident_dev);
+	       (ref->ident_ino != a->ident_ino ||
+		ref->ident_dev != a->ident_dev);
 }
 
 fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
 			     const struct shm_attr *a)
 {
 	bool file = S_ISREG(a->mode);
-	g_autofree char *key = node_key(be, path, a->mode,
-					file ? a->ident_dev : 0,
-					file ? a->ident_ino : 0);
+	g_autofree char *key =
+		node_key(be, path, a->mode, file ? a->ident_dev : 0,
+			 file ? a->ident_ino : 0);
 	struct shmfs_node *n;
 	fuse_ino_t ino;
 

@@ -23,9 +23,9 @@
 /* A copy of what a node names, safe to use after the lock is dropped. */
 struct shmfs_ref {
 	const struct shmfs_backend *be; /* NULL for the mount's root */
-	char *path;                     /* relative to the backend's dir */
-	mode_t type;                    /* S_IFREG, S_IFDIR, S_IFLNK */
-	uint64_t ident_dev, ident_ino;  /* the object (shm_attr), or 0 */
+	char *path;			/* relative to the backend's dir */
+	mode_t type;			/* S_IFREG, S_IFDIR, S_IFLNK */
+	uint64_t ident_dev, ident_ino;	/* the object (shm_attr), or 0 */
 };
 
 /* Whether a (the attributes of ref's name now) is another object than the

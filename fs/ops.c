@@ -22,10 +22,23 @@
 static bool errno_expected(int err)
 {
 	switch (err) {
-	case 0: case ENOENT: case EACCES: case EPERM: case EINVAL: case ENOSPC:
-	case EFBIG: case EEXIST: case ENODATA: case ERANGE: case ENOTSUP:
-	case ENOTDIR: case EISDIR: case EXDEV: case ENAMETOOLONG:
-	case ENOTEMPTY: case ESTALE:
+	case 0:
+	case ENOENT:
+	case EACCES:
+	case EPERM:
+	case EINVAL:
+	case ENOSPC:
+	case EFBIG:
+	case EEXIST:
+	case ENODATA:
+	case ERANGE:
+	case ENOTSUP:
+	case ENOTDIR:
+	case EISDIR:
+	case EXDEV:
+	case ENAMETOOLONG:
+	case ENOTEMPTY:
+	case ESTALE:
 		return true;
 	default:
 		return false;
@@ -62,8 +75,9 @@ static void root_attr(fuse_req_t req, struct shm_attr *a)
 {
 	struct timespec t = shmfs_state_of(req)->started;
 
-	*a = (struct shm_attr){ .mode = S_IFDIR | 0755,
-				.atime = t, .mtime = t, .ctime = t };
+	*a = (struct shm_attr){
+		.mode = S_IFDIR | 0755, .atime = t, .mtime = t, .ctime = t
+	};
 }
 
 /* The backend path a link at `path` points to ("by-key/0x1" -> "../7"
@@ -78,8 +92,8 @@ static char *link_target_path(const struct shmfs_ref *ref)
 	if (!ref->be->readlink || ref->be->readlink(ref->path, &target) != 0 ||
 	    target[0] == '/')
 		return NULL;
-	full = strcmp(dir, ".") == 0 ? g_strdup(target)
-				     : g_strconcat(dir, "/", target, NULL);
+	full = strcmp(dir, ".") == 0 ? g_strdup(target) :
+				       g_strconcat(dir, "/", target, NULL);
 	out = g_ptr_array_new();
 	parts = g_strsplit(full, "/", -1);
 	for (char **p = parts; *p; p++) {
@@ -106,9 +120,8 @@ static char *link_target_path(const struct shmfs_ref *ref)
  * file works natively.  A file
  * whose name has become a link (a pending by-key/ file that is now a
  * segment) is what the link points to. */
-static int ref_attr(fuse_req_t req, fuse_ino_t ino,
-		    const struct shmfs_ref *ref, struct fuse_file_info *fi,
-		    struct shm_attr *a)
+static int ref_attr(fuse_req_t req, fuse_ino_t ino, const struct shmfs_ref *ref,
+		    struct fuse_file_info *fi, struct shm_attr *a)
 {
 	struct shmfs_file *f = shmfs_file_of(fi);
 	int r;
@@ -227,14 +240,15 @@ static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	if (r == 0)
 		r = ref.be && ref.be->readlink ?
-			    ref.be->readlink(ref.path, &target) : -EINVAL;
+			    ref.be->readlink(ref.path, &target) :
+			    -EINVAL;
 	if (r)
 		return shmfs_reply_err(req, r, "readlink", ref.path);
 	fuse_reply_readlink(req, target);
 }
 
-static void shmfs_symlink(fuse_req_t req, const char *link,
-			  fuse_ino_t parent, const char *name)
+static void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			  const char *name)
 {
 	(void)link, (void)parent;
 	shmfs_reply_err(req, -EPERM, "symlink", name);
@@ -287,8 +301,7 @@ static int setattr_apply(fuse_ino_t ino, const struct shmfs_ref *ref,
 			 struct fuse_file_info *fi)
 {
 	const struct shmfs_backend *be = ref->be;
-	struct shm_set set = { .mode = -1, .uid = (uid_t)-1,
-			       .gid = (gid_t)-1 };
+	struct shm_set set = { .mode = -1, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	struct timespec tv[2];
 	int r = 0;
 
@@ -313,11 +326,10 @@ static int setattr_apply(fuse_ino_t ino, const struct shmfs_ref *ref,
 				     FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
 		tv[1] = setattr_time(valid, FUSE_SET_ATTR_MTIME,
 				     FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
-		r = be->setattr(ref->path, &(struct shm_set){
-						   .mode = -1,
-						   .uid = (uid_t)-1,
-						   .gid = (gid_t)-1,
-						   .times = tv });
+		r = be->setattr(ref->path, &(struct shm_set){ .mode = -1,
+							      .uid = (uid_t)-1,
+							      .gid = (gid_t)-1,
+							      .times = tv });
 	}
 	return r;
 }
@@ -392,8 +404,7 @@ static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	const unsigned long bs = 4096;
 
 	(void)ino;
-	for (const struct shmfs_backend *const *b = shmfs_backends(); *b;
-	     b++) {
+	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++) {
 		int r = (*b)->statfs(&u);
 
 		if (r)
@@ -403,7 +414,8 @@ static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = bs;
 	sv.f_blocks = u.total_bytes / bs;
 	sv.f_bfree = u.used_bytes >= u.total_bytes ?
-			     0 : (u.total_bytes - u.used_bytes) / bs;
+			     0 :
+			     (u.total_bytes - u.used_bytes) / bs;
 	sv.f_bavail = sv.f_bfree;
 	sv.f_files = u.total_files;
 	sv.f_ffree = u.free_files;
@@ -438,9 +450,10 @@ static int io_xattr(fuse_ino_t ino, GString *s)
 	if (ref.be && ref.type != S_IFREG)
 		return -ENODATA;
 	if (s)
-		g_string_append(s, ref.be ? shmfs_io_name(ino)
-				 : shmfs_io_mount_passthrough() ?
-					    "passthrough" : "fallback");
+		g_string_append(s, ref.be ? shmfs_io_name(ino) :
+				   shmfs_io_mount_passthrough() ?
+					    "passthrough" :
+					    "fallback");
 	return 0;
 }
 
@@ -493,8 +506,7 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	else if (r != -ENODATA)
 		return shmfs_reply_err(req, r, "listxattr", ref.path);
 	if (io_xattr(ino, NULL) == 0)
-		g_string_append_len(s, SHMFS_XATTR_IO,
-				    sizeof(SHMFS_XATTR_IO));
+		g_string_append_len(s, SHMFS_XATTR_IO, sizeof(SHMFS_XATTR_IO));
 	reply_xattr_text(req, s, size);
 }
 
@@ -507,45 +519,46 @@ static void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	shmfs_reply_err(req, -ENOTSUP, "setxattr", name);
 }
 
-static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino,
-			      const char *name)
+static void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	(void)ino;
 	shmfs_reply_err(req, -ENOTSUP, "removexattr", name);
 }
 
+/* clang-format off: aligned, as libfuse lays out its tables */
 static const struct fuse_lowlevel_ops shmfs_ops = {
-	.init         = shmfs_init,
-	.destroy      = shmfs_destroy,
-	.lookup       = shmfs_lookup,
-	.forget       = shmfs_forget,
+	.init = shmfs_init,
+	.destroy = shmfs_destroy,
+	.lookup = shmfs_lookup,
+	.forget = shmfs_forget,
 	.forget_multi = shmfs_forget_multi,
-	.getattr      = shmfs_getattr,
-	.setattr      = shmfs_setattr,
-	.readlink     = shmfs_readlink,
-	.symlink      = shmfs_symlink,
-	.mknod        = shmfs_mknod,
-	.mkdir        = shmfs_mkdir,
-	.unlink       = shmfs_unlink,
-	.rmdir        = shmfs_rmdir,
-	.rename       = shmfs_rename,
-	.open         = shmfs_open,
-	.create       = shmfs_create,
-	.read         = shmfs_read,
-	.write        = shmfs_write,
-	.flush        = shmfs_flush,
-	.fsync        = shmfs_fsync,
-	.release      = shmfs_release,
-	.opendir      = shmfs_opendir,
-	.readdir      = shmfs_readdir,
-	.readdirplus  = shmfs_readdirplus,
-	.releasedir   = shmfs_releasedir,
-	.statfs       = shmfs_statfs,
-	.getxattr     = shmfs_getxattr,
-	.listxattr    = shmfs_listxattr,
-	.setxattr     = shmfs_setxattr,
-	.removexattr  = shmfs_removexattr,
+	.getattr = shmfs_getattr,
+	.setattr = shmfs_setattr,
+	.readlink = shmfs_readlink,
+	.symlink = shmfs_symlink,
+	.mknod = shmfs_mknod,
+	.mkdir = shmfs_mkdir,
+	.unlink = shmfs_unlink,
+	.rmdir = shmfs_rmdir,
+	.rename = shmfs_rename,
+	.open = shmfs_open,
+	.create = shmfs_create,
+	.read = shmfs_read,
+	.write = shmfs_write,
+	.flush = shmfs_flush,
+	.fsync = shmfs_fsync,
+	.release = shmfs_release,
+	.opendir = shmfs_opendir,
+	.readdir = shmfs_readdir,
+	.readdirplus = shmfs_readdirplus,
+	.releasedir = shmfs_releasedir,
+	.statfs = shmfs_statfs,
+	.getxattr = shmfs_getxattr,
+	.listxattr = shmfs_listxattr,
+	.setxattr = shmfs_setxattr,
+	.removexattr = shmfs_removexattr,
 };
+/* clang-format on */
 
 const struct fuse_lowlevel_ops *shmfs_lowlevel_ops(void)
 {

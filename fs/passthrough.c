@@ -13,8 +13,8 @@
 struct inode_io {
 	GPtrArray *files; /* struct shmfs_file *, one reference each */
 	enum shmfs_io io; /* of the inode, while files are open */
-	int backing_id;   /* > 0 on the passthrough path */
-	bool writable;    /* the backing file allows writing */
+	int backing_id;	  /* > 0 on the passthrough path */
+	bool writable;	  /* the backing file allows writing */
 	bool writes_to_daemon;
 	bool deciding; /* a first open is choosing the path, unlocked */
 };
@@ -87,7 +87,8 @@ static void log_refusal(const struct shmfs_file *f, int err)
 	guint64 bit = 1ull << (err % 64);
 	guint64 *word = &refusals_logged[(err / 64) % 4];
 
-	if (err == EPERM && g_atomic_int_compare_and_exchange(&mount_pt, 1, 0)) {
+	if (err == EPERM &&
+	    g_atomic_int_compare_and_exchange(&mount_pt, 1, 0)) {
 		shmfs_log("passthrough: the kernel refused a backing file "
 			  "(EPERM: the daemon needs CAP_SYS_ADMIN): every file "
 			  "of this mount is served through the page cache");

@@ -28,7 +28,7 @@
 struct shmfs_state {
 	struct fuse_session *se;
 	const char *mountpoint; /* absolute */
-	double timeout;   /* seconds the kernel may cache names and attrs */
+	double timeout;	     /* seconds the kernel may cache names and attrs */
 	unsigned refresh_ms; /* fallback: drop open files' cached pages this
 			      * often */
 	bool passthrough; /* use FUSE passthrough where the kernel grants it */
@@ -63,8 +63,8 @@ enum { SHMFS_FH_FILE = 1, SHMFS_FH_DIR };
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		   struct fuse_file_info *fi);
-void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi);
+void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi);
 void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi);
 

@@ -8,18 +8,18 @@
 
 struct xattr_field {
 	const char *name; /* after the prefix */
-	unsigned need;    /* SHM_META_* bit, 0 = always present */
+	unsigned need;	  /* SHM_META_* bit, 0 = always present */
 	void (*format)(const char *kind, const struct shm_meta *m,
 		       GString *out);
 };
 
-#define FIELD_UINT(fname, expr)                                             \
-	static void fmt_##fname(const char *kind, const struct shm_meta *m, \
-				GString *out)                               \
-	{                                                                   \
-		(void)kind;                                                 \
-		g_string_append_printf(out, "%llu",                         \
-				       (unsigned long long)(expr));         \
+#define FIELD_UINT(fname, expr)                                                \
+	static void fmt_##fname(const char *kind, const struct shm_meta *m,    \
+				GString *out)                                  \
+	{                                                                      \
+		(void)kind;                                                    \
+		g_string_append_printf(out, "%llu",                            \
+				       (unsigned long long)(expr));            \
 	}
 
 FIELD_UINT(id, m->id)
@@ -49,8 +49,7 @@ static void fmt_key(const char *kind, const struct shm_meta *m, GString *out)
 	g_string_append_printf(out, "0x%08x", m->key);
 }
 
-static void fmt_perms(const char *kind, const struct shm_meta *m,
-		      GString *out)
+static void fmt_perms(const char *kind, const struct shm_meta *m, GString *out)
 {
 	(void)kind;
 	g_string_append_printf(out, "%04o", (unsigned)m->perms);
@@ -70,8 +69,7 @@ static void fmt_path(const char *kind, const struct shm_meta *m, GString *out)
 	g_string_append(out, m->path ? m->path : "");
 }
 
-static void fmt_status(const char *kind, const struct shm_meta *m,
-		       GString *out)
+static void fmt_status(const char *kind, const struct shm_meta *m, GString *out)
 {
 	const char *sep = "";
 
@@ -113,8 +111,7 @@ static bool field_present(const struct xattr_field *f, const struct shm_meta *m)
 	return (m->have & f->need) == f->need;
 }
 
-void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
-		      GString *out)
+void shmfs_xattr_list(const char *kind, const struct shm_meta *m, GString *out)
 {
 	(void)kind;
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {

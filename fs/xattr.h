@@ -13,8 +13,7 @@
 #define SHMFS_XATTR_IO "user.shm.io"
 
 /* The names m has, each NUL-terminated, appended to out. */
-void shmfs_xattr_list(const char *kind, const struct shm_meta *m,
-		      GString *out);
+void shmfs_xattr_list(const char *kind, const struct shm_meta *m, GString *out);
 /* The value of `name` into out (no terminator); -ENODATA if m lacks it. */
 int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 		    const char *name, GString *out);

@@ -16,7 +16,8 @@
 
 #include <gtest/gtest.h>
 
-namespace shmfs_test {
+namespace shmfs_test
+{
 
 struct Mount {
 	std::string dir;
@@ -28,17 +29,24 @@ struct Mount {
 	bool start(const std::vector<std::string> &args, std::string *err);
 	// Unmount and wait: the daemon's exit status (0 expected), or -1.
 	int stop();
-	std::string path(const std::string &rel) const { return dir + "/" + rel; }
+	std::string path(const std::string &rel) const
+	{
+		return dir + "/" + rel;
+	}
 };
 
 // A fixture with a mounted shmfs and segments it cleans up.
-class MountTest : public testing::Test {
-protected:
+class MountTest : public testing::Test
+{
+      protected:
 	Mount m;
-	std::vector<int> shmids;           // removed in TearDown
-	std::vector<std::string> posix;    // names removed in TearDown
+	std::vector<int> shmids;	// removed in TearDown
+	std::vector<std::string> posix; // names removed in TearDown
 
-	virtual std::vector<std::string> mount_args() { return {}; }
+	virtual std::vector<std::string> mount_args()
+	{
+		return {};
+	}
 	void SetUp() override;
 	void TearDown() override;
 

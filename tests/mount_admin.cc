@@ -15,16 +15,20 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
-class Admin : public MountTest {};
+class Admin : public MountTest
+{
+};
 
 TEST_F(Admin, RmIsIpcRmidAndShmUnlink)
 {
 	int id = make_sysv(4096, 0600);
 	make_posix("shmfs-test-rm", 10, 0600);
 	EXPECT_EQ(run("rm " + sysv_path(id) + " " +
-		      posix_path("shmfs-test-rm") + " && echo ok"), "ok\n");
+		      posix_path("shmfs-test-rm") + " && echo ok"),
+		  "ok\n");
 	EXPECT_TRUE(proc_sysv_row(id).empty());
 	struct shmid_ds ds;
 	EXPECT_EQ(shmctl(id, IPC_STAT, &ds), -1);
@@ -52,10 +56,9 @@ TEST_F(Admin, RmOfAnAttachedSegmentMarksItForRemoval)
 	EXPECT_EQ(strtoul(row["perms"].c_str(), nullptr, 8) & SHM_DEST,
 		  (unsigned long)SHM_DEST);
 	// ipcs lists it, marked for removal, still attached once.
-	EXPECT_EQ(ipcs_row(id),
-		  (std::vector<std::string>{ "0x00000000", std::to_string(id),
-					     "root", "600", "4096", "1",
-					     "dest" }));
+	EXPECT_EQ(ipcs_row(id), (std::vector<std::string>{
+					"0x00000000", std::to_string(id),
+					"root", "600", "4096", "1", "dest" }));
 	shmdt(p);
 	EXPECT_TRUE(proc_sysv_row(id).empty());
 }
@@ -111,7 +114,8 @@ TEST_F(Admin, TimesAreSettableOnlyWhereTheKindKeepsThem)
 	EXPECT_EQ(utimensat(AT_FDCWD, sysv_path(id).c_str(), tv, 0), -1);
 	EXPECT_EQ(errno, EPERM);
 	EXPECT_EQ(utimensat(AT_FDCWD, posix_path("shmfs-test-time").c_str(), tv,
-			    0), 0);
+			    0),
+		  0);
 	struct stat st;
 	ASSERT_EQ(stat("/dev/shm/shmfs-test-time", &st), 0);
 	EXPECT_EQ(st.st_mtime, 1000000000);
@@ -122,12 +126,14 @@ TEST_F(Admin, RenameAsksForACopy)
 	make_posix("shmfs-test-mv", 5, 0600);
 	errno = 0;
 	EXPECT_EQ(rename(posix_path("shmfs-test-mv").c_str(),
-			 posix_path("shmfs-test-mv2").c_str()), -1);
+			 posix_path("shmfs-test-mv2").c_str()),
+		  -1);
 	EXPECT_EQ(errno, EXDEV);
 	// mv falls back to copy and remove.
 	posix.push_back("shmfs-test-mv2");
 	EXPECT_EQ(run("mv " + posix_path("shmfs-test-mv") + " " +
-		      posix_path("shmfs-test-mv2") + " 2>&1 && echo ok"), "ok\n");
+		      posix_path("shmfs-test-mv2") + " 2>&1 && echo ok"),
+		  "ok\n");
 	struct stat st;
 	EXPECT_EQ(stat("/dev/shm/shmfs-test-mv2", &st), 0);
 	EXPECT_EQ(st.st_size, 5);
@@ -136,7 +142,9 @@ TEST_F(Admin, RenameAsksForACopy)
 
 // The daemon exits 0 whether it is unmounted or told to stop, and the
 // segments outlive it untouched.
-class Lifecycle : public testing::Test {};
+class Lifecycle : public testing::Test
+{
+};
 
 // SIGTERM to m's daemon: its exit status within 5 s (-1 if it did not
 // exit normally by then).
@@ -221,8 +229,8 @@ TEST_F(Lifecycle, ADeadDaemonsMountGoesAwayByItself)
 	// connected" for anyone, the directory is a plain directory again.
 	bool gone = false;
 	for (int i = 0; i < 100 && !gone; i++) {
-		gone = read_file("/proc/self/mountinfo").find(" " + a.dir + " ") ==
-		       std::string::npos;
+		gone = read_file("/proc/self/mountinfo")
+			       .find(" " + a.dir + " ") == std::string::npos;
 		usleep(10000);
 	}
 	EXPECT_TRUE(gone);
@@ -239,10 +247,11 @@ TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
 	Mount a;
 	std::string err;
 	ASSERT_TRUE(a.start({}, &err)) << err;
-	std::string kids = run("ps -o pid=,comm=,args= --ppid " +
-			       std::to_string(a.pid));
+	std::string kids =
+		run("ps -o pid=,comm=,args= --ppid " + std::to_string(a.pid));
 	EXPECT_NE(kids.find("auto-unmount    auto-unmount " + a.dir),
-		  std::string::npos) << kids;
+		  std::string::npos)
+		<< kids;
 	EXPECT_EQ(kids.find(" shmfs "), std::string::npos) << kids;
 	pid_t watcher = atoi(kids.c_str());
 	ASSERT_GT(watcher, 0);
@@ -256,15 +265,15 @@ TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
 	a.pid = -1;
 	bool gone = false;
 	for (int i = 0; i < 100 && !gone; i++) {
-		gone = read_file("/proc/self/mountinfo").find(" " + a.dir + " ") ==
-		       std::string::npos;
+		gone = read_file("/proc/self/mountinfo")
+			       .find(" " + a.dir + " ") == std::string::npos;
 		usleep(10000);
 	}
 	EXPECT_TRUE(gone);
 	// Gone, or a zombie its new parent has not reaped yet.
 	auto running = [watcher] {
-		std::string st = read_file("/proc/" + std::to_string(watcher) +
-					   "/stat");
+		std::string st =
+			read_file("/proc/" + std::to_string(watcher) + "/stat");
 		size_t paren = st.rfind(')');
 		return paren != std::string::npos && st[paren + 2] != 'Z';
 	};
@@ -291,8 +300,9 @@ TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 	// It daemonizes: the command returns 0 once mounted.
 	EXPECT_EQ(run(std::string(getenv("SHMFS_BIN")) + " " + a.dir +
 		      " 2>&1; echo rc=$?"),
-		  "shmfs: " + a.dir + ": stale mount of a dead daemon, "
-		  "detaching\nrc=0\n");
+		  "shmfs: " + a.dir +
+			  ": stale mount of a dead daemon, "
+			  "detaching\nrc=0\n");
 	EXPECT_EQ(list_dir(a.dir),
 		  (std::vector<std::string>{ "mapped", "posix", "sysv" }));
 	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
@@ -315,34 +325,38 @@ TEST_F(Lifecycle, StartUpMistakesSayWhatAndExitNonZero)
 	EXPECT_EQ(run(bin + " --ipc-ns=/etc/hostname /tmp 2>&1; echo rc=$?"),
 		  "shmfs: IPC namespace /etc/hostname: not an IPC namespace\n"
 		  "rc=1\n");
-	EXPECT_EQ(run(bin + " --pid=999999999 /tmp 2>&1; echo rc=$?"),
-		  "shmfs: IPC namespace /proc/999999999/ns/ipc: No such file or "
-		  "directory\nrc=1\n");
+	EXPECT_EQ(
+		run(bin + " --pid=999999999 /tmp 2>&1; echo rc=$?"),
+		"shmfs: IPC namespace /proc/999999999/ns/ipc: No such file or "
+		"directory\nrc=1\n");
 	EXPECT_EQ(run(bin + " -o timeout=-1 /tmp 2>&1; echo rc=$?"),
 		  "shmfs: timeout must be >= 0\nrc=1\n");
 	// No /dev/fuse, as in a container started without --device /dev/fuse.
 	std::string out = run("unshare -m sh -c 'mount -t tmpfs none /dev && " +
 			      bin + " /tmp' 2>&1; echo rc=$?");
-	EXPECT_EQ(out, "shmfs: /dev/fuse: no such device (load the fuse module; "
-		       "give a container --device /dev/fuse)\nrc=1\n");
+	EXPECT_EQ(out,
+		  "shmfs: /dev/fuse: no such device (load the fuse module; "
+		  "give a container --device /dev/fuse)\nrc=1\n");
 	// A user may not mount on a directory that is not theirs.
 	std::string root = getenv("SHMFS_TEST_ROOT");
 	run("cp " + bin + " " + root + "/shmfs-copy");
 	EXPECT_EQ(run("setpriv --reuid=65534 --regid=65534 --clear-groups " +
 		      root + "/shmfs-copy " + root + " 2>&1; echo rc=$?"),
-		  "shmfs: mount point " + root + ": not permitted (a user needs "
-		  "write access to it; or run as root)\nrc=1\n");
+		  "shmfs: mount point " + root +
+			  ": not permitted (a user needs "
+			  "write access to it; or run as root)\nrc=1\n");
 	// Where /dev/fuse is root's alone, a user meets that first.
 	struct stat fst;
 	if (stat("/dev/fuse", &fst) == 0 && !(fst.st_mode & S_IROTH)) {
 		std::string own = root + "/users-own";
 		mkdir(own.c_str(), 0755);
 		chown(own.c_str(), 65534, 65534);
-		EXPECT_EQ(run("setpriv --reuid=65534 --regid=65534 "
-			      "--clear-groups " + root + "/shmfs-copy " + own +
-			      " 2>&1; echo rc=$?"),
-			  "shmfs: /dev/fuse: not permitted (run as root, or let "
-			  "this user open /dev/fuse)\nrc=1\n");
+		EXPECT_EQ(
+			run("setpriv --reuid=65534 --regid=65534 "
+			    "--clear-groups " +
+			    root + "/shmfs-copy " + own + " 2>&1; echo rc=$?"),
+			"shmfs: /dev/fuse: not permitted (run as root, or let "
+			"this user open /dev/fuse)\nrc=1\n");
 		rmdir(own.c_str());
 	}
 	// --version and --help answer and exit 0; help fits on a screen.
@@ -359,16 +373,18 @@ TEST_F(Lifecycle, VerboseLogsCallerErrorsAndQuietDoesNot)
 	for (bool verbose : { false, true }) {
 		Mount m;
 		std::string err;
-		ASSERT_TRUE(m.start(verbose ? std::vector<std::string>{ "-v" }
-					    : std::vector<std::string>{},
-				    &err)) << err;
+		ASSERT_TRUE(m.start(verbose ? std::vector<std::string>{ "-v" } :
+					      std::vector<std::string>{},
+				    &err))
+			<< err;
 		struct stat st;
 		EXPECT_EQ(stat(m.path("sysv/424242").c_str(), &st), -1);
 		EXPECT_EQ(m.stop(), 0);
 		std::string log = read_file(m.log);
 		EXPECT_EQ(log.find("shmfs: lookup 424242: No such file or "
 				   "directory") != std::string::npos,
-			  verbose) << log;
+			  verbose)
+			<< log;
 		unlink(m.log.c_str());
 	}
 }

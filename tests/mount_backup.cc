@@ -12,7 +12,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 int sysv_with(size_t size, int mode, key_t key, const std::string &data)
 {
@@ -37,8 +38,9 @@ int find_private(size_t size, const std::string &data)
 	return -1;
 }
 
-class Backup : public MountTest {
-protected:
+class Backup : public MountTest
+{
+      protected:
 	std::string base, dir, tool;
 	std::vector<std::string> mount_args() override
 	{
@@ -55,8 +57,9 @@ protected:
 TEST_F(Backup, SaveRemoveEverythingRestore)
 {
 	const key_t key = 0x5eedb001;
-	std::string keyed_data = pattern(10000, 1), priv_data = pattern(5000, 2),
-		    posix_data = pattern(3000, 3), mapped_data = pattern(2000, 4);
+	std::string keyed_data = pattern(10000, 1),
+		    priv_data = pattern(5000, 2), posix_data = pattern(3000, 3),
+		    mapped_data = pattern(2000, 4);
 	int keyed = sysv_with(10000, 0640, key, keyed_data);
 	int priv = sysv_with(5000, 0600, IPC_PRIVATE, priv_data);
 	ASSERT_GE(keyed, 0);
@@ -79,8 +82,8 @@ TEST_F(Backup, SaveRemoveEverythingRestore)
 	ASSERT_EQ(write(fd, mapped_data.data(), mapped_data.size()), 2000);
 	close(fd);
 
-	std::string saved = run(tool + " save " + dir + " " + m.dir +
-				" 2>&1; echo rc=$?");
+	std::string saved =
+		run(tool + " save " + dir + " " + m.dir + " 2>&1; echo rc=$?");
 	ASSERT_NE(saved.find("saved "), std::string::npos) << saved;
 	ASSERT_NE(saved.find("rc=0"), std::string::npos) << saved;
 
@@ -111,7 +114,8 @@ TEST_F(Backup, SaveRemoveEverythingRestore)
 	ASSERT_GE(p, 0) << out;
 	shmids.push_back(p);
 	EXPECT_NE(out.find("restored as shmid " + std::to_string(p)),
-		  std::string::npos) << out;
+		  std::string::npos)
+		<< out;
 	ASSERT_EQ(shmctl(p, IPC_STAT, &ds), 0);
 	EXPECT_EQ(ds.shm_perm.mode & 0777, 0600u);
 
@@ -126,10 +130,12 @@ TEST_F(Backup, SaveRemoveEverythingRestore)
 
 	// A second restore leaves what exists alone.
 	out = run(tool + " restore " + dir + " " + m.dir + " 2>&1; echo rc=$?");
-	EXPECT_NE(out.find("exists: System V key 0x5eedb001"), std::string::npos)
+	EXPECT_NE(out.find("exists: System V key 0x5eedb001"),
+		  std::string::npos)
 		<< out;
 	EXPECT_NE(out.find("exists: " + m.dir + "/posix/" + pname),
-		  std::string::npos) << out;
+		  std::string::npos)
+		<< out;
 	EXPECT_NE(out.find("rc=0"), std::string::npos) << out;
 	// Private segments have no name to be found by: made anew each time.
 	for (int id : proc_sysv_ids())

@@ -20,7 +20,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 const uid_t kNobody = 65534;
 
@@ -44,9 +45,8 @@ struct Trace {
 			return;
 		}
 		out << what << " mode " << std::oct << st.st_mode << std::dec
-		    << " uid " << st.st_uid << " gid " << st.st_gid
-		    << " size " << st.st_size << " nlink " << st.st_nlink
-		    << "\n";
+		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
+		    << st.st_size << " nlink " << st.st_nlink << "\n";
 	}
 	void fstat_of(const char *what, int fd)
 	{
@@ -103,8 +103,9 @@ std::string changed_times(const std::string &path,
 // the mount, its traces must be equal.
 using Sequence = std::function<void(const std::string &dir, Trace &t)>;
 
-class Diff : public MountTest {
-protected:
+class Diff : public MountTest
+{
+      protected:
 	std::string mapdir;
 	std::vector<std::string> mount_args() override
 	{
@@ -175,12 +176,13 @@ protected:
 TEST_F(Diff, CreateModesUnderEveryUmask)
 {
 	for (mode_t um : { 0, 002, 022, 077 }) {
-		for (mode_t mode : { 0666, 0644, 0600, 04777, 02770, 01777,
-				     06755 }) {
+		for (mode_t mode :
+		     { 0666, 0644, 0600, 04777, 02770, 01777, 06755 }) {
 			compare("create", [um, mode](const std::string &f,
 						     Trace &t) {
 				umask(um);
-				int fd = open(f.c_str(), O_CREAT | O_RDWR, mode);
+				int fd =
+					open(f.c_str(), O_CREAT | O_RDWR, mode);
 				t.ret("open", fd >= 0 ? 0 : -1);
 				t.stat_of("created", f);
 				close(fd);
@@ -195,15 +197,18 @@ TEST_F(Diff, CreateModesUnderEveryUmask)
 				t.stat_of("kept", f);
 				unlink(f.c_str());
 			});
-			compare("create as nobody", [um, mode](const std::string &f,
-								Trace &t) {
-				umask(um);
-				int fd = open(f.c_str(), O_CREAT | O_RDWR, mode);
-				t.ret("open", fd >= 0 ? 0 : -1);
-				t.stat_of("created", f);
-				close(fd);
-				unlink(f.c_str());
-			}, kNobody);
+			compare(
+				"create as nobody",
+				[um, mode](const std::string &f, Trace &t) {
+					umask(um);
+					int fd = open(f.c_str(),
+						      O_CREAT | O_RDWR, mode);
+					t.ret("open", fd >= 0 ? 0 : -1);
+					t.stat_of("created", f);
+					close(fd);
+					unlink(f.c_str());
+				},
+				kNobody);
 		}
 	}
 }
@@ -252,17 +257,21 @@ TEST_F(Diff, ChmodChownAndTheBitsTheyClear)
 		unlink(f.c_str());
 	});
 	// As the owner, not root: chmod of one's own file, chown refused.
-	compare("chmod as nobody", [](const std::string &f, Trace &t) {
-		umask(0);
-		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
-		close(fd);
-		t.ret("chmod 04755", chmod(f.c_str(), 04755));
-		t.stat_of("after chmod", f);
-		t.ret("chown to root", chown(f.c_str(), 0, 0));
-		t.ret("chown to self", chown(f.c_str(), kNobody, kNobody));
-		t.stat_of("after chown to self", f);
-		unlink(f.c_str());
-	}, kNobody);
+	compare(
+		"chmod as nobody",
+		[](const std::string &f, Trace &t) {
+			umask(0);
+			int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+			close(fd);
+			t.ret("chmod 04755", chmod(f.c_str(), 04755));
+			t.stat_of("after chmod", f);
+			t.ret("chown to root", chown(f.c_str(), 0, 0));
+			t.ret("chown to self",
+			      chown(f.c_str(), kNobody, kNobody));
+			t.stat_of("after chown to self", f);
+			unlink(f.c_str());
+		},
+		kNobody);
 }
 
 // A write by someone else clears setuid (the kernel's rule for writes by
@@ -291,11 +300,13 @@ TEST_F(Diff, WriteByAnotherUserClearsSetuid)
 			struct stat st;
 			stat(f.c_str(), &st);
 			std::ostringstream s;
-			s << "write " << r << " mode " << std::oct << st.st_mode;
+			s << "write " << r << " mode " << std::oct
+			  << st.st_mode;
 			results[k++] = s.str();
 			unlink(f.c_str());
 		}
-		EXPECT_EQ(results[1], results[0]) << d.first << " / " << d.second;
+		EXPECT_EQ(results[1], results[0])
+			<< d.first << " / " << d.second;
 	}
 }
 
@@ -304,8 +315,7 @@ TEST_F(Diff, UtimensAsOwnerAndAsAnotherUser)
 	auto seq = [](const std::string &f, Trace &t) {
 		struct timespec set[2] = { { 1000000, 5 }, { 2000000, 7 } };
 		struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
-		struct timespec omit[2] = { { 0, UTIME_OMIT },
-					    { 3000000, 0 } };
+		struct timespec omit[2] = { { 0, UTIME_OMIT }, { 3000000, 0 } };
 		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0666);
 		close(fd);
 		chmod(f.c_str(), 0666);
@@ -325,11 +335,13 @@ TEST_F(Diff, UtimensAsOwnerAndAsAnotherUser)
 		      << "\n";
 		// Another user with write access may set "now", not a time.
 		int r = as_user(kNobody, kNobody, [&] {
-			return utimensat(AT_FDCWD, f.c_str(), now, 0) ? errno : 0;
+			return utimensat(AT_FDCWD, f.c_str(), now, 0) ? errno :
+									0;
 		});
 		t.out << "nobody now -> " << r << "\n";
 		r = as_user(kNobody, kNobody, [&] {
-			return utimensat(AT_FDCWD, f.c_str(), set, 0) ? errno : 0;
+			return utimensat(AT_FDCWD, f.c_str(), set, 0) ? errno :
+									0;
 		});
 		t.out << "nobody explicit -> " << r << "\n";
 		unlink(f.c_str());
@@ -352,9 +364,9 @@ TEST_F(Diff, WhichTimesChange)
 			(void)!ftruncate(w, 100);
 			close(w);
 		}) << "\n";
-		t.out << "chmod " << changed_times(f, [&] {
-			chmod(f.c_str(), 0600);
-		}) << "\n";
+		t.out << "chmod "
+		      << changed_times(f, [&] { chmod(f.c_str(), 0600); })
+		      << "\n";
 		t.out << "chown " << changed_times(f, [&] {
 			(void)!chown(f.c_str(), 0, 0);
 		}) << "\n";
@@ -389,7 +401,8 @@ TEST_F(Diff, NamesOf255And256Bytes)
 	compare("long names", [](const std::string &f, Trace &t) {
 		std::string dir = f.substr(0, f.rfind('/') + 1);
 		std::string base = f.substr(f.rfind('/') + 1);
-		std::string ok = dir + base + std::string(255 - base.size(), 'x');
+		std::string ok =
+			dir + base + std::string(255 - base.size(), 'x');
 		std::string bad = ok + "y";
 		int fd = open(ok.c_str(), O_CREAT | O_RDWR, 0644);
 		t.ret("create 255", fd >= 0 ? 0 : -1);

@@ -13,9 +13,12 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
-class Io : public MountTest {};
+class Io : public MountTest
+{
+};
 
 void sysv_put(int id, size_t off, const std::string &data)
 {
@@ -47,10 +50,11 @@ TEST_F(Io, SysvReadsTheLiveBytesOnEveryOpen)
 	int fd = open(want.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
 	ASSERT_EQ(write(fd, b.data(), b.size()), (ssize_t)b.size());
 	close(fd);
-	EXPECT_EQ(run("cat " + sysv_path(id) + " | cmp - " + want + " && echo same"),
+	EXPECT_EQ(run("cat " + sysv_path(id) + " | cmp - " + want +
+		      " && echo same"),
 		  "same\n");
-	EXPECT_EQ(run("dd if=" + sysv_path(id) + " bs=7000 status=none | cmp - " +
-		      want + " && echo same"),
+	EXPECT_EQ(run("dd if=" + sysv_path(id) +
+		      " bs=7000 status=none | cmp - " + want + " && echo same"),
 		  "same\n");
 	unlink(want.c_str());
 }
@@ -116,7 +120,8 @@ TEST_F(Io, SysvWritesStopAtTheEndWithENOSPC)
 	// A copy larger than the segment fills it and then fails.
 	std::string out = run("(head -c 10000 /dev/zero | tr '\\0' 'z' > " +
 			      sysv_path(id) + ") 2>&1; echo rc=$?");
-	EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+	EXPECT_NE(out.find("No space left on device"), std::string::npos)
+		<< out;
 	EXPECT_EQ(sysv_bytes(id), std::string(4096, 'z'));
 }
 
@@ -201,14 +206,16 @@ TEST_F(Io, CpLoadsAConfigIntoSharedMemory)
 {
 	posix.push_back("shmfs-test-config");
 	std::string src = std::string(getenv("SHMFS_TEST_ROOT") ?
-					      getenv("SHMFS_TEST_ROOT") : "/tmp") +
+					      getenv("SHMFS_TEST_ROOT") :
+					      "/tmp") +
 			  "/config.json";
 	std::string data = pattern(100 * 1024, 8);
 	int fd = open(src.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	ASSERT_EQ(write(fd, data.data(), data.size()), (ssize_t)data.size());
 	close(fd);
 	EXPECT_EQ(run("cp " + src + " " + posix_path("shmfs-test-config") +
-		      " && echo ok"), "ok\n");
+		      " && echo ok"),
+		  "ok\n");
 	fd = shm_open("/shmfs-test-config", O_RDONLY, 0);
 	ASSERT_GE(fd, 0);
 	void *p = mmap(nullptr, data.size(), PROT_READ, MAP_SHARED, fd, 0);
@@ -223,7 +230,8 @@ TEST_F(Io, CreationsThatCannotBe)
 {
 	errno = 0;
 	EXPECT_EQ(open(posix_path("sem.shmfs-test").c_str(), O_CREAT | O_RDWR,
-		       0600), -1);
+		       0600),
+		  -1);
 	EXPECT_EQ(errno, EINVAL);
 	errno = 0;
 	EXPECT_EQ(open(m.path("sysv/12345678").c_str(), O_CREAT | O_RDWR, 0600),
@@ -259,8 +267,8 @@ TEST_F(Io, AbsurdOffsetsAndSizes)
 	int nfd = shm_open("/shmfs-test-abs", O_RDWR, 0);
 	int fd = open(posix_path("shmfs-test-abs").c_str(), O_RDWR);
 	ASSERT_GE(fd, 0);
-	for (long long off : std::vector<long long>{ 1ll << 40, 1ll << 62,
-						     INT64_MAX - 1, INT64_MAX }) {
+	for (long long off : std::vector<long long>{
+		     1ll << 40, 1ll << 62, INT64_MAX - 1, INT64_MAX }) {
 		errno = 0;
 		ssize_t want = pwrite(nfd, "x", 1, (off_t)off);
 		int want_err = errno;
@@ -275,7 +283,8 @@ TEST_F(Io, AbsurdOffsetsAndSizes)
 		int want_err = errno;
 		ASSERT_EQ(ftruncate(nfd, 100), 0);
 		errno = 0;
-		EXPECT_EQ(truncate(posix_path("shmfs-test-abs").c_str(), len), want)
+		EXPECT_EQ(truncate(posix_path("shmfs-test-abs").c_str(), len),
+			  want)
 			<< len;
 		EXPECT_EQ(errno, want_err) << len;
 		ASSERT_EQ(ftruncate(nfd, 100), 0);
@@ -377,7 +386,8 @@ TEST_F(Io, ShmbenchRunsEveryMethod)
 	// (This run's mount stands in for the fallback mount too.)
 	EXPECT_EQ(run(bench + " --mount " + m.dir + " --fallback-mount " +
 		      m.dir + " --sizes 4k,64k --reps 2 --csv " + csv +
-		      " >/dev/null 2>&1; echo $?"), "0\n");
+		      " >/dev/null 2>&1; echo $?"),
+		  "0\n");
 	std::string out = read_file(csv);
 	EXPECT_EQ(out.substr(0, out.find('\n')),
 		  "size,reps,shm_open+mmap,open+mmap,shmget,shmfs posix,"

@@ -19,9 +19,12 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
-class Layout : public MountTest {};
+class Layout : public MountTest
+{
+};
 
 std::vector<std::string> posix_objects(const std::string &dir)
 {
@@ -79,7 +82,8 @@ TEST_F(Layout, SegmentsMarkedForRemovalAreNotListed)
 	ASSERT_NE(p, (void *)-1);
 	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
 	auto names = list_dir(m.path("sysv"));
-	EXPECT_EQ(std::count(names.begin(), names.end(), std::to_string(id)), 0);
+	EXPECT_EQ(std::count(names.begin(), names.end(), std::to_string(id)),
+		  0);
 	struct stat st;
 	EXPECT_EQ(stat(sysv_path(id).c_str(), &st), -1);
 	EXPECT_EQ(errno, ENOENT);
@@ -89,10 +93,10 @@ TEST_F(Layout, SegmentsMarkedForRemovalAreNotListed)
 TEST_F(Layout, UnparsableNamesAreENOENT)
 {
 	int id = make_sysv(4096, 0600);
-	for (std::string n : std::vector<std::string>{ "abc", "0" + std::to_string(id),
-			       "+" + std::to_string(id), "-1",
-			       "99999999999999999999", std::to_string(id) + " ",
-			       "2147483648" }) {
+	for (std::string n : std::vector<std::string>{
+		     "abc", "0" + std::to_string(id), "+" + std::to_string(id),
+		     "-1", "99999999999999999999", std::to_string(id) + " ",
+		     "2147483648" }) {
 		struct stat st;
 		errno = 0;
 		EXPECT_EQ(stat(m.path("sysv/" + n).c_str(), &st), -1) << n;
@@ -110,7 +114,8 @@ TEST_F(Layout, PosixListingIsDevShmWithoutSemaphores)
 	sem_close(s);
 	sem_unlink("/shmfs-test-sem");
 	EXPECT_EQ(names, posix_objects("/dev/shm"));
-	EXPECT_EQ(std::count(names.begin(), names.end(), "sem.shmfs-test-sem"), 0);
+	EXPECT_EQ(std::count(names.begin(), names.end(), "sem.shmfs-test-sem"),
+		  0);
 	struct stat st, native;
 	ASSERT_EQ(stat(posix_path("shmfs-test-a").c_str(), &st), 0);
 	ASSERT_EQ(stat("/dev/shm/shmfs-test-a", &native), 0);
@@ -151,20 +156,24 @@ TEST_F(Layout, NativeChangesShowWithinOneSecond)
 	EXPECT_TRUE(within([&] { return !seen("sysv", sid); }));
 	EXPECT_TRUE(within([&] { return !seen("posix", "shmfs-test-fresh"); }));
 	EXPECT_TRUE(within([&] {
-		return stat(sysv_path(id).c_str(), &st) == -1 && errno == ENOENT;
+		return stat(sysv_path(id).c_str(), &st) == -1 &&
+		       errno == ENOENT;
 	}));
 	EXPECT_TRUE(within([&] {
-		return stat(posix_path("shmfs-test-fresh").c_str(), &st) == -1 &&
+		return stat(posix_path("shmfs-test-fresh").c_str(), &st) ==
+			       -1 &&
 		       errno == ENOENT;
 	}));
 }
 
 const std::vector<std::string> kSysvNames = {
-	"user.shm.kind",  "user.shm.id",     "user.shm.key",   "user.shm.size",
-	"user.shm.perms", "user.shm.uid",    "user.shm.gid",   "user.shm.cuid",
-	"user.shm.cgid",  "user.shm.cpid",   "user.shm.lpid",  "user.shm.nattch", "user.shm.pids",
-	"user.shm.atime", "user.shm.dtime",  "user.shm.ctime", "user.shm.status",
-	"user.shm.rss",   "user.shm.swap",   "user.shm.io",
+	"user.shm.kind",  "user.shm.id",     "user.shm.key",
+	"user.shm.size",  "user.shm.perms",  "user.shm.uid",
+	"user.shm.gid",	  "user.shm.cuid",   "user.shm.cgid",
+	"user.shm.cpid",  "user.shm.lpid",   "user.shm.nattch",
+	"user.shm.pids",  "user.shm.atime",  "user.shm.dtime",
+	"user.shm.ctime", "user.shm.status", "user.shm.rss",
+	"user.shm.swap",  "user.shm.io",
 };
 
 TEST_F(Layout, LookingNeverAttaches)
@@ -186,8 +195,8 @@ TEST_F(Layout, LookingNeverAttaches)
 	EXPECT_EQ(err, 0);
 	EXPECT_EQ(run("ls -l " + m.path("sysv") + " >/dev/null; echo $?"),
 		  "0\n");
-	std::string dump = run("getfattr --absolute-names -d " +
-			       sysv_path(id) + " 2>&1");
+	std::string dump =
+		run("getfattr --absolute-names -d " + sysv_path(id) + " 2>&1");
 	EXPECT_NE(dump.find("user.shm.nattch=\"0\""), std::string::npos)
 		<< dump;
 	ASSERT_EQ(shmctl(id, IPC_STAT, &after), 0);
@@ -197,7 +206,6 @@ TEST_F(Layout, LookingNeverAttaches)
 	EXPECT_EQ(after.shm_dtime, before.shm_dtime);
 	EXPECT_EQ(after.shm_ctime, before.shm_ctime);
 }
-
 
 TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
 {
@@ -215,18 +223,20 @@ TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "12293");
 	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");
 	EXPECT_EQ(get_xattr(f, "user.shm.status"), "");
-	for (const char *c : { "uid", "gid", "cuid", "cgid", "cpid", "lpid",
-			       "nattch", "atime", "dtime", "ctime", "rss",
-			       "swap" })
-		EXPECT_EQ(get_xattr(f, std::string("user.shm.") + c), row[c]) << c;
+	for (const char *c :
+	     { "uid", "gid", "cuid", "cgid", "cpid", "lpid", "nattch", "atime",
+	       "dtime", "ctime", "rss", "swap" })
+		EXPECT_EQ(get_xattr(f, std::string("user.shm.") + c), row[c])
+			<< c;
 	EXPECT_EQ(get_xattr(f, "user.shm.nattch"), "1");
 	EXPECT_EQ(get_xattr(f, "user.shm.cpid"), std::to_string(getpid()));
 	EXPECT_EQ(get_xattr(f, "user.shm.rss"), "4096");
 	// ipcs -m -i prints the same numbers.
 	std::string ipcs = run("ipcs -m -i " + std::to_string(id));
-	EXPECT_NE(ipcs.find("bytes=12293\tlpid=" + row["lpid"] + "\tcpid=" +
-			    row["cpid"] + "\tnattch=1"),
-		  std::string::npos) << ipcs;
+	EXPECT_NE(ipcs.find("bytes=12293\tlpid=" + row["lpid"] +
+			    "\tcpid=" + row["cpid"] + "\tnattch=1"),
+		  std::string::npos)
+		<< ipcs;
 	EXPECT_NE(ipcs.find("mode=0640"), std::string::npos) << ipcs;
 	shmdt(p);
 }
@@ -281,8 +291,8 @@ TEST_F(Layout, LsAsksForLabelsAndAclsOncePerListing)
 	std::string out = run("strace -f -e trace=lgetxattr,getxattr ls -l " +
 			      m.path("sysv") + " 2>&1 >/dev/null");
 	size_t calls = 0;
-	for (size_t at = 0; (at = out.find("getxattr(", at)) !=
-			    std::string::npos; at++)
+	for (size_t at = 0;
+	     (at = out.find("getxattr(", at)) != std::string::npos; at++)
 		calls++;
 	EXPECT_LE(calls, 4u) << out;
 	EXPECT_GE(calls, 1u) << out;
@@ -293,11 +303,10 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 	make_posix("shmfs-test-x", 777, 0640);
 	std::string f = posix_path("shmfs-test-x");
 	EXPECT_EQ(list_xattrs(f),
-		  (std::vector<std::string>{ "user.shm.kind", "user.shm.size",
-					     "user.shm.perms", "user.shm.uid",
-					     "user.shm.gid", "user.shm.nattch",
-					     "user.shm.pids", "user.shm.path",
-					     "user.shm.io" }));
+		  (std::vector<std::string>{
+			  "user.shm.kind", "user.shm.size", "user.shm.perms",
+			  "user.shm.uid", "user.shm.gid", "user.shm.nattch",
+			  "user.shm.pids", "user.shm.path", "user.shm.io" }));
 	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
 	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");
@@ -309,7 +318,8 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 	get_xattr(f, "user.shm.id", &err);
 	EXPECT_EQ(err, ENODATA);
 	std::string dump = run("getfattr -d --absolute-names " + f);
-	EXPECT_NE(dump.find("user.shm.perms=\"0640\""), std::string::npos) << dump;
+	EXPECT_NE(dump.find("user.shm.perms=\"0640\""), std::string::npos)
+		<< dump;
 }
 
 TEST_F(Layout, DfCountsEverySegmentAgainstTheLimits)
@@ -337,8 +347,9 @@ TEST_F(Layout, DfCountsEverySegmentAgainstTheLimits)
 	shmdt(p);
 }
 
-class PosixDir : public MountTest {
-protected:
+class PosixDir : public MountTest
+{
+      protected:
 	std::string dir;
 	std::vector<std::string> mount_args() override
 	{
@@ -356,7 +367,8 @@ protected:
 TEST_F(PosixDir, ListsTheGivenDirectory)
 {
 	ASSERT_EQ(close(open((dir + "/only-here").c_str(), O_CREAT | O_WRONLY,
-			     0600)), 0);
+			     0600)),
+		  0);
 	EXPECT_EQ(list_dir(m.path("posix")),
 		  std::vector<std::string>{ "only-here" });
 	int fd = open(posix_path("made-here").c_str(),

@@ -15,7 +15,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 // A process that maps a file (or attaches a segment) until destroyed.
 struct Mapper {
@@ -59,7 +60,10 @@ struct Mapper {
 			pid = -1;
 		}
 	}
-	~Mapper() { stop(); }
+	~Mapper()
+	{
+		stop();
+	}
 };
 
 std::string make_file(const std::string &path, const std::string &data)
@@ -81,8 +85,9 @@ bool eventually(const std::function<bool()> &ok)
 	return false;
 }
 
-class Mapped : public MountTest {
-protected:
+class Mapped : public MountTest
+{
+      protected:
 	std::string base; // a real directory for the files of one test
 	void SetUp() override
 	{
@@ -115,8 +120,8 @@ TEST_F(Mapped, SharedMappingsAppearUnderTheirPath)
 	ASSERT_TRUE(b.start(odd, true));
 	ASSERT_TRUE(c.start(priv, false)); // MAP_PRIVATE: not shared memory
 	auto names = list_dir(in_mount(base));
-	EXPECT_EQ(names, (std::vector<std::string>{ "data.shm",
-						    "odd name\nwith \xff byte.shm" }));
+	EXPECT_EQ(names, (std::vector<std::string>{
+				 "data.shm", "odd name\nwith \xff byte.shm" }));
 	EXPECT_EQ(read_file(in_mount(plain)).substr(0, 5), "hello");
 	EXPECT_EQ(read_file(in_mount(odd)).substr(0, 3), "odd");
 	std::string f = in_mount(plain);
@@ -149,7 +154,8 @@ TEST_F(Mapped, DeletedFilesAndPosixObjectsAreNotListedHere)
 	ASSERT_EQ(unlink(gone.c_str()), 0);
 	struct stat st;
 	EXPECT_EQ(stat(in_mount(gone).c_str(), &st), -1);
-	EXPECT_EQ(stat(in_mount("/dev/shm/shmfs-test-mapped").c_str(), &st), -1);
+	EXPECT_EQ(stat(in_mount("/dev/shm/shmfs-test-mapped").c_str(), &st),
+		  -1);
 	// The POSIX object tells who maps it under posix/.
 	std::string p = posix_path("shmfs-test-mapped");
 	EXPECT_EQ(get_xattr(p, "user.shm.pids"), std::to_string(b.pid));
@@ -177,10 +183,12 @@ TEST_F(Mapped, SysvPidsComeFromTheMapsAndNattchFromTheKernel)
 // How many times the daemon opens a process's maps while cmd runs.
 int maps_opened(pid_t daemon, const std::string &cmd, const std::string &tmp)
 {
-	std::string out = run("timeout -s INT 3 strace -f -qq -e trace=openat -p " +
-			      std::to_string(daemon) + " -o " + tmp +
-			      " & sleep 1; " + cmd + " >/dev/null 2>&1; wait; "
-			      "grep -c '/maps\"' " + tmp);
+	std::string out = run(
+		"timeout -s INT 3 strace -f -qq -e trace=openat -p " +
+		std::to_string(daemon) + " -o " + tmp + " & sleep 1; " + cmd +
+		" >/dev/null 2>&1; wait; "
+		"grep -c '/maps\"' " +
+		tmp);
 	unlink(tmp.c_str());
 	return atoi(out.c_str());
 }
@@ -190,19 +198,24 @@ TEST_F(Mapped, TheProcScanHappensOnlyWhenPidsAreAsked)
 	int id = make_sysv(4096, 0600);
 	std::string tmp = m.dir + ".strace";
 	// ls -l of sysv/ and posix/, and the other xattrs: no scan.
-	EXPECT_EQ(maps_opened(m.pid, "ls -l " + m.path("sysv") + " " +
-				     m.path("posix") + "; getfattr -n user.shm.nattch " +
-				     sysv_path(id) + "; getfattr -n user.shm.key " +
-				     sysv_path(id), tmp),
+	EXPECT_EQ(maps_opened(
+			  m.pid,
+			  "ls -l " + m.path("sysv") + " " + m.path("posix") +
+				  "; getfattr -n user.shm.nattch " +
+				  sysv_path(id) +
+				  "; getfattr -n user.shm.key " + sysv_path(id),
+			  tmp),
 		  0);
 	// Asking who maps it: a scan of every process's maps.
-	EXPECT_GT(maps_opened(m.pid, "getfattr -n user.shm.pids " + sysv_path(id),
+	EXPECT_GT(maps_opened(m.pid,
+			      "getfattr -n user.shm.pids " + sysv_path(id),
 			      tmp),
 		  1);
 }
 
-class MapDir : public Mapped {
-protected:
+class MapDir : public Mapped
+{
+      protected:
 	std::vector<std::string> mount_args() override
 	{
 		base = std::string(getenv("SHMFS_TEST_ROOT")) + "/files";
@@ -223,7 +236,8 @@ TEST_F(MapDir, EveryFileUnderAMapDirIsListed)
 	// A symlink planted there leads nowhere.
 	ASSERT_EQ(symlink("/etc", (base + "/sub/escape").c_str()), 0);
 	struct stat st;
-	EXPECT_EQ(stat(in_mount(base + "/sub/escape/hostname").c_str(), &st), -1);
+	EXPECT_EQ(stat(in_mount(base + "/sub/escape/hostname").c_str(), &st),
+		  -1);
 	EXPECT_EQ(errno, ENOENT);
 	EXPECT_EQ(list_dir(in_mount(base + "/sub")),
 		  std::vector<std::string>{ "unmapped.dat" });
@@ -267,13 +281,17 @@ TEST_F(MapDir, MappingsThroughTheMountMergeWithNativeOnes)
 TEST_F(MapDir, CreateWriteChmodRmActOnTheRealFile)
 {
 	std::string f = in_mount(base + "/sub/new.shm");
-	ASSERT_EQ(as_user(65534, 65534, [&] {
-			  int fd = open(f.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0640);
-			  if (fd < 0)
-				  return errno;
-			  int r = write(fd, "abc", 3) == 3 ? 0 : EIO;
-			  close(fd);
-			  return r; }),
+	ASSERT_EQ(as_user(65534, 65534,
+			  [&] {
+				  int fd = open(f.c_str(),
+						O_CREAT | O_EXCL | O_WRONLY,
+						0640);
+				  if (fd < 0)
+					  return errno;
+				  int r = write(fd, "abc", 3) == 3 ? 0 : EIO;
+				  close(fd);
+				  return r;
+			  }),
 		  0);
 	struct stat st;
 	ASSERT_EQ(stat((base + "/sub/new.shm").c_str(), &st), 0);
@@ -290,16 +308,20 @@ TEST_F(MapDir, CreateWriteChmodRmActOnTheRealFile)
 	// Outside the map-dirs nothing is created.
 	errno = 0;
 	EXPECT_EQ(open(m.path("mapped/tmp/nope").c_str(), O_CREAT | O_WRONLY,
-		       0600), -1);
+		       0600),
+		  -1);
 	EXPECT_EQ(errno, EPERM); // mapped/tmp is there: base is below it
 	// A map-dir that disappears leaves a consistent, empty listing.
 	run("rm -rf '" + base + "'");
 	EXPECT_TRUE(eventually([&] {
-		return stat(in_mount(base).c_str(), &st) == -1 && errno == ENOENT;
+		return stat(in_mount(base).c_str(), &st) == -1 &&
+		       errno == ENOENT;
 	}));
 }
 
-class ByKey : public MountTest {};
+class ByKey : public MountTest
+{
+};
 
 TEST_F(ByKey, OneSymlinkPerKeyedSegment)
 {
@@ -309,7 +331,8 @@ TEST_F(ByKey, OneSymlinkPerKeyedSegment)
 	strcpy(p, "by key");
 	shmdt(p);
 	auto names = list_dir(m.path("sysv/by-key"));
-	EXPECT_NE(std::find(names.begin(), names.end(), "0x00002537"), names.end());
+	EXPECT_NE(std::find(names.begin(), names.end(), "0x00002537"),
+		  names.end());
 	for (auto &n : names) // private segments have no key to be found by
 		EXPECT_NE(run("readlink " + m.path("sysv/by-key/" + n)),
 			  "../" + std::to_string(priv) + "\n");
@@ -327,7 +350,8 @@ TEST_F(ByKey, OneSymlinkPerKeyedSegment)
 TEST_F(ByKey, EchoCreatesASegmentSizedByItsFirstWrite)
 {
 	EXPECT_EQ(run("echo hello > " + m.path("sysv/by-key/0x1234") +
-		      " && echo ok"), "ok\n");
+		      " && echo ok"),
+		  "ok\n");
 	int id = shmget(0x1234, 0, 0);
 	ASSERT_GE(id, 0);
 	shmids.push_back(id);
@@ -342,23 +366,29 @@ TEST_F(ByKey, EchoCreatesASegmentSizedByItsFirstWrite)
 	// The key is taken now.
 	errno = 0;
 	EXPECT_EQ(open(m.path("sysv/by-key/0x1234").c_str(),
-		       O_CREAT | O_EXCL | O_WRONLY, 0600), -1);
+		       O_CREAT | O_EXCL | O_WRONLY, 0600),
+		  -1);
 	EXPECT_EQ(errno, EEXIST);
 }
 
 TEST_F(ByKey, TruncateFixesTheSizeAndTheCallerOwnsIt)
 {
-	EXPECT_EQ(as_user(65534, 65534, [&] {
-			  std::string f = m.path("sysv/by-key/0x5678");
-			  int fd = open(f.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0640);
-			  if (fd < 0)
-				  return errno;
-			  close(fd);
-			  // Pending until sized: a file of size 0.
-			  struct stat st;
-			  if (stat(f.c_str(), &st) || st.st_size != 0)
-				  return 90;
-			  return truncate(f.c_str(), 1 << 20) ? errno : 0; }),
+	EXPECT_EQ(as_user(65534, 65534,
+			  [&] {
+				  std::string f = m.path("sysv/by-key/0x5678");
+				  int fd = open(f.c_str(),
+						O_CREAT | O_EXCL | O_WRONLY,
+						0640);
+				  if (fd < 0)
+					  return errno;
+				  close(fd);
+				  // Pending until sized: a file of size 0.
+				  struct stat st;
+				  if (stat(f.c_str(), &st) || st.st_size != 0)
+					  return 90;
+				  return truncate(f.c_str(), 1 << 20) ? errno :
+									0;
+			  }),
 		  0);
 	int id = shmget(0x5678, 0, 0);
 	ASSERT_GE(id, 0);
@@ -381,8 +411,11 @@ TEST_F(ByKey, TruncateFixesTheSizeAndTheCallerOwnsIt)
 	// Bad keys are refused.
 	for (const char *bad : { "0x0", "0xZZ", "1234", "0x123456789" }) {
 		errno = 0;
-		EXPECT_EQ(open(m.path(std::string("sysv/by-key/") + bad).c_str(),
-			       O_CREAT | O_WRONLY, 0600), -1) << bad;
+		EXPECT_EQ(
+			open(m.path(std::string("sysv/by-key/") + bad).c_str(),
+			     O_CREAT | O_WRONLY, 0600),
+			-1)
+			<< bad;
 		EXPECT_EQ(errno, EINVAL) << bad;
 	}
 	// rm by key removes the segment, as ipcrm -M does.

@@ -15,7 +15,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 double now_ms()
 {
@@ -45,8 +46,10 @@ struct Pair {
 	{
 		id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
 		native = (volatile char *)shmat(id, nullptr, 0);
-		fd = ::open((mnt + "/sysv/" + std::to_string(id)).c_str(), O_RDWR);
-		void *m = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, flags, fd, 0);
+		fd = ::open((mnt + "/sysv/" + std::to_string(id)).c_str(),
+			    O_RDWR);
+		void *m = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, flags, fd,
+			       0);
 		mapped = m == MAP_FAILED ? nullptr : (volatile char *)m;
 		return id >= 0 && fd >= 0 && mapped;
 	}
@@ -63,7 +66,9 @@ struct Pair {
 	}
 };
 
-class Mmap : public MountTest {};
+class Mmap : public MountTest
+{
+};
 
 // The default refresh (100 ms) bounds both directions; the test allows
 // 1 s so that a loaded machine does not fail it.
@@ -157,7 +162,8 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 		signal(SIGBUS, on_bus);
 		int fd = open(path.c_str(), O_RDWR);
 		volatile char *map = (volatile char *)mmap(
-			nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			0);
 		if (map == MAP_FAILED)
 			_exit(2);
 		volatile long stores = 0;
@@ -170,7 +176,8 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 				map[at] = (char)r;
 				stores = stores + 1;
 				if (stores % 64 == 0)
-					msync((void *)(map + (at & ~(size_t)4095)),
+					msync((void *)(map +
+						       (at & ~(size_t)4095)),
 					      4096, MS_SYNC);
 			}
 		}
@@ -200,15 +207,15 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 	ASSERT_EQ(waitpid(client, &st, 0), client);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
 	printf("# %ld stores through the mapping, %ld SIGBUS in the client; "
-	       "%ld reads through the mount meanwhile\n", res[0], res[1],
-	       reads);
+	       "%ld reads through the mount meanwhile\n",
+	       res[0], res[1], reads);
 	EXPECT_GT(res[0], 0);
 	EXPECT_EQ(read_errors, 0);
 	// Still serving, and the object is whole.
 	EXPECT_EQ(waitpid(m.pid, &st, WNOHANG), 0);
 	EXPECT_EQ(read_file(path).size(), size);
-	EXPECT_EQ(list_dir(m.dir), (std::vector<std::string>{ "mapped", "posix",
-							      "sysv" }));
+	EXPECT_EQ(list_dir(m.dir),
+		  (std::vector<std::string>{ "mapped", "posix", "sysv" }));
 	close(nfd);
 	close(out[0]);
 }
@@ -216,8 +223,9 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 // The page cache path's own mechanism (write-back at msync/fsync/close,
 // the kept pages), on that path whatever the run: with passthrough there
 // is no cache to write back.
-class MmapNoRefresh : public MountTest {
-protected:
+class MmapNoRefresh : public MountTest
+{
+      protected:
 	std::vector<std::string> mount_args() override
 	{
 		return { "-o", "refresh=0", "-o", "passthrough=off" };

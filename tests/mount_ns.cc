@@ -19,7 +19,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 const uid_t kNobody = 65534;
 
@@ -84,8 +85,9 @@ int err_of(int r)
 	return r < 0 ? errno : 0;
 }
 
-class Volume : public MountTest {
-protected:
+class Volume : public MountTest
+{
+      protected:
 	void SetUp() override
 	{
 		std::string why;
@@ -117,19 +119,21 @@ TEST_F(Volume, AContainerUsesTheHostsSegmentsThroughTheVolume)
 		struct shmid_ds ds;
 		// Natively the container sees none of the host's segments...
 		out << "native_stat=" << err_of(shmctl(shared, IPC_STAT, &ds));
-		out << " posix_native=" << err_of(access("/dev/shm/shmfs-test-vol",
-							 F_OK));
+		out << " posix_native="
+		    << err_of(access("/dev/shm/shmfs-test-vol", F_OK));
 		// ...but the volume shows them all.
 		out << " read=" << read_file(sp).substr(0, 10);
 		int fd = open(sp.c_str(), O_WRONLY);
 		out << " write=" << (pwrite(fd, "container", 9, 100) == 9);
 		close(fd);
-		out << " posix=" << read_file(vol + "/posix/shmfs-test-vol").size();
+		out << " posix="
+		    << read_file(vol + "/posix/shmfs-test-vol").size();
 		// An unprivileged user inside meets the segment's own rules.
 		out << " nobody_read=" << as_user(kNobody, kNobody, [&] {
 			int e;
 			std::string s = read_file(sp, &e);
-			return e ? e : (s.substr(0, 10) == "host-bytes" ? 0 : 99);
+			return e ? e :
+				   (s.substr(0, 10) == "host-bytes" ? 0 : 99);
 		});
 		out << " nobody_write=" << as_user(kNobody, kNobody, [&] {
 			return err_of(open(sp.c_str(), O_WRONLY));
@@ -165,13 +169,14 @@ struct Container {
 		if (pid == 0) {
 			int r = become_container();
 			int sid = r < 0 ? -1 :
-				shmget(0xC0417A1, 8192, IPC_CREAT | 0644);
+					  shmget(0xC0417A1, 8192,
+						 IPC_CREAT | 0644);
 			if (sid >= 0) {
 				char *p = (char *)shmat(sid, nullptr, 0);
 				strcpy(p, "inside");
 				shmdt(p);
-				int fd = shm_open("/in-container", O_CREAT | O_RDWR,
-						  0644);
+				int fd = shm_open("/in-container",
+						  O_CREAT | O_RDWR, 0644);
 				(void)!write(fd, "posix-inside", 12);
 				close(fd);
 			}
@@ -180,7 +185,8 @@ struct Container {
 			(void)!read(to_child[0], &c, 1); // until told to end
 			_exit(0);
 		}
-		if (read(from_child[0], &id, sizeof(id)) != sizeof(id) || id < 0) {
+		if (read(from_child[0], &id, sizeof(id)) != sizeof(id) ||
+		    id < 0) {
 			*err = "the container could not be made";
 			return false;
 		}
@@ -202,8 +208,9 @@ struct Container {
 	}
 };
 
-class Target : public testing::Test {
-protected:
+class Target : public testing::Test
+{
+      protected:
 	Container c;
 	Mount m;
 	int host_id = -1;
@@ -264,12 +271,15 @@ TEST_F(Target, PidShowsOnlyThatContainersSegments)
 TEST_F(Target, IpcNsShowsThatNamespacesSystemVSegments)
 {
 	std::string err;
-	ASSERT_TRUE(m.start({ "--ipc-ns=/proc/" + std::to_string(c.pid) +
-			      "/ns/ipc" }, &err)) << err;
+	ASSERT_TRUE(m.start(
+		{ "--ipc-ns=/proc/" + std::to_string(c.pid) + "/ns/ipc" },
+		&err))
+		<< err;
 	EXPECT_EQ(list_dir(m.path("sysv")),
 		  (std::vector<std::string>{ std::to_string(c.id), "by-key" }));
-	EXPECT_EQ(read_file(m.path("sysv/" + std::to_string(c.id))).substr(0, 6),
-		  "inside");
+	EXPECT_EQ(
+		read_file(m.path("sysv/" + std::to_string(c.id))).substr(0, 6),
+		"inside");
 	// POSIX objects are still the daemon's own /dev/shm.
 	auto names = list_dir(m.path("posix"));
 	EXPECT_EQ(std::count(names.begin(), names.end(), "in-container"), 0);

@@ -27,7 +27,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 const size_t kSize = 64 * 1024;
 
@@ -87,8 +88,8 @@ struct Sides {
 		fd = open(file.c_str(), flags);
 		if (fd < 0)
 			return false;
-		int prot = PROT_READ | ((flags & O_ACCMODE) == O_RDONLY ?
-						0 : PROT_WRITE);
+		int prot = PROT_READ |
+			   ((flags & O_ACCMODE) == O_RDONLY ? 0 : PROT_WRITE);
 		void *p = mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
 		mounted = p == MAP_FAILED ? nullptr : (volatile char *)p;
 		return mounted != nullptr;
@@ -102,8 +103,9 @@ struct Sides {
 	}
 };
 
-class Passthrough : public MountTest {
-protected:
+class Passthrough : public MountTest
+{
+      protected:
 	std::string mapdir;
 	std::vector<std::string> mount_args() override
 	{
@@ -169,8 +171,8 @@ protected:
 			ASSERT_NE(p, MAP_FAILED);
 			s->native = (volatile char *)p;
 		}
-		ASSERT_TRUE(s->map_mounted()) << s->file << ": "
-					      << strerror(errno);
+		ASSERT_TRUE(s->map_mounted())
+			<< s->file << ": " << strerror(errno);
 	}
 
 	void same_memory(const std::string &kind);
@@ -185,8 +187,7 @@ void unmap_native(const std::string &kind, Sides &s)
 }
 
 // 10M + 10M atomic adds, one process on each side, on the word at off.
-uint64_t racing_adds(volatile char *a, volatile char *b, size_t off,
-		     long each)
+uint64_t racing_adds(volatile char *a, volatile char *b, size_t off, long each)
 {
 	volatile uint64_t *wa = (volatile uint64_t *)(a + off);
 	volatile uint64_t *wb = (volatile uint64_t *)(b + off);
@@ -279,7 +280,8 @@ void Passthrough::same_memory(const std::string &kind)
 		worst = std::max(worst, std::max(a, b));
 	}
 	printf("# %s: 1000 stores each way seen without msync, slowest "
-	       "%.1f us\n", kind.c_str(), worst);
+	       "%.1f us\n",
+	       kind.c_str(), worst);
 	EXPECT_LT(worst, 100000.0); // bounded in microseconds, not a refresh
 	// Atomics exact across the two sides.
 	uint64_t total = racing_adds(s.native, s.mounted, 4096, 10000000);
@@ -485,7 +487,8 @@ TEST_F(Passthrough, OpenCloseCyclesLeakNothing)
 	int id = make_sysv(kSize, 0600);
 	make_posix("shmfs-test-cycle", kSize, 0600);
 	auto fds = [&] {
-		return list_dir("/proc/" + std::to_string(m.pid) + "/fd").size();
+		return list_dir("/proc/" + std::to_string(m.pid) + "/fd")
+			.size();
 	};
 	for (int i = 0; i < 5; i++)
 		read_file(sysv_path(id)); // warm up the daemon's threads
@@ -517,7 +520,8 @@ TEST_F(Passthrough, RemovedWhileMappedKeepsWorking)
 			return;
 		bool pt = on_passthrough();
 		if (kind == "sysv") {
-			int id = std::stoi(s.file.substr(s.file.rfind('/') + 1));
+			int id =
+				std::stoi(s.file.substr(s.file.rfind('/') + 1));
 			ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
 		} else {
 			ASSERT_EQ(shm_unlink("/shmfs-test-pt"), 0);
@@ -588,7 +592,10 @@ TEST_F(Passthrough, HugePageSegment)
 	run("echo 4 > /proc/sys/vm/nr_hugepages");
 	struct Restore {
 		std::string v;
-		~Restore() { run("echo " + v + " > /proc/sys/vm/nr_hugepages"); }
+		~Restore()
+		{
+			run("echo " + v + " > /proc/sys/vm/nr_hugepages");
+		}
 	} restore{ old.substr(0, old.find('\n')) };
 	long huge = 2 * 1024 * 1024;
 	int id = shmget(IPC_PRIVATE, huge, IPC_CREAT | SHM_HUGETLB | 0600);
@@ -607,7 +614,8 @@ TEST_F(Passthrough, HugePageSegment)
 	EXPECT_EQ(std::string(buf, 6), "native");
 	EXPECT_EQ(pwrite(fd, "MOUNT", 5, 100), 5) << strerror(errno);
 	EXPECT_EQ(std::string(nat + 100, 5), "MOUNT");
-	void *p = mmap(nullptr, huge, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *p =
+		mmap(nullptr, huge, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p != MAP_FAILED) {
 		EXPECT_EQ(std::string((char *)p + 5, 6), "native");
 		munmap(p, huge);
@@ -623,7 +631,8 @@ TEST_F(Passthrough, HugePageSegment)
 
 } // namespace
 
-namespace {
+namespace
+{
 
 // A daemon without CAP_SYS_ADMIN in the first user namespace (shmfs run
 // as root of a user namespace, as in a rootless container) mounts, but
@@ -657,9 +666,9 @@ TEST(NoCapSysAdmin, TheMountFallsBackAndSaysWhy)
 	std::string f = dir + "/posix/shmfs-test-nocap";
 	std::string in_ns = "nsenter -t " + std::to_string(pid) + " -U -m -- ";
 	EXPECT_EQ(run(in_ns + "sh -c 'exec 3<" + f + "; cat " + f +
-		      "; echo; getfattr --absolute-names --only-values -n user.shm.io " +
-		      f +
-		      "' 2>&1"),
+		      "; echo; getfattr --absolute-names --only-values -n "
+		      "user.shm.io " +
+		      f + "' 2>&1"),
 		  "hello\nfallback");
 	EXPECT_NE(read_file(log).find("passthrough: the kernel refused a "
 				      "backing file (EPERM: the daemon needs "

@@ -34,7 +34,8 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
 const int kWorkers = 4;
 const size_t kArena = 64 * 1024;
@@ -65,8 +66,8 @@ double now_s()
 struct Arena {
 	volatile uint32_t *native = nullptr; // shmat / mmap of /dev/shm
 	volatile uint32_t *mapped = nullptr; // MAP_SHARED through the mount
-	int fd = -1;                         // the mount file, O_RDWR
-	int direct = -1;                     // the mount file, O_DIRECT
+	int fd = -1;			     // the mount file, O_RDWR
+	int direct = -1;		     // the mount file, O_DIRECT
 	Last last[kGranules] = {};
 	uint32_t model[kGranules] = {};
 };
@@ -77,19 +78,29 @@ struct Worker {
 	Arena a[2];
 	uint32_t seq = 0;
 	std::string name, mpath; // private object: /dev/shm name, mount path
-	std::string model;       // its bytes; exists when has
+	std::string model;	 // its bytes; exists when has
 	bool has = false;
 	int fails = 0;
 	double worst_wait = 0;
 
-	Worker(int w_, unsigned seed) : w(w_), rng(seed) {}
-	size_t pick(size_t n) { return rng() % n; }
-	size_t own_granule() { return pick(kGranules / kWorkers) * kWorkers + w; }
+	Worker(int w_, unsigned seed) : w(w_), rng(seed)
+	{
+	}
+	size_t pick(size_t n)
+	{
+		return rng() % n;
+	}
+	size_t own_granule()
+	{
+		return pick(kGranules / kWorkers) * kWorkers + w;
+	}
 	void fail(const char *what, size_t g, uint32_t want, uint32_t got)
 	{
 		if (fails++ < 5)
-			fprintf(stderr, "worker %d: %s granule %zu: want %08x "
-				"got %08x\n", w, what, g, want, got);
+			fprintf(stderr,
+				"worker %d: %s granule %zu: want %08x "
+				"got %08x\n",
+				w, what, g, want, got);
 	}
 
 	void write_op(Arena &ar)
@@ -97,20 +108,23 @@ struct Worker {
 		int how = (int)pick(3);
 		for (size_t k = 0, n = 1 + pick(8); k < n; k++) {
 			size_t g = own_granule();
-			uint32_t v = (uint32_t)(w + 1) << 24 | (++seq & 0xffffff);
+			uint32_t v =
+				(uint32_t)(w + 1) << 24 | (++seq & 0xffffff);
 			if (how == 0) {
 				// A careful program syncs a mapping before it
 				// writes the same bytes another way.
 				if (ar.last[g] == MAPPED)
 					msync_page(ar, g);
-				__atomic_store_n(&ar.native[g], v, __ATOMIC_RELAXED);
+				__atomic_store_n(&ar.native[g], v,
+						 __ATOMIC_RELAXED);
 				ar.last[g] = NATIVE;
 			} else if (how == 1) {
 				if (pwrite(ar.fd, &v, 4, (off_t)(g * 4)) != 4)
 					fail("pwrite", g, v, 0);
 				ar.last[g] = WRITE;
 			} else {
-				__atomic_store_n(&ar.mapped[g], v, __ATOMIC_RELAXED);
+				__atomic_store_n(&ar.mapped[g], v,
+						 __ATOMIC_RELAXED);
 				ar.last[g] = MAPPED;
 			}
 			ar.model[g] = v;
@@ -156,7 +170,8 @@ struct Worker {
 		for (size_t k = 0, n = 1 + pick(8); k < n; k++) {
 			size_t g = own_granule();
 			// Which combinations may lag (by up to the refresh).
-			bool lag = (ar.last[g] == NATIVE && (how == 1 || how == 2)) ||
+			bool lag = (ar.last[g] == NATIVE &&
+				    (how == 1 || how == 2)) ||
 				   (ar.last[g] == MAPPED && how == 0);
 			double t0 = now_s();
 			uint32_t v = read_via(ar, how, g);
@@ -179,10 +194,12 @@ struct Worker {
 		std::string native = read_file("/dev/shm/" + name);
 		if (via_mount != model || native != model || e) {
 			if (fails++ < 5)
-				fprintf(stderr, "worker %d: private object: "
+				fprintf(stderr,
+					"worker %d: private object: "
 					"model %zu bytes, mount %zu (err %d), "
-					"native %zu\n", w, model.size(),
-					via_mount.size(), e, native.size());
+					"native %zu\n",
+					w, model.size(), via_mount.size(), e,
+					native.size());
 		}
 	}
 
@@ -191,7 +208,8 @@ struct Worker {
 		bool mount = pick(2);
 		std::string p = mount ? mpath : "/dev/shm/" + name;
 		if (!has) {
-			int fd = open(p.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+			int fd = open(p.c_str(), O_CREAT | O_EXCL | O_RDWR,
+				      0600);
 			// The kernel may still hold the name of a natively
 			// removed object for the entry timeout (0.5 s).
 			for (double t0 = now_s(); fd < 0 && errno == EEXIST &&
@@ -213,8 +231,8 @@ struct Worker {
 				size_t off = pick(model.size() + 5000);
 				std::string d = pattern(1 + pick(9000),
 							(unsigned)rng());
-				if (pwrite(fd, d.data(), d.size(), (off_t)off) !=
-				    (ssize_t)d.size())
+				if (pwrite(fd, d.data(), d.size(),
+					   (off_t)off) != (ssize_t)d.size())
 					fail("private pwrite", off, 0, errno);
 				if (model.size() < off + d.size())
 					model.resize(off + d.size(), '\0');
@@ -226,12 +244,13 @@ struct Worker {
 				model.resize(size, '\0');
 			} else { // remove it while a mount handle stays open
 				int h = open(mpath.c_str(), O_RDWR);
-				if (mount ? unlink(mpath.c_str())
-					  : shm_unlink(("/" + name).c_str()))
+				if (mount ? unlink(mpath.c_str()) :
+					    shm_unlink(("/" + name).c_str()))
 					fail("remove", 0, 0, errno);
 				std::string got(model.size(), '\0');
-				if (h < 0 || pread(h, &got[0], got.size(), 0) !=
-						     (ssize_t)got.size() ||
+				if (h < 0 ||
+				    pread(h, &got[0], got.size(), 0) !=
+					    (ssize_t)got.size() ||
 				    got != model)
 					fail("read after remove", 0, 0, 0);
 				if (pwrite(h, "x", 1, 0) != 1)
@@ -266,8 +285,9 @@ struct Worker {
 	}
 };
 
-class Stress : public MountTest {
-protected:
+class Stress : public MountTest
+{
+      protected:
 	// A short refresh: more invalidations racing with everything else.
 	std::vector<std::string> mount_args() override
 	{
@@ -280,9 +300,9 @@ TEST_F(Stress, MixedNativeAndMountTrafficMatchesTheModel)
 	int id = make_sysv(kArena, 0600);
 	make_posix("shmfs-test-stress", kArena, 0600);
 	// Where each worker leaves its final model for the parent.
-	uint32_t *finals = (uint32_t *)mmap(nullptr, 2 * kArena,
-					    PROT_READ | PROT_WRITE,
-					    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint32_t *finals =
+		(uint32_t *)mmap(nullptr, 2 * kArena, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(finals, MAP_FAILED);
 	std::string files[2] = { sysv_path(id),
 				 posix_path("shmfs-test-stress") };
@@ -295,7 +315,8 @@ TEST_F(Stress, MixedNativeAndMountTrafficMatchesTheModel)
 			wk->name = "shmfs-test-stress-" + std::to_string(w);
 			wk->mpath = posix_path(wk->name);
 			int nfd = shm_open("/shmfs-test-stress", O_RDWR, 0);
-			wk->a[0].native = (volatile uint32_t *)shmat(id, nullptr, 0);
+			wk->a[0].native =
+				(volatile uint32_t *)shmat(id, nullptr, 0);
 			wk->a[1].native = (volatile uint32_t *)mmap(
 				nullptr, kArena, PROT_READ | PROT_WRITE,
 				MAP_SHARED, nfd, 0);
@@ -314,10 +335,12 @@ TEST_F(Stress, MixedNativeAndMountTrafficMatchesTheModel)
 			int fails = wk->run();
 			for (int k = 0; k < 2; k++)
 				for (size_t g = w; g < kGranules; g += kWorkers)
-					finals[k * kGranules + g] = wk->a[k].model[g];
-			printf("# worker %d: %d ops, longest wait for a lagging "
-			       "read %.0f ms, %d mismatches\n", w, kOps,
-			       wk->worst_wait * 1e3, fails);
+					finals[k * kGranules + g] =
+						wk->a[k].model[g];
+			printf("# worker %d: %d ops, longest wait for a "
+			       "lagging "
+			       "read %.0f ms, %d mismatches\n",
+			       w, kOps, wk->worst_wait * 1e3, fails);
 			fflush(stdout);
 			_exit(fails ? 1 : 0);
 		}

@@ -27,9 +27,10 @@
 
 using namespace shmfs_test;
 
-namespace {
+namespace
+{
 
-const size_t kRec = 64;    // one record
+const size_t kRec = 64;	   // one record
 const size_t kSlots = 256; // records in the ring: 16 KiB, four pages
 
 // Record seq: its number, then bytes that depend on it.
@@ -92,7 +93,9 @@ struct Ring {
 	}
 };
 
-class UseCase : public MountTest {};
+class UseCase : public MountTest
+{
+};
 
 // 1a. The producer writes through the mount, half of the records with
 // write() and half through a MAP_SHARED mapping of the mount + msync; the
@@ -106,9 +109,9 @@ TEST_F(UseCase, ProducerThroughTheMountConsumerNative)
 	pid_t producer = fork();
 	if (producer == 0) {
 		int fd = open(posix_path("shmfs-test-ring").c_str(), O_RDWR);
-		char *map = (char *)mmap(nullptr, kSlots * kRec,
-					 PROT_READ | PROT_WRITE, MAP_SHARED,
-					 fd, 0);
+		char *map =
+			(char *)mmap(nullptr, kSlots * kRec,
+				     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (fd < 0 || map == MAP_FAILED)
 			_exit(2);
 		for (uint32_t i = 0; i < n; i++) {
@@ -138,7 +141,8 @@ TEST_F(UseCase, ProducerThroughTheMountConsumerNative)
 	for (; got < n; got++) {
 		if (!Ring::wait(ring.full))
 			break;
-		if (std::string(native + got % kSlots * kRec, kRec) != record(got))
+		if (std::string(native + got % kSlots * kRec, kRec) !=
+		    record(got))
 			bad++;
 		sem_post(ring.empty);
 	}
@@ -278,7 +282,8 @@ Smaps smaps_of(pid_t pid, const std::string &path)
 		std::string key, perms;
 		ss >> key >> perms;
 		if (perms.size() == 4 && (perms[3] == 's' || perms[3] == 'p')) {
-			// A mapping's first line: range perms offset dev inode path
+			// A mapping's first line: range perms offset dev inode
+			// path
 			in = line.size() > path.size() &&
 			     line.compare(line.size() - path.size(),
 					  path.size(), path) == 0;
@@ -330,8 +335,9 @@ int count_yes(int fd, int n)
 	return good;
 }
 
-class ReadOnlyConfig : public MountTest {
-protected:
+class ReadOnlyConfig : public MountTest
+{
+      protected:
 	// Nothing changes the config natively: without the refresh the
 	// mappers' pages stay put while their memory is counted.
 	std::vector<std::string> mount_args() override
@@ -353,7 +359,8 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 	}
 	posix.push_back("shmfs-test-config");
 	ASSERT_EQ(run("cp " + src + " " + posix_path("shmfs-test-config") +
-		      " && echo ok"), "ok\n");
+		      " && echo ok"),
+		  "ok\n");
 	unlink(src.c_str());
 	std::string path = posix_path("shmfs-test-config");
 	int ready[2], go[2], bye[2];
@@ -369,8 +376,10 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 			int fd = open(path.c_str(), O_RDONLY);
 			const char *map = (const char *)mmap(
 				nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-			char ok = map != MAP_FAILED &&
-				  memcmp(map, data.data(), size) == 0 ? 'y' : 'n';
+			char ok = map != MAP_FAILED && memcmp(map, data.data(),
+							      size) == 0 ?
+					  'y' :
+					  'n';
 			if (write(ready[1], &ok, 1) != 1)
 				_exit(2);
 			char c;
@@ -378,11 +387,14 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 			// once all 200 have opened, then hold them.
 			if (read(go[0], &c, 1) != 1)
 				_exit(3);
-			ok = map != MAP_FAILED &&
-			     memcmp(map, data.data(), size) == 0 ? 'y' : 'n';
+			ok = map != MAP_FAILED && memcmp(map, data.data(),
+							 size) == 0 ?
+				     'y' :
+				     'n';
 			if (write(ready[1], &ok, 1) != 1)
 				_exit(2);
-			if (read(bye[0], &c, 1) != 0) // until the parent is done
+			if (read(bye[0], &c, 1) !=
+			    0) // until the parent is done
 				_exit(3);
 			_exit(0);
 		}
@@ -420,14 +432,14 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 	       "process, %ld KiB of it shared, %ld KiB private; %zu distinct "
 	       "pages behind all of them: %s\n",
 	       procs, size / 1024, rss, shared, priv, frames.size(),
-	       pt ? "the object's own pages in /dev/shm, no copy"
-		  : "one copy in the page cache, besides the object's own");
+	       pt ? "the object's own pages in /dev/shm, no copy" :
+		    "one copy in the page cache, besides the object's own");
 	EXPECT_EQ(frames == own, pt);
 	EXPECT_EQ(priv, 0);
 	EXPECT_EQ(shared, rss);
 	EXPECT_EQ(frames.size(), size / 4096); // one copy, shared by all
 	close(go[1]);
-	close(bye[1]); // they exit
+	close(bye[1]);		  // they exit
 	std::map<int, int> exits; // status -> children
 	for (pid_t p : kids)
 		exits[wait_child(p)]++;
@@ -439,8 +451,9 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 // Every write that returned (write(): its return; a mapping: msync's) is
 // in the segment, the segments keep their size, and a new daemon mounts
 // over the dead mount point with no manual unmount.
-class CrashSurvival : public testing::Test {
-protected:
+class CrashSurvival : public testing::Test
+{
+      protected:
 	std::vector<int> ids;
 	~CrashSurvival() override
 	{
@@ -482,10 +495,11 @@ void CrashSurvival::crash_and_remount(const std::vector<std::string> &args)
 			if (fd < 0)
 				_exit(2);
 			bool mapped = w % 2;
-			char *map = mapped ? (char *)mmap(nullptr, size,
-							  PROT_READ | PROT_WRITE,
-							  MAP_SHARED, fd, 0)
-					   : nullptr;
+			char *map = mapped ?
+					    (char *)mmap(nullptr, size,
+							 PROT_READ | PROT_WRITE,
+							 MAP_SHARED, fd, 0) :
+					    nullptr;
 			if (map == MAP_FAILED)
 				_exit(2);
 			// Writer w owns the records i with i % 2 == w % 2.
@@ -538,10 +552,11 @@ void CrashSurvival::crash_and_remount(const std::vector<std::string> &args)
 		ASSERT_EQ(bytes[k].size(), size) << files[k];
 		size_t missing = 0;
 		for (uint32_t i : acked[k])
-			missing += bytes[k].compare(i * kRec, kRec, record(i)) != 0;
+			missing += bytes[k].compare(i * kRec, kRec,
+						    record(i)) != 0;
 		printf("# %s: %zu writes acknowledged before the kill, %zu "
-		       "missing\n", k ? "posix" : "sysv", acked[k].size(),
-		       missing);
+		       "missing\n",
+		       k ? "posix" : "sysv", acked[k].size(), missing);
 		EXPECT_GT(acked[k].size(), 0u);
 		EXPECT_EQ(missing, 0u);
 	}

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
-namespace {
+namespace
+{
 
 // One "ok"/"not ok" line per test, failures as "#" diagnostics.
-class TapListener : public testing::EmptyTestEventListener {
+class TapListener : public testing::EmptyTestEventListener
+{
 	int n_ = 0;
 
 	void OnTestProgramStart(const testing::UnitTest &ut) override
@@ -28,7 +30,8 @@ class TapListener : public testing::EmptyTestEventListener {
 			size_t end = msg.find('\n', start);
 			if (end == std::string::npos)
 				end = msg.size();
-			printf("#   %s\n", msg.substr(start, end - start).c_str());
+			printf("#   %s\n",
+			       msg.substr(start, end - start).c_str());
 			start = end + 1;
 		}
 	}
@@ -38,8 +41,8 @@ class TapListener : public testing::EmptyTestEventListener {
 		const testing::TestResult *r = t.result();
 		n_++;
 		if (r->Skipped())
-			printf("ok %d - %s.%s # SKIP\n", n_, t.test_suite_name(),
-			       t.name());
+			printf("ok %d - %s.%s # SKIP\n", n_,
+			       t.test_suite_name(), t.name());
 		else
 			printf("%s %d - %s.%s\n", r->Passed() ? "ok" : "not ok",
 			       n_, t.test_suite_name(), t.name());

@@ -11,12 +11,14 @@
 
 #include "backend.h"
 
-namespace {
+namespace
+{
 
 const struct shmfs_backend &be = posix_backend;
 
-class Posix : public testing::Test {
-protected:
+class Posix : public testing::Test
+{
+      protected:
 	std::string dir;
 	void SetUp() override
 	{
@@ -47,7 +49,8 @@ protected:
 		GArray *a = shm_dirents_new();
 		EXPECT_EQ(be.list("", a), 0);
 		for (guint i = 0; i < a->len; i++)
-			v.push_back(g_array_index(a, struct shm_dirent, i).name);
+			v.push_back(
+				g_array_index(a, struct shm_dirent, i).name);
 		g_array_unref(a);
 		std::sort(v.begin(), v.end());
 		return v;

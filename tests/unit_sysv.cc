@@ -15,12 +15,14 @@
 
 #include "backend.h"
 
-namespace {
+namespace
+{
 
 const struct shmfs_backend &be = sysv_backend;
 
-class Sysv : public testing::Test {
-protected:
+class Sysv : public testing::Test
+{
+      protected:
 	int id = -1;
 	std::string name;
 	static void SetUpTestSuite()
@@ -34,7 +36,10 @@ protected:
 		ASSERT_GE(id, 0);
 		name = std::to_string(id);
 	}
-	void TearDown() override { shmctl(id, IPC_RMID, nullptr); }
+	void TearDown() override
+	{
+		shmctl(id, IPC_RMID, nullptr);
+	}
 };
 
 TEST_F(Sysv, ListHasTheSegmentWithItsAttributes)

@@ -10,7 +10,8 @@ extern "C" {
 #include "xattr.h"
 }
 
-namespace {
+namespace
+{
 
 std::string get(const struct shm_meta &m, const char *name, int *err = nullptr)
 {

@@ -176,12 +176,18 @@ static int open_in_mount(const char *mnt, const char *rel)
 }
 
 enum {
-	M_SHM_OPEN, M_OPEN, M_SHMGET, M_MNT_POSIX, M_MNT_SYSV, M_FB_POSIX,
-	M_FB_SYSV, M_COUNT
+	M_SHM_OPEN,
+	M_OPEN,
+	M_SHMGET,
+	M_MNT_POSIX,
+	M_MNT_SYSV,
+	M_FB_POSIX,
+	M_FB_SYSV,
+	M_COUNT
 };
 static const char *method_names[M_COUNT] = {
-	"shm_open+mmap", "open+mmap", "shmget", "shmfs posix", "shmfs sysv",
-	"fallback posix", "fallback sysv",
+	"shm_open+mmap", "open+mmap",	   "shmget",	    "shmfs posix",
+	"shmfs sysv",	 "fallback posix", "fallback sysv",
 };
 
 static double run_method(int m, const char *mnt, size_t size, long reps)
@@ -251,8 +257,8 @@ static double stream_mbs(const char *path, size_t total, size_t bs, bool wr)
 	memset(buf, 'w', bs);
 	t0 = now();
 	while (done < total) {
-		ssize_t n = wr ? pwrite(fd, buf, bs, (off_t)done)
-			       : pread(fd, buf, bs, (off_t)done);
+		ssize_t n = wr ? pwrite(fd, buf, bs, (off_t)done) :
+				 pread(fd, buf, bs, (off_t)done);
 
 		if (n <= 0)
 			die(path);
@@ -291,9 +297,18 @@ static size_t parse_size(const char *s)
 	double v = strtod(s, &end);
 
 	switch (*end) {
-	case 'k': case 'K': v *= 1024; break;
-	case 'm': case 'M': v *= MIB; break;
-	case 'g': case 'G': v *= MIB * 1024; break;
+	case 'k':
+	case 'K':
+		v *= 1024;
+		break;
+	case 'm':
+	case 'M':
+		v *= MIB;
+		break;
+	case 'g':
+	case 'G':
+		v *= MIB * 1024;
+		break;
 	}
 	return (size_t)v;
 }
@@ -317,7 +332,8 @@ static void plot(const char *csv, const char *out)
 	}
 	snprintf(cmd, sizeof(cmd),
 		 "gnuplot -e \"set terminal %s size 900,500; set output '%s';"
-		 " set termoption noenhanced; set datafile separator ','; set logscale xy; set key left;"
+		 " set termoption noenhanced; set datafile separator ','; set "
+		 "logscale xy; set key left;"
 		 " set xlabel 'segment size (bytes)';"
 		 " set ylabel 'ns per byte and pass';"
 		 " set title 'write-all + read-all loop (seed method)';"
@@ -346,7 +362,8 @@ static void method_row(const char *mnt, const char *fb_mnt, size_t size,
 			const char *at = m >= M_FB_POSIX ? fb_mnt : mnt;
 
 			v[m][r] = at || m < M_MNT_POSIX ?
-					  run_method(m, at, size, reps) : -1;
+					  run_method(m, at, size, reps) :
+					  -1;
 		}
 	}
 	for (int m = 0; m < M_COUNT; m++) {
@@ -381,8 +398,9 @@ static int tables(const char *mnt, const char *fb_mnt, const char *sizes,
 	     tok = strtok_r(NULL, ",", &save)) {
 		size_t size = parse_size(tok);
 		/* About 256 MiB of loop traffic per cell unless told. */
-		long reps = reps_opt > 0 ? reps_opt :
-			    (long)((256 * MIB) / (double)size + 0.5);
+		long reps = reps_opt > 0 ?
+				    reps_opt :
+				    (long)((256 * MIB) / (double)size + 0.5);
 
 		if (reps < 1)
 			reps = 1;
@@ -412,8 +430,8 @@ static int tables(const char *mnt, const char *fb_mnt, const char *sizes,
 		make_object("shmbench-rw", total);
 		snprintf(via, sizeof(via), "%s/posix/shmbench-rw", mnt);
 		printf("\nTable 2: read()/write() of a 256 MiB POSIX object, "
-		       "MB/s\n%8s %12s %12s %12s %12s\n", "block",
-		       "read direct", "read shmfs", "write direct",
+		       "MB/s\n%8s %12s %12s %12s %12s\n",
+		       "block", "read direct", "read shmfs", "write direct",
 		       "write shmfs");
 		for (size_t bs = 4096; bs <= (1 << 20); bs *= 16) {
 			fmt_size(bs, sz, sizeof(sz));
@@ -445,6 +463,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(double *v, int n)
 {
+	/* v holds n >= 1 values (RUNS_MAX >= runs >= 1, checked in main). */
+	// cppcheck-suppress uninitvar
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -585,8 +605,8 @@ static void data_figures(const char *mnt, int id, int runs,
 	out->read = a;
 	MEDIANS(a, b, runs, stream_mbs(sysv, gib, 1 << 20, 0),
 		stream_mbs(memfile, gib, 1 << 20, 0));
-	line("2 seq read 1 GiB System V, read-only open: mount / native", a,
-	     b, "MB/s", ">= 0.85");
+	line("2 seq read 1 GiB System V, read-only open: mount / native", a, b,
+	     "MB/s", ">= 0.85");
 	MEDIANS(a, b, runs, stream_mbs(via, gib, 1 << 20, 1),
 		stream_mbs("/dev/shm/shmbench-1g", gib, 1 << 20, 1));
 	line("3 seq write 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm", a, b,
@@ -634,7 +654,8 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 	MEDIANS(a, b, runs, sysv_memcpy_mbs(id, gib, 1 << 20, 0),
 		sysv_memcpy_mbs(id, gib, 1 << 20, 1));
 	printf("(for scale: memcpy from and to a System V attachment already "
-	       "faulted in: %.0f and %.0f MB/s)\n", a, b);
+	       "faulted in: %.0f and %.0f MB/s)\n",
+	       a, b);
 
 	/* 10,000 System V segments: ls -l through the mount vs ipcs -m. */
 	FILE *f = fopen("/proc/sys/kernel/shmmni", "r");
@@ -659,7 +680,8 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 	}
 	snprintf(cmd, sizeof(cmd), "ls -l %s/sysv", list_mnt);
 	printf("== listings\n");
-	MEDIANS(a, b, runs, (usleep(1100 * 1000), cmd_seconds(cmd) * 1000),
+	MEDIANS(a, b, runs,
+		(sleep(1), usleep(100 * 1000), cmd_seconds(cmd) * 1000),
 		cmd_seconds("ipcs -m") * 1000);
 	line("6 ls -l sysv/ with 10,000 segments / ipcs -m", a, b, "ms",
 	     "<= 1.0");
@@ -711,7 +733,8 @@ static int figures(const char *mnt, const char *fb_mnt, const char *list_mnt,
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: shmbench [--mount DIR] [--sizes 4k,16k,...] [--reps N]\n"
+		"usage: shmbench [--mount DIR] [--sizes 4k,16k,...] [--reps "
+		"N]\n"
 		"                [--csv FILE] [--plot FILE.png|.svg]\n"
 		"                [--fallback-mount DIR]\n"
 		"       shmbench figures --mount DIR [--fallback-mount DIR]\n"
@@ -755,24 +778,45 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'm': mnt = optarg; break;
-		case 's': sizes = optarg; break;
-		case 'r': reps = atol(optarg); break;
-		case 'c': csv = optarg; break;
-		case 'p': png = optarg; break;
-		case 'P': pid = atoi(optarg); break;
-		case 'L': list_mnt = optarg; break;
-		case 'b': bindfs = optarg; break;
-		case 'F': fb_mnt = optarg; break;
-		case 'n': runs = atoi(optarg); break;
-		default: usage();
+		case 'm':
+			mnt = optarg;
+			break;
+		case 's':
+			sizes = optarg;
+			break;
+		case 'r':
+			reps = atol(optarg);
+			break;
+		case 'c':
+			csv = optarg;
+			break;
+		case 'p':
+			png = optarg;
+			break;
+		case 'P':
+			pid = atoi(optarg);
+			break;
+		case 'L':
+			list_mnt = optarg;
+			break;
+		case 'b':
+			bindfs = optarg;
+			break;
+		case 'F':
+			fb_mnt = optarg;
+			break;
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || runs < 1 || runs > RUNS_MAX)
 		usage();
 	if (fig)
-		return mnt ? figures(mnt, fb_mnt, list_mnt ? list_mnt : mnt, pid,
-				     bindfs, runs)
-			   : (usage(), 2);
+		return mnt ? figures(mnt, fb_mnt, list_mnt ? list_mnt : mnt,
+				     pid, bindfs, runs) :
+			     (usage(), 2);
 	return tables(mnt, fb_mnt, sizes, reps, csv, png);
 }

@@ -36,7 +36,7 @@ sed -n 's/^COPY \([^ -][^ ]*\) \([^ ]*\)$/\1 \2/p' "$top/tools/Dockerfile" |
 		cp -r "$top/$from" "$tmp/src/$to"
 	done
 # (MAKEFLAGS cleared: a SANITIZE=1 check must not leak into this build.)
-if (cd "$tmp/src" && MAKEFLAGS= MAKELEVEL= SANITIZE= make build/shmfs) >"$tmp/err" 2>&1 && "$tmp/src/build/shmfs" --version >/dev/null; then
+if (cd "$tmp/src" && MAKEFLAGS='' MAKELEVEL='' SANITIZE='' make build/shmfs) >"$tmp/err" 2>&1 && "$tmp/src/build/shmfs" --version >/dev/null; then
 	ok "the Dockerfile's COPY set builds build/shmfs"
 else
 	notok "the Dockerfile's COPY set builds build/shmfs"
@@ -56,6 +56,7 @@ else
 	notok "run-test fails a test that leaves a mount behind (exit $rc)"
 fi
 # ... and one that leaves a process of its mount point's behind.
+# shellcheck disable=SC2016 # expanded by the script it writes
 printf '%s\n' '#!/bin/sh' 'sh -c "sleep 20; :" "$SHMFS_TEST_ROOT" &' \
 	'echo "1..1"' 'echo "ok 1 - started something and walked away"' \
 	>"$tmp/leaves-a-process"

@@ -14,9 +14,9 @@ cleanup() {
 	fusermount3 -uz "$tmp/fallback" 2>/dev/null || true
 	fusermount3 -uz "$tmp/bindfs" 2>/dev/null || true
 	fusermount3 -uz "$tmp/list" 2>/dev/null || true
-	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
-	[ -n "${fpid:-}" ] && kill "$fpid" 2>/dev/null || true
-	[ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null || true
+	for p in "${pid:-}" "${fpid:-}" "${lpid:-}"; do
+		if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM

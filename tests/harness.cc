@@ -28,11 +28,9 @@
 #include <sstream>
 #include <thread>
 
-namespace shmfs_test
-{
+namespace shmfs_test {
 
-namespace
-{
+namespace {
 
 // Mounts that must be torn down if the test process ends abnormally.
 // Written only by the main thread; read by the handlers below.

@@ -16,8 +16,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shmfs_test
-{
+namespace shmfs_test {
 
 struct Mount {
 	std::string dir;
@@ -36,9 +35,8 @@ struct Mount {
 };
 
 // A fixture with a mounted shmfs and segments it cleans up.
-class MountTest : public testing::Test
-{
-      protected:
+class MountTest : public testing::Test {
+protected:
 	Mount m;
 	std::vector<int> shmids;	// removed in TearDown
 	std::vector<std::string> posix; // names removed in TearDown

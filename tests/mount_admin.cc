@@ -15,12 +15,9 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
-class Admin : public MountTest
-{
-};
+class Admin : public MountTest {};
 
 TEST_F(Admin, RmIsIpcRmidAndShmUnlink)
 {
@@ -142,9 +139,7 @@ TEST_F(Admin, RenameAsksForACopy)
 
 // The daemon exits 0 whether it is unmounted or told to stop, and the
 // segments outlive it untouched.
-class Lifecycle : public testing::Test
-{
-};
+class Lifecycle : public testing::Test {};
 
 // SIGTERM to m's daemon: its exit status within 5 s (-1 if it did not
 // exit normally by then).

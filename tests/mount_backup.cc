@@ -12,8 +12,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 int sysv_with(size_t size, int mode, key_t key, const std::string &data)
 {
@@ -38,9 +37,8 @@ int find_private(size_t size, const std::string &data)
 	return -1;
 }
 
-class Backup : public MountTest
-{
-      protected:
+class Backup : public MountTest {
+protected:
 	std::string base, dir, tool;
 	std::vector<std::string> mount_args() override
 	{

@@ -20,8 +20,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const uid_t kNobody = 65534;
 
@@ -103,9 +102,8 @@ std::string changed_times(const std::string &path,
 // the mount, its traces must be equal.
 using Sequence = std::function<void(const std::string &dir, Trace &t)>;
 
-class Diff : public MountTest
-{
-      protected:
+class Diff : public MountTest {
+protected:
 	std::string mapdir;
 	std::vector<std::string> mount_args() override
 	{

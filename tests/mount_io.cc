@@ -13,12 +13,9 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
-class Io : public MountTest
-{
-};
+class Io : public MountTest {};
 
 void sysv_put(int id, size_t off, const std::string &data)
 {

@@ -19,12 +19,9 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
-class Layout : public MountTest
-{
-};
+class Layout : public MountTest {};
 
 std::vector<std::string> posix_objects(const std::string &dir)
 {
@@ -347,9 +344,8 @@ TEST_F(Layout, DfCountsEverySegmentAgainstTheLimits)
 	shmdt(p);
 }
 
-class PosixDir : public MountTest
-{
-      protected:
+class PosixDir : public MountTest {
+protected:
 	std::string dir;
 	std::vector<std::string> mount_args() override
 	{

@@ -15,8 +15,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 // A process that maps a file (or attaches a segment) until destroyed.
 struct Mapper {
@@ -85,9 +84,8 @@ bool eventually(const std::function<bool()> &ok)
 	return false;
 }
 
-class Mapped : public MountTest
-{
-      protected:
+class Mapped : public MountTest {
+protected:
 	std::string base; // a real directory for the files of one test
 	void SetUp() override
 	{
@@ -213,9 +211,8 @@ TEST_F(Mapped, TheProcScanHappensOnlyWhenPidsAreAsked)
 		  1);
 }
 
-class MapDir : public Mapped
-{
-      protected:
+class MapDir : public Mapped {
+protected:
 	std::vector<std::string> mount_args() override
 	{
 		base = std::string(getenv("SHMFS_TEST_ROOT")) + "/files";
@@ -319,9 +316,7 @@ TEST_F(MapDir, CreateWriteChmodRmActOnTheRealFile)
 	}));
 }
 
-class ByKey : public MountTest
-{
-};
+class ByKey : public MountTest {};
 
 TEST_F(ByKey, OneSymlinkPerKeyedSegment)
 {

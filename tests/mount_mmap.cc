@@ -15,8 +15,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 double now_ms()
 {
@@ -66,9 +65,7 @@ struct Pair {
 	}
 };
 
-class Mmap : public MountTest
-{
-};
+class Mmap : public MountTest {};
 
 // The default refresh (100 ms) bounds both directions; the test allows
 // 1 s so that a loaded machine does not fail it.
@@ -223,9 +220,8 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 // The page cache path's own mechanism (write-back at msync/fsync/close,
 // the kept pages), on that path whatever the run: with passthrough there
 // is no cache to write back.
-class MmapNoRefresh : public MountTest
-{
-      protected:
+class MmapNoRefresh : public MountTest {
+protected:
 	std::vector<std::string> mount_args() override
 	{
 		return { "-o", "refresh=0", "-o", "passthrough=off" };

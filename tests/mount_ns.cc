@@ -19,8 +19,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const uid_t kNobody = 65534;
 
@@ -85,9 +84,8 @@ int err_of(int r)
 	return r < 0 ? errno : 0;
 }
 
-class Volume : public MountTest
-{
-      protected:
+class Volume : public MountTest {
+protected:
 	void SetUp() override
 	{
 		std::string why;
@@ -208,9 +206,8 @@ struct Container {
 	}
 };
 
-class Target : public testing::Test
-{
-      protected:
+class Target : public testing::Test {
+protected:
 	Container c;
 	Mount m;
 	int host_id = -1;

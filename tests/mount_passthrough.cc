@@ -27,8 +27,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const size_t kSize = 64 * 1024;
 
@@ -103,9 +102,8 @@ struct Sides {
 	}
 };
 
-class Passthrough : public MountTest
-{
-      protected:
+class Passthrough : public MountTest {
+protected:
 	std::string mapdir;
 	std::vector<std::string> mount_args() override
 	{
@@ -631,8 +629,7 @@ TEST_F(Passthrough, HugePageSegment)
 
 } // namespace
 
-namespace
-{
+namespace {
 
 // A daemon without CAP_SYS_ADMIN in the first user namespace (shmfs run
 // as root of a user namespace, as in a rootless container) mounts, but

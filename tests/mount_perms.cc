@@ -12,15 +12,12 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const uid_t kNobody = 65534;
 const gid_t kNogroup = 65534;
 
-class Perms : public MountTest
-{
-};
+class Perms : public MountTest {};
 
 int open_err(const std::string &path, int flags)
 {

@@ -34,8 +34,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const int kWorkers = 4;
 const size_t kArena = 64 * 1024;
@@ -285,9 +284,8 @@ struct Worker {
 	}
 };
 
-class Stress : public MountTest
-{
-      protected:
+class Stress : public MountTest {
+protected:
 	// A short refresh: more invalidations racing with everything else.
 	std::vector<std::string> mount_args() override
 	{

@@ -27,8 +27,7 @@
 
 using namespace shmfs_test;
 
-namespace
-{
+namespace {
 
 const size_t kRec = 64;	   // one record
 const size_t kSlots = 256; // records in the ring: 16 KiB, four pages
@@ -93,9 +92,7 @@ struct Ring {
 	}
 };
 
-class UseCase : public MountTest
-{
-};
+class UseCase : public MountTest {};
 
 // 1a. The producer writes through the mount, half of the records with
 // write() and half through a MAP_SHARED mapping of the mount + msync; the
@@ -335,9 +332,8 @@ int count_yes(int fd, int n)
 	return good;
 }
 
-class ReadOnlyConfig : public MountTest
-{
-      protected:
+class ReadOnlyConfig : public MountTest {
+protected:
 	// Nothing changes the config natively: without the refresh the
 	// mappers' pages stay put while their memory is counted.
 	std::vector<std::string> mount_args() override
@@ -451,9 +447,8 @@ TEST_F(ReadOnlyConfig, TwoHundredMappersShareOneCopy)
 // Every write that returned (write(): its return; a mapping: msync's) is
 // in the segment, the segments keep their size, and a new daemon mounts
 // over the dead mount point with no manual unmount.
-class CrashSurvival : public testing::Test
-{
-      protected:
+class CrashSurvival : public testing::Test {
+protected:
 	std::vector<int> ids;
 	~CrashSurvival() override
 	{

@@ -4,12 +4,10 @@
 
 #include <gtest/gtest.h>
 
-namespace
-{
+namespace {
 
 // One "ok"/"not ok" line per test, failures as "#" diagnostics.
-class TapListener : public testing::EmptyTestEventListener
-{
+class TapListener : public testing::EmptyTestEventListener {
 	int n_ = 0;
 
 	void OnTestProgramStart(const testing::UnitTest &ut) override

@@ -11,14 +11,12 @@
 
 #include "backend.h"
 
-namespace
-{
+namespace {
 
 const struct shmfs_backend &be = posix_backend;
 
-class Posix : public testing::Test
-{
-      protected:
+class Posix : public testing::Test {
+protected:
 	std::string dir;
 	void SetUp() override
 	{

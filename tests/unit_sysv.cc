@@ -15,14 +15,12 @@
 
 #include "backend.h"
 
-namespace
-{
+namespace {
 
 const struct shmfs_backend &be = sysv_backend;
 
-class Sysv : public testing::Test
-{
-      protected:
+class Sysv : public testing::Test {
+protected:
 	int id = -1;
 	std::string name;
 	static void SetUpTestSuite()

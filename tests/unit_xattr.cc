@@ -10,8 +10,7 @@ extern "C" {
 #include "xattr.h"
 }
 
-namespace
-{
+namespace {
 
 std::string get(const struct shm_meta &m, const char *name, int *err = nullptr)
 {

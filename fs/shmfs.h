@@ -39,7 +39,7 @@ const struct fuse_lowlevel_ops *shmfs_lowlevel_ops(void);
 
 static inline struct shmfs_state *shmfs_state_of(fuse_req_t req)
 {
-	return fuse_req_userdata(req);
+	return (struct shmfs_state *)fuse_req_userdata(req);
 }
 
 /* The one place a -errno becomes a reply (0 replies success). */

@@ -1,0 +1,382 @@
+// unit_front.cc - the front's own machinery, no FUSE mount: the fallback's
+// page shadow, the inode table, and the /proc parsing (who maps what,
+// /proc/sysvipc/shm).
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+// The C and C++-aware headers first, so that the extern "C" block below
+// only wraps our own.
+#define FUSE_USE_VERSION 316
+#include <fuse_lowlevel.h>
+#include <glib.h>
+
+#include "backend.h"
+
+extern "C" {
+#include "fallback.h"
+#include "procscan.h"
+#include "sysv.h"
+}
+
+namespace {
+
+// A backend that records what a write-back hands it.
+struct Call {
+	std::string kind; // "write" or "changed"
+	uint64_t off;
+	std::string buf, old;
+};
+std::vector<Call> calls;
+
+ssize_t rec_write(struct shm_handle *, const void *buf, size_t n, uint64_t off)
+{
+	calls.push_back(
+		{ "write", off, std::string((const char *)buf, n), "" });
+	return (ssize_t)n;
+}
+
+ssize_t rec_changed(struct shm_handle *, const void *buf, const void *old,
+		    size_t n, uint64_t off)
+{
+	calls.push_back({ "changed", off, std::string((const char *)buf, n),
+			  std::string((const char *)old, n) });
+	return (ssize_t)n;
+}
+
+struct shmfs_backend recorder()
+{
+	struct shmfs_backend b = {};
+	b.name = "rec";
+	b.write = rec_write;
+	b.write_changed = rec_changed;
+	return b;
+}
+
+class Shadow : public testing::Test {
+protected:
+	struct shmfs_backend be = recorder();
+	struct shmfs_file f = {};
+	void SetUp() override
+	{
+		calls.clear();
+		f.kind = SHMFS_FH_FILE;
+		f.ino = 42;
+		f.be = &be;
+		f.refs = 1;
+	}
+	void TearDown() override
+	{
+		shmfs_shadow_fini();
+	}
+	std::string page(char c)
+	{
+		return std::string(SHMFS_PAGE, c);
+	}
+};
+
+TEST_F(Shadow, KeepsPagesOnlyWhileAWriterHasTheFileOpen)
+{
+	EXPECT_FALSE(shmfs_shadow_active(42));
+	shmfs_shadow_open(42);
+	EXPECT_TRUE(shmfs_shadow_active(42));
+	EXPECT_FALSE(shmfs_shadow_active(43));
+	EXPECT_EQ(shmfs_shadow_writers(), 1u);
+	shmfs_shadow_open(42);
+	shmfs_shadow_close(42);
+	EXPECT_TRUE(shmfs_shadow_active(42));
+	shmfs_shadow_close(42);
+	EXPECT_FALSE(shmfs_shadow_active(42));
+	EXPECT_EQ(shmfs_shadow_writers(), 0u);
+}
+
+// A kept page is written back as "only what differs from the copy"; a
+// page never read is written whole; the copy follows what was written.
+TEST_F(Shadow, WriteBackMergesKeptPagesAndWritesOthersWhole)
+{
+	shmfs_shadow_open(42);
+	std::string p0 = page('a');
+	shmfs_shadow_store(42, 0, SHMFS_PAGE, p0.data(), p0.size());
+	std::string dirty = page('a') + page('b');
+	dirty[7] = 'X';
+	EXPECT_EQ(shmfs_shadow_write_back(&f, 0, dirty.data(), dirty.size()),
+		  (ssize_t)dirty.size());
+	ASSERT_EQ(calls.size(), 2u);
+	EXPECT_EQ(calls[0].kind, "changed");
+	EXPECT_EQ(calls[0].off, 0u);
+	EXPECT_EQ(calls[0].old, page('a'));
+	EXPECT_EQ(calls[0].buf, dirty.substr(0, SHMFS_PAGE));
+	EXPECT_EQ(calls[1].kind, "write"); // page 1 was never read
+	EXPECT_EQ(calls[1].off, (uint64_t)SHMFS_PAGE);
+	// The copy of page 0 is now what was written back.
+	calls.clear();
+	EXPECT_EQ(shmfs_shadow_write_back(&f, 0, dirty.data(), SHMFS_PAGE),
+		  (ssize_t)SHMFS_PAGE);
+	ASSERT_EQ(calls.size(), 1u);
+	EXPECT_EQ(calls[0].old, dirty.substr(0, SHMFS_PAGE));
+	shmfs_shadow_close(42);
+}
+
+// A short fill (the end of the file) keeps zeros past it; write() through
+// the mount patches the copy; a truncate zeroes the tail of the last page
+// and forgets the pages past it.
+TEST_F(Shadow, ShortFillsPatchesAndTruncation)
+{
+	shmfs_shadow_open(42);
+	std::string two = page('c') + std::string(100, 'd');
+	shmfs_shadow_store(42, 0, 2 * SHMFS_PAGE, two.data(), two.size());
+	shmfs_shadow_patch(42, 10, "PATCH", 5);
+	std::string now = page('c') + page('e');
+	shmfs_shadow_write_back(&f, 0, now.data(), now.size());
+	ASSERT_EQ(calls.size(), 1u); // both pages kept: one merge
+	std::string want = page('c') + std::string(100, 'd') +
+			   std::string(SHMFS_PAGE - 100, '\0');
+	memcpy(&want[10], "PATCH", 5);
+	EXPECT_EQ(calls[0].old, want);
+	calls.clear();
+	shmfs_shadow_truncate(42, 50);
+	shmfs_shadow_write_back(&f, 0, now.data(), now.size());
+	ASSERT_EQ(calls.size(), 2u);
+	std::string t = now.substr(0, 50) + std::string(SHMFS_PAGE - 50, '\0');
+	EXPECT_EQ(calls[0].old, t); // the copy after the last write-back, cut
+	EXPECT_EQ(calls[1].kind, "write"); // page 1 forgotten
+	shmfs_shadow_close(42);
+}
+
+// Reads that are not page cache fills (an offset inside a page) are not
+// kept.
+TEST_F(Shadow, OnlyPageAlignedFillsAreKept)
+{
+	shmfs_shadow_open(42);
+	std::string p = page('z');
+	shmfs_shadow_store(42, 100, SHMFS_PAGE, p.data(), p.size());
+	shmfs_shadow_write_back(&f, 0, p.data(), p.size());
+	ASSERT_EQ(calls.size(), 1u);
+	EXPECT_EQ(calls[0].kind, "write");
+	shmfs_shadow_close(42);
+}
+
+// ---- the inode table ----
+
+struct shmfs_backend fake_kind(const char *name)
+{
+	struct shmfs_backend b = {};
+	b.name = name;
+	return b;
+}
+
+struct shmfs_backend kind_a = fake_kind("a"), kind_b = fake_kind("b");
+const struct shmfs_backend *const kinds[] = { &kind_a, &kind_b, nullptr };
+
+class Nodes : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		shmfs_nodes_init(kinds, 2);
+	}
+	void TearDown() override
+	{
+		shmfs_nodes_fini();
+	}
+	static struct shm_attr file(uint64_t ino)
+	{
+		struct shm_attr a = {};
+		a.mode = S_IFREG | 0644;
+		a.ident_dev = 7;
+		a.ident_ino = ino;
+		return a;
+	}
+};
+
+TEST_F(Nodes, RootAndOneDirectoryPerKindArePinned)
+{
+	shmfs_ref ref = {};
+	ASSERT_EQ(shmfs_node_ref(FUSE_ROOT_ID, &ref), 0);
+	EXPECT_EQ(ref.be, nullptr);
+	EXPECT_EQ(ref.type, (mode_t)S_IFDIR);
+	shmfs_ref_clear(&ref);
+	ASSERT_EQ(shmfs_node_ref(FUSE_ROOT_ID + 1, &ref), 0);
+	EXPECT_EQ(ref.be, &kind_a);
+	EXPECT_STREQ(ref.path, "");
+	shmfs_ref_clear(&ref);
+	shmfs_node_forget(FUSE_ROOT_ID + 1, 1000);
+	EXPECT_EQ(shmfs_node_ref(FUSE_ROOT_ID + 1, &ref), 0);
+	shmfs_ref_clear(&ref);
+	EXPECT_EQ(shmfs_node_ref(99999, &ref), -ENOENT);
+	EXPECT_EQ(shmfs_backends()[1], &kind_b);
+}
+
+TEST_F(Nodes, OneInodePerNameTypeAndObject)
+{
+	struct shm_attr f1 = file(100), f2 = file(200), link = {};
+	link.mode = S_IFLNK | 0777;
+	fuse_ino_t a = shmfs_node_lookup(&kind_a, "x", &f1);
+	EXPECT_EQ(shmfs_node_lookup(&kind_a, "x", &f1), a);   // same again
+	EXPECT_NE(shmfs_node_lookup(&kind_b, "x", &f1), a);   // other kind
+	EXPECT_NE(shmfs_node_lookup(&kind_a, "y", &f1), a);   // other name
+	EXPECT_NE(shmfs_node_lookup(&kind_a, "x", &link), a); // a link now
+	fuse_ino_t again = shmfs_node_lookup(&kind_a, "x", &f2);
+	EXPECT_NE(again, a); // removed and made again: another object
+	shmfs_ref ref = {};
+	ASSERT_EQ(shmfs_node_ref(a, &ref), 0);
+	EXPECT_STREQ(ref.path, "x");
+	EXPECT_EQ(ref.type, (mode_t)S_IFREG);
+	EXPECT_EQ(ref.ident_ino, 100u);
+	EXPECT_FALSE(shmfs_ref_other_object(&ref, &f1));
+	EXPECT_TRUE(shmfs_ref_other_object(&ref, &f2));
+	struct shm_attr unknown = {}; // a kind that keeps no identity
+	unknown.mode = S_IFREG;
+	EXPECT_FALSE(shmfs_ref_other_object(&ref, &unknown));
+	shmfs_ref_clear(&ref);
+	// Two lookups of a, two forgets: gone, and the number never reused.
+	shmfs_node_forget(a, 1);
+	ASSERT_EQ(shmfs_node_ref(a, &ref), 0);
+	shmfs_ref_clear(&ref);
+	shmfs_node_forget(a, 1);
+	EXPECT_EQ(shmfs_node_ref(a, &ref), -ENOENT);
+	EXPECT_GT(shmfs_node_lookup(&kind_a, "x", &f1), again);
+}
+
+TEST_F(Nodes, DirectoriesAreTheirName)
+{
+	struct shm_attr d1 = {}, d2 = {};
+	d1.mode = d2.mode = S_IFDIR | 0755;
+	d1.ident_ino = 1;
+	d2.ident_ino = 2;
+	EXPECT_EQ(shmfs_node_lookup(&kind_a, "dir", &d1),
+		  shmfs_node_lookup(&kind_a, "dir", &d2));
+	char *p = shmfs_child_path("", "n");
+	EXPECT_STREQ(p, "n");
+	g_free(p);
+	p = shmfs_child_path("a/b", "n");
+	EXPECT_STREQ(p, "a/b/n");
+	g_free(p);
+}
+
+// ---- /proc parsing ----
+
+bool same_file(const struct shm_mapping *m, void *arg)
+{
+	const struct stat *st = (const struct stat *)arg;
+	return m->dev == st->st_dev && m->ino == st->st_ino;
+}
+
+// A MAP_SHARED mapping of a file, in this process and in a child, is found
+// with its path; a MAP_PRIVATE one is not.
+TEST(ProcScan, FindsSharedFileMappingsWithTheirPath)
+{
+	char path[] = "/tmp/shmfs-unit-scan.XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, 8192), 0);
+	struct stat st;
+	ASSERT_EQ(fstat(fd, &st), 0);
+	void *shared = mmap(nullptr, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(shared, MAP_FAILED);
+	int go[2];
+	ASSERT_EQ(pipe(go), 0);
+	pid_t kid = fork();
+	if (kid == 0) {
+		char c;
+		close(go[1]);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(go[0]);
+	GArray *scan = shm_scan_shared(true);
+	GArray *pids = shm_scan_pids(scan, same_file, &st);
+	std::vector<pid_t> got((pid_t *)pids->data,
+			       (pid_t *)pids->data + pids->len);
+	std::vector<pid_t> want = { getpid(), kid };
+	std::sort(want.begin(), want.end());
+	EXPECT_EQ(got, want);
+	bool named = false;
+	for (guint i = 0; i < scan->len; i++) {
+		struct shm_mapping *m =
+			&g_array_index(scan, struct shm_mapping, i);
+		if (m->pid == getpid() && same_file(m, &st))
+			named = m->path && strcmp(m->path, path) == 0;
+	}
+	EXPECT_TRUE(named);
+	g_array_unref(pids);
+	g_array_unref(scan);
+	close(go[1]);
+	waitpid(kid, nullptr, 0);
+	munmap(shared, 8192);
+	// Private: not a sharer.
+	void *priv = mmap(nullptr, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(priv, MAP_FAILED);
+	scan = shm_scan_shared(false);
+	pids = shm_scan_pids(scan, same_file, &st);
+	EXPECT_EQ(pids->len, 0u);
+	g_array_unref(pids);
+	g_array_unref(scan);
+	munmap(priv, 8192);
+	close(fd);
+	unlink(path);
+}
+
+struct Find {
+	int id;
+	struct sysv_row row;
+	bool found;
+};
+
+bool find_id(const struct sysv_row *r, void *arg)
+{
+	Find *f = (Find *)arg;
+	if (r->id != f->id)
+		return false;
+	f->row = *r;
+	f->found = true;
+	return true;
+}
+
+// Every column of /proc/sysvipc/shm is read into its field: the same
+// numbers as IPC_STAT.
+TEST(ProcScan, SysvRowsAreParsedColumnByColumn)
+{
+	int id = shmget(0x5eed0777, 12345, IPC_CREAT | IPC_EXCL | 0640);
+	ASSERT_GE(id, 0);
+	char *p = (char *)shmat(id, nullptr, 0);
+	ASSERT_NE(p, (char *)-1);
+	memset(p, 1, 4096); // one resident page
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	Find f = { id, {}, false };
+	ASSERT_EQ(sysv_scan(find_id, &f), 0);
+	ASSERT_TRUE(f.found);
+	EXPECT_EQ(f.row.key, 0x5eed0777);
+	EXPECT_EQ(f.row.mode & 0777, 0640u);
+	EXPECT_EQ(f.row.size, 12345u);
+	EXPECT_EQ(f.row.cpid, ds.shm_cpid);
+	EXPECT_EQ(f.row.lpid, ds.shm_lpid);
+	EXPECT_EQ(f.row.nattch, 1u);
+	EXPECT_EQ(f.row.uid, ds.shm_perm.uid);
+	EXPECT_EQ(f.row.gid, ds.shm_perm.gid);
+	EXPECT_EQ(f.row.cuid, ds.shm_perm.cuid);
+	EXPECT_EQ(f.row.cgid, ds.shm_perm.cgid);
+	EXPECT_EQ(f.row.atime, ds.shm_atime);
+	EXPECT_EQ(f.row.dtime, ds.shm_dtime);
+	EXPECT_EQ(f.row.ctime, ds.shm_ctime);
+	EXPECT_EQ(f.row.rss, 4096u);
+	EXPECT_EQ(f.row.swap, 0u);
+	shmdt(p);
+	shmctl(id, IPC_RMID, nullptr);
+}
+
+} // namespace

@@ -213,27 +213,33 @@ TEST_F(Diff, CreateModesUnderEveryUmask)
 
 TEST_F(Diff, TruncateAndOTrunc)
 {
-	compare("truncate", [](const std::string &f, Trace &t) {
-		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
-		t.ret("write", write(fd, "0123456789", 10));
-		t.ret("ftruncate grow", ftruncate(fd, 4096));
-		t.fstat_of("grown", fd);
-		t.ret("ftruncate same", ftruncate(fd, 4096));
-		t.ret("ftruncate shrink", ftruncate(fd, 3));
-		t.fstat_of("shrunk", fd);
-		t.ret("truncate path", truncate(f.c_str(), 7));
-		t.stat_of("by path", f);
-		t.ret("ftruncate negative", ftruncate(fd, -1));
-		close(fd);
-		int ro = open(f.c_str(), O_RDONLY);
-		t.ret("ftruncate read-only fd", ftruncate(ro, 1));
-		close(ro);
-		int tr = open(f.c_str(), O_RDWR | O_TRUNC);
-		t.ret("open O_TRUNC", tr >= 0 ? 0 : -1);
-		t.fstat_of("truncated", tr);
-		close(tr);
-		unlink(f.c_str());
-	});
+	for (uid_t uid : { (uid_t)0, kNobody })
+		compare(
+			"truncate",
+			[](const std::string &f, Trace &t) {
+				int fd =
+					open(f.c_str(), O_CREAT | O_RDWR, 0644);
+				t.ret("write", write(fd, "0123456789", 10));
+				t.ret("ftruncate grow", ftruncate(fd, 4096));
+				t.fstat_of("grown", fd);
+				t.ret("ftruncate same", ftruncate(fd, 4096));
+				t.ret("ftruncate shrink", ftruncate(fd, 3));
+				t.fstat_of("shrunk", fd);
+				t.ret("truncate path", truncate(f.c_str(), 7));
+				t.stat_of("by path", f);
+				t.ret("ftruncate negative", ftruncate(fd, -1));
+				close(fd);
+				int ro = open(f.c_str(), O_RDONLY);
+				t.ret("ftruncate read-only fd",
+				      ftruncate(ro, 1));
+				close(ro);
+				int tr = open(f.c_str(), O_RDWR | O_TRUNC);
+				t.ret("open O_TRUNC", tr >= 0 ? 0 : -1);
+				t.fstat_of("truncated", tr);
+				close(tr);
+				unlink(f.c_str());
+			},
+			uid);
 }
 
 TEST_F(Diff, ChmodChownAndTheBitsTheyClear)
@@ -349,72 +355,91 @@ TEST_F(Diff, UtimensAsOwnerAndAsAnotherUser)
 
 TEST_F(Diff, WhichTimesChange)
 {
-	compare("times", [](const std::string &f, Trace &t) {
-		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
-		close(fd);
-		t.out << "write " << changed_times(f, [&] {
-			int w = open(f.c_str(), O_WRONLY);
-			(void)!write(w, "abc", 3);
-			close(w);
-		}) << "\n";
-		t.out << "ftruncate " << changed_times(f, [&] {
-			int w = open(f.c_str(), O_WRONLY);
-			(void)!ftruncate(w, 100);
-			close(w);
-		}) << "\n";
-		t.out << "chmod "
-		      << changed_times(f, [&] { chmod(f.c_str(), 0600); })
-		      << "\n";
-		t.out << "chown " << changed_times(f, [&] {
-			(void)!chown(f.c_str(), 0, 0);
-		}) << "\n";
-		t.out << "open O_TRUNC " << changed_times(f, [&] {
-			close(open(f.c_str(), O_WRONLY | O_TRUNC));
-		}) << "\n";
-		unlink(f.c_str());
-	});
+	for (uid_t uid : { (uid_t)0, kNobody })
+		compare(
+			"times",
+			[](const std::string &f, Trace &t) {
+				int fd =
+					open(f.c_str(), O_CREAT | O_RDWR, 0644);
+				close(fd);
+				t.out << "write " << changed_times(f, [&] {
+					int w = open(f.c_str(), O_WRONLY);
+					(void)!write(w, "abc", 3);
+					close(w);
+				}) << "\n";
+				t.out << "ftruncate " << changed_times(f, [&] {
+					int w = open(f.c_str(), O_WRONLY);
+					(void)!ftruncate(w, 100);
+					close(w);
+				}) << "\n";
+				t.out << "chmod " << changed_times(f, [&] {
+					chmod(f.c_str(), 0600);
+				}) << "\n";
+				t.out << "chown " << changed_times(f, [&] {
+					(void)!chown(f.c_str(), 0, 0);
+				}) << "\n";
+				t.out << "open O_TRUNC " << changed_times(f, [&] {
+					close(open(f.c_str(),
+						   O_WRONLY | O_TRUNC));
+				}) << "\n";
+				unlink(f.c_str());
+			},
+			uid);
 }
 
 TEST_F(Diff, UnlinkWithDescriptorsOpen)
 {
-	compare("unlink", [](const std::string &f, Trace &t) {
-		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
-		t.ret("write", write(fd, "hello", 5));
-		t.ret("unlink", unlink(f.c_str()));
-		t.fstat_of("after unlink", fd);
-		char buf[8] = { 0 };
-		t.ret("pread", pread(fd, buf, 5, 0));
-		t.out << "bytes " << buf << "\n";
-		t.ret("pwrite", pwrite(fd, "HELLO", 5, 0));
-		t.ret("ftruncate", ftruncate(fd, 2));
-		t.fstat_of("truncated", fd);
-		t.stat_of("name", f);
-		t.ret("unlink again", unlink(f.c_str()));
-		close(fd);
-	});
+	for (uid_t uid : { (uid_t)0, kNobody })
+		compare(
+			"unlink",
+			[](const std::string &f, Trace &t) {
+				int fd =
+					open(f.c_str(), O_CREAT | O_RDWR, 0644);
+				t.ret("write", write(fd, "hello", 5));
+				t.ret("unlink", unlink(f.c_str()));
+				t.fstat_of("after unlink", fd);
+				char buf[8] = { 0 };
+				t.ret("pread", pread(fd, buf, 5, 0));
+				t.out << "bytes " << buf << "\n";
+				t.ret("pwrite", pwrite(fd, "HELLO", 5, 0));
+				t.ret("ftruncate", ftruncate(fd, 2));
+				t.fstat_of("truncated", fd);
+				t.stat_of("name", f);
+				t.ret("unlink again", unlink(f.c_str()));
+				close(fd);
+			},
+			uid);
 }
 
 TEST_F(Diff, NamesOf255And256Bytes)
 {
-	compare("long names", [](const std::string &f, Trace &t) {
-		std::string dir = f.substr(0, f.rfind('/') + 1);
-		std::string base = f.substr(f.rfind('/') + 1);
-		std::string ok =
-			dir + base + std::string(255 - base.size(), 'x');
-		std::string bad = ok + "y";
-		int fd = open(ok.c_str(), O_CREAT | O_RDWR, 0644);
-		t.ret("create 255", fd >= 0 ? 0 : -1);
-		close(fd);
-		t.stat_of("255", ok);
-		t.ret("chmod 255", chmod(ok.c_str(), 0600));
-		t.ret("unlink 255", unlink(ok.c_str()));
-		t.ret("create 256", open(bad.c_str(), O_CREAT | O_RDWR, 0644));
-		t.stat_of("256", bad);
-		t.ret("chmod 256", chmod(bad.c_str(), 0600));
-		t.ret("truncate 256", truncate(bad.c_str(), 0));
-		t.ret("unlink 256", unlink(bad.c_str()));
-		t.ret("mkdir 256", mkdir(bad.c_str(), 0755));
-	});
+	for (uid_t uid : { (uid_t)0, kNobody })
+		compare(
+			"long names",
+			[](const std::string &f, Trace &t) {
+				std::string dir = f.substr(0, f.rfind('/') + 1);
+				std::string base = f.substr(f.rfind('/') + 1);
+				std::string ok =
+					dir + base +
+					std::string(255 - base.size(), 'x');
+				std::string bad = ok + "y";
+				int fd = open(ok.c_str(), O_CREAT | O_RDWR,
+					      0644);
+				t.ret("create 255", fd >= 0 ? 0 : -1);
+				close(fd);
+				t.stat_of("255", ok);
+				t.ret("chmod 255", chmod(ok.c_str(), 0600));
+				t.ret("unlink 255", unlink(ok.c_str()));
+				t.ret("create 256",
+				      open(bad.c_str(), O_CREAT | O_RDWR,
+					   0644));
+				t.stat_of("256", bad);
+				t.ret("chmod 256", chmod(bad.c_str(), 0600));
+				t.ret("truncate 256", truncate(bad.c_str(), 0));
+				t.ret("unlink 256", unlink(bad.c_str()));
+				t.ret("mkdir 256", mkdir(bad.c_str(), 0755));
+			},
+			uid);
 }
 
 } // namespace

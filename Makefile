@@ -60,7 +60,7 @@ BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/mapped.c
 FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/dir.c fs/file.c \
 	       fs/passthrough.c fs/fallback_shadow.c fs/fallback_refresh.c \
-	       fs/autounmount.c
+	       fs/autounmount.c fs/mountinfo.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o

@@ -123,7 +123,9 @@ static bool mapping_listed(const struct shm_mapping *m)
 {
 	struct stat st;
 
-	if (!m->path || m->path[0] != '/' ||
+	/* Mappings through the mount are of the mount's own files (the
+	 * object behind them is listed where it belongs, if at all). */
+	if (m->via_mount || !m->path || m->path[0] != '/' ||
 	    g_str_has_suffix(m->path, " (deleted)"))
 		return false;
 	/* The name must still be the mapped inode, and not a POSIX object. */

@@ -53,6 +53,33 @@ static bool parse_maps_line(const char *line, char *range, size_t rangesz,
 	return true;
 }
 
+/* Set once before the mount serves, read-only after. */
+static dev_t own_dev;
+static bool own_set;
+static shm_own_resolver own_resolve;
+
+void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve)
+{
+	own_dev = dev;
+	own_resolve = resolve;
+	own_set = true;
+}
+
+/* A mapping of one of the mount's files is a mapping of the object behind
+ * it; false if it must be left out. */
+static bool resolve_own(struct shm_mapping *m)
+{
+	dev_t dev;
+	ino_t ino;
+
+	if (!own_set || !own_resolve(m->ino, &dev, &ino))
+		return false;
+	m->dev = dev;
+	m->ino = ino;
+	m->via_mount = true;
+	return true;
+}
+
 static void scan_pid(pid_t pid, bool paths, GArray *out)
 {
 	char file[64], range[64], *line = NULL;
@@ -71,6 +98,11 @@ static void scan_pid(pid_t pid, bool paths, GArray *out)
 		if (!parse_maps_line(line, range, sizeof(range), &m.dev,
 				     &m.ino))
 			continue;
+		/* The mount's own files: never themselves, always what is
+		 * behind them (on every data path /proc names the mount's
+		 * file, not the segment's). */
+		if (own_set && m.dev == own_dev && !resolve_own(&m))
+			continue;
 		for (guint i = first; i < out->len && !seen; i++) {
 			struct shm_mapping *o =
 				&g_array_index(out, struct shm_mapping, i);
@@ -78,7 +110,7 @@ static void scan_pid(pid_t pid, bool paths, GArray *out)
 		}
 		if (seen)
 			continue;
-		if (paths) {
+		if (paths && !m.via_mount) {
 			m.path = mapping_path(pid, range);
 			if (!m.path)
 				continue;

@@ -14,8 +14,20 @@ struct shm_mapping {
 	pid_t pid;
 	dev_t dev;
 	ino_t ino;
-	char *path; /* as the kernel names it now; " (deleted)" if removed */
+	char *path; /* as the kernel names it now; " (deleted)" if removed;
+		     * NULL for a mapping through the mount */
+	/* Made through the mount (a file of shmfs itself): dev and ino are
+	 * those of the object behind that file. */
+	bool via_mount;
 };
+
+/* The mount's own files: their device, and how to tell the object behind
+ * one of them (the device and inode number its kind's files have; false
+ * if ino names no such object).  Set once, before the mount serves; until
+ * then, and for a file it cannot tell, a mapping of the mount is left
+ * out of every scan. */
+typedef bool (*shm_own_resolver)(ino_t ino, dev_t *dev, ino_t *obj);
+void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve);
 
 /* Every shared file mapping of every process whose maps we may read, one
  * entry per (pid, dev, ino): a GArray of struct shm_mapping that frees its

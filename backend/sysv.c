@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/vfs.h>
@@ -32,11 +33,23 @@
 #define SYSV_PROC "/proc/sysvipc/shm"
 
 static struct timespec sysv_started;
+/* The device of the kernel's internal shm filesystem: a segment's memory
+ * file is its inode number there (what /proc/PID/maps shows as dev:ino
+ * of an attachment).  memfd_create's files live there too. */
+static dev_t shm_dev;
 
 static int sysv_init(const struct shmfs_config *cfg)
 {
+	struct stat st;
+	int fd;
+
 	(void)cfg;
 	clock_gettime(CLOCK_REALTIME, &sysv_started);
+	fd = memfd_create("shmfs-shm-dev", MFD_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		shm_dev = st.st_dev;
+	if (fd >= 0)
+		close(fd);
 	sysv_key_init();
 	return 0;
 }
@@ -173,6 +186,13 @@ int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
 	return 0;
 }
 
+/* The segment's identity: its memory file (see shm_dev). */
+static void set_ident(struct shm_attr *a, int id)
+{
+	a->ident_dev = (uint64_t)shm_dev;
+	a->ident_ino = (uint64_t)id;
+}
+
 static bool list_row(const struct sysv_row *r, void *arg)
 {
 	struct shm_attr a;
@@ -182,6 +202,7 @@ static bool list_row(const struct sysv_row *r, void *arg)
 		return false;
 	fill_attr(&a, r->mode, r->uid, r->gid, r->size, r->atime, r->dtime,
 		  r->ctime);
+	set_ident(&a, r->id);
 	snprintf(name, sizeof(name), "%d", r->id);
 	shm_dirents_add(arg, name, &a);
 	return false;
@@ -206,8 +227,10 @@ int sysv_stat_id(int id, struct shm_attr *out)
 	struct shmid_ds ds;
 	int r = sysv_ipc_stat(id, &ds);
 
-	if (r == 0)
+	if (r == 0) {
 		sysv_attr_from_ds(out, &ds);
+		set_ident(out, id);
+	}
 	return r;
 }
 
@@ -264,14 +287,19 @@ struct mapper_match {
 
 /* A process attaches segment id of our IPC namespace: its maps show the
  * segment's file "/SYSV%08x" with the shmid as inode number.  Shmids
- * repeat across namespaces, hence the namespace check. */
+ * repeat across namespaces, hence the namespace check.  A mapping through
+ * the mount is of our namespace's segment, whatever namespace the process
+ * is in (a container using the mount through a volume). */
 static bool maps_segment(const struct shm_mapping *m, void *arg)
 {
 	const struct mapper_match *w = arg;
 	char proc[32];
 
-	if (m->ino != (ino_t)w->id || !m->path ||
-	    strncmp(m->path, "/SYSV", 5) != 0)
+	if (m->ino != (ino_t)w->id)
+		return false;
+	if (m->via_mount)
+		return m->dev == shm_dev;
+	if (!m->path || strncmp(m->path, "/SYSV", 5) != 0)
 		return false;
 	snprintf(proc, sizeof(proc), "/proc/%d", m->pid);
 	return ipc_ns_of(proc) == w->ns;

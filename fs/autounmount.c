@@ -14,34 +14,18 @@
 #include <glib.h>
 
 #include "autounmount.h"
+#include "mountinfo.h"
 
 /* Is the topmost mount at mnt a FUSE mount whose daemon is gone? */
 static bool dead_fuse_mount(const char *mnt)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool fuse = false;
+	g_autofree char *fstype = NULL;
+	dev_t dev;
+	bool fuse;
 	int fd;
 
-	if (!f)
-		return false;
-	while (getline(&line, &cap, f) > 0) {
-		g_auto(GStrv) w = g_strsplit(line, " ", 0);
-		g_autofree char *point = NULL;
-		char *dash;
-
-		if (g_strv_length(w) < 5)
-			continue;
-		point = g_strcompress(w[4]); /* \040 and friends */
-		if (strcmp(point, mnt) != 0)
-			continue;
-		dash = strstr(line, " - ");
-		/* The last entry at mnt is the one on top. */
-		fuse = dash && strncmp(dash + 3, "fuse", 4) == 0;
-	}
-	free(line);
-	fclose(f);
+	fuse = shmfs_mountinfo_top(mnt, &fstype, &dev) &&
+	       strncmp(fstype, "fuse", 4) == 0;
 	if (!fuse)
 		return false;
 	fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -16,6 +16,8 @@
 #include "autounmount.h"
 #include "fallback.h"
 #include "log.h"
+#include "mountinfo.h"
+#include "procscan.h"
 #include "shmfs.h"
 
 /* Seconds the kernel may cache names and attributes: short enough that a
@@ -245,6 +247,23 @@ static void fuse_log_hook(enum fuse_log_level level, const char *fmt,
 	errno = e;
 }
 
+/* Mappings of the mount's own files are mappings of the segments behind
+ * them: tell the /proc scans which device is ours (from mountinfo: the
+ * mount itself cannot be asked before it serves). */
+static void own_mount(const char *mountpoint)
+{
+	g_autofree char *fstype = NULL;
+	dev_t dev;
+
+	if (shmfs_mountinfo_top(mountpoint, &fstype, &dev) &&
+	    strcmp(fstype, "fuse.shmfs") == 0)
+		shm_scan_own_mount(dev, shmfs_node_object);
+	else
+		shmfs_log("%s: not found in mountinfo: mappings through the "
+			  "mount are left out of user.shm.pids",
+			  mountpoint);
+}
+
 static void fini_backends(void)
 {
 	for (size_t i = 0; backends[i]; i++)
@@ -355,6 +374,7 @@ static int run(int argc, char *argv[])
 		startup_error("cannot mount at %s", cmd.mountpoint);
 		goto out_signals;
 	}
+	own_mount(cmd.mountpoint);
 	fuse_daemonize(cmd.foreground);
 	shmfs_log_init(!cmd.foreground, opts.verbose);
 	/* After daemonizing: a thread would not survive its fork. */

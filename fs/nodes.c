@@ -152,6 +152,23 @@ void shmfs_node_forget(fuse_ino_t ino, uint64_t count)
 	G_UNLOCK(nodes_lock);
 }
 
+bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj)
+{
+	fuse_ino_t key = (fuse_ino_t)ino;
+	struct shmfs_node *n;
+	bool r = false;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_lookup(by_ino, &key);
+	if (n && n->ident_ino) {
+		*dev = (dev_t)n->ident_dev;
+		*obj = (ino_t)n->ident_ino;
+		r = true;
+	}
+	G_UNLOCK(nodes_lock);
+	return r;
+}
+
 char *shmfs_child_path(const char *dir, const char *name)
 {
 	return dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);

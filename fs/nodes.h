@@ -55,6 +55,11 @@ fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
 /* The kernel dropped n lookups of ino. */
 void shmfs_node_forget(fuse_ino_t ino, uint64_t n);
 
+/* The object behind inode ino (its kind's device and inode number, as
+ * /proc/PID/maps names a native mapping of it): how a mapping through the
+ * mount is told apart (procscan.h's resolver).  False if ino names none. */
+bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj);
+
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);
 

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "harness.h"
 
 using namespace shmfs_test;
@@ -273,6 +275,46 @@ TEST_F(MapDir, MappingsThroughTheMountMergeWithNativeOnes)
 	munmap(native, 8192);
 	close(fd);
 	close(nfd);
+}
+
+// A process that maps a segment through the mount uses it as much as one
+// that maps it natively: it is in user.shm.pids (and in nattch where the
+// kernel keeps no count), on either data path, and the mount's own files
+// never show under mapped/.
+TEST_F(MapDir, MappingsThroughTheMountCountAsUsers)
+{
+	int id = make_sysv(8192, 0600);
+	make_posix("shmfs-test-via", 8192, 0600);
+	std::string real = base + "/sub/via.dat";
+	make_file(real, std::string(8192, '.'));
+	Mapper s, p, f, native;
+	ASSERT_TRUE(s.start(sysv_path(id), true));
+	ASSERT_TRUE(p.start(posix_path("shmfs-test-via"), true));
+	ASSERT_TRUE(f.start(in_mount(real), true));
+	ASSERT_TRUE(native.start("/dev/shm/shmfs-test-via", true));
+	// The daemon's own attachment (the open file behind s's mapping)
+	// counts too, as the kernel's nattch does.
+	std::vector<pid_t> sp = { s.pid, m.pid };
+	std::sort(sp.begin(), sp.end());
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.pids"),
+		  std::to_string(sp[0]) + "," + std::to_string(sp[1]));
+	std::vector<pid_t> pp = { p.pid, native.pid };
+	std::sort(pp.begin(), pp.end());
+	EXPECT_EQ(get_xattr(posix_path("shmfs-test-via"), "user.shm.pids"),
+		  std::to_string(pp[0]) + "," + std::to_string(pp[1]));
+	EXPECT_EQ(get_xattr(posix_path("shmfs-test-via"), "user.shm.nattch"),
+		  "2");
+	EXPECT_EQ(get_xattr(in_mount(real), "user.shm.pids"),
+		  std::to_string(f.pid));
+	EXPECT_EQ(get_xattr(in_mount(real), "user.shm.nattch"), "1");
+	// Nothing of the mount itself under mapped/.
+	struct stat st;
+	EXPECT_EQ(stat(in_mount(m.dir).c_str(), &st), -1);
+	EXPECT_EQ(errno, ENOENT);
+	std::string listing = run("find " + m.path("mapped") + " 2>&1");
+	EXPECT_EQ(listing.find(m.dir + "/mapped" + m.dir), std::string::npos)
+		<< listing;
+	s.stop(), p.stop(), f.stop(), native.stop();
 }
 
 TEST_F(MapDir, CreateWriteChmodRmActOnTheRealFile)

@@ -44,6 +44,7 @@ struct shmfs_opts {
 	}
 enum { KEY_MAP_DIR = 1 };
 static const struct fuse_opt shmfs_opt_spec[] = {
+	/* (--opt VALUE is made --opt=VALUE first: see join_values.) */
 	SHMFS_OPT("--posix-dir=%s", posix_dir),
 	SHMFS_OPT("posix_dir=%s", posix_dir),
 	SHMFS_OPT("--ipc-ns=%s", ipc_ns),
@@ -61,17 +62,76 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	FUSE_OPT_END
 };
 
-/* fuse_opt_parse's callback: collect the repeatable --map-dir. */
+/* Our options that take a value: --opt VALUE, as GNU tools take them,
+ * is made --opt=VALUE before parsing (a libfuse template with a space
+ * would also take "--pid=1" as the value "=1"). */
+static const char *const valued[] = { "--posix-dir", "--ipc-ns", "--pid",
+				      "--map-dir", NULL };
+/* The dash options libfuse's own command line takes (fuse_parse_cmdline);
+ * any other is a mistake. */
+static const char *const fuse_dash_opts[] = {
+	"-f", "-d", "-s", "-h", "--help", "-V", "--version", NULL
+};
+
+static bool listed(const char *const *list, const char *arg)
+{
+	for (; *list; list++)
+		if (strcmp(*list, arg) == 0)
+			return true;
+	return false;
+}
+
+/* The command line into out, --opt VALUE made --opt=VALUE for our valued
+ * options; a valued option, or -o, left without its value is one line
+ * and -1. */
+static int join_values(int argc, char **argv, struct fuse_args *out)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool ours = i > 0 && listed(valued, a);
+		int r;
+
+		if (i > 0 && (ours || strcmp(a, "-o") == 0) && i + 1 == argc) {
+			fprintf(stderr,
+				"shmfs: %s needs a value (see shmfs --help)\n",
+				a);
+			return -1;
+		}
+		if (ours) {
+			g_autofree char *joined =
+				g_strconcat(a, "=", argv[++i], NULL);
+
+			r = fuse_opt_add_arg(out, joined);
+		} else {
+			r = fuse_opt_add_arg(out, a);
+		}
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* fuse_opt_parse's callback: collect the repeatable --map-dir, and refuse
+ * an unknown option in one line that points to --help. */
 static int shmfs_opt_proc(void *data, const char *arg, int key,
 			  struct fuse_args *outargs)
 {
 	struct shmfs_opts *o = data;
+	const char *dir;
 
 	(void)outargs;
-	if (key != KEY_MAP_DIR)
-		return 1;
-	g_ptr_array_add(o->map_dirs, g_strdup(strchr(arg, '=') + 1));
-	return 0;
+	if (key == KEY_MAP_DIR) {
+		dir = strchr(arg, '=') + 1; /* "--map-dir=DIR", "map_dir=DIR" */
+		g_ptr_array_add(o->map_dirs, g_strdup(dir));
+		return 0;
+	}
+	if (key == FUSE_OPT_KEY_OPT && arg[0] == '-' &&
+	    !listed(fuse_dash_opts, arg)) {
+		fprintf(stderr, "shmfs: unknown option %s (see shmfs --help)\n",
+			arg);
+		return -1;
+	}
+	return 1;
 }
 
 static const struct shmfs_backend *const backends[] = {
@@ -272,7 +332,7 @@ static void fini_backends(void)
 
 static int run(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT,
 				   .refresh_ms = SHMFS_DEFAULT_REFRESH,
 				   .map_dirs = g_ptr_array_new_with_free_func(
@@ -283,6 +343,8 @@ static int run(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	int ret = 1;
 
+	if (join_values(argc, argv, &args) != 0)
+		goto out_args;
 	/* Both parsers print what they refused (an unknown option, a mount
 	 * point that does not exist) before failing. */
 	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, shmfs_opt_proc) != 0 ||

@@ -278,6 +278,39 @@ TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
 	rmdir(a.dir.c_str());
 }
 
+// --pid PID, --ipc-ns PATH, --posix-dir DIR and --map-dir DIR take their
+// value as the next word too, as GNU tools do.
+TEST_F(Lifecycle, OptionsTakeTheirValueAfterASpace)
+{
+	std::string dir = std::string(getenv("SHMFS_TEST_ROOT")) + "/spaced";
+	ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+	ASSERT_EQ(
+		close(open((dir + "/file").c_str(), O_CREAT | O_WRONLY, 0644)),
+		0);
+	std::string pdir = std::string(getenv("SHMFS_TEST_ROOT")) + "/objs";
+	ASSERT_EQ(mkdir(pdir.c_str(), 0755), 0);
+	ASSERT_EQ(
+		close(open((pdir + "/obj").c_str(), O_CREAT | O_WRONLY, 0644)),
+		0);
+	Mount a;
+	std::string err;
+	ASSERT_TRUE(a.start({ "--pid", std::to_string(getpid()), "--map-dir",
+			      dir, "--posix-dir", pdir, "--ipc-ns",
+			      "/proc/self/ns/ipc" },
+			    &err))
+		<< err;
+	EXPECT_EQ(list_dir(a.path("mapped" + dir)),
+		  (std::vector<std::string>{ "file" }));
+	EXPECT_EQ(list_dir(a.path("posix")),
+		  (std::vector<std::string>{ "obj" }));
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	ASSERT_GE(id, 0);
+	struct stat st;
+	EXPECT_EQ(stat(a.path("sysv/" + std::to_string(id)).c_str(), &st), 0);
+	shmctl(id, IPC_RMID, nullptr);
+	EXPECT_EQ(a.stop(), 0) << read_file(a.log);
+}
+
 TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 {
 	Mount a;
@@ -310,8 +343,18 @@ TEST_F(Lifecycle, StartUpMistakesSayWhatAndExitNonZero)
 	EXPECT_EQ(run(bin + " /nonexistent/mnt 2>&1; echo rc=$?"),
 		  "fuse: bad mount point `/nonexistent/mnt': No such file or "
 		  "directory\nrc=1\n");
+	// One line that names the mistake and points to --help.
 	EXPECT_EQ(run(bin + " --no-such-option /tmp 2>&1; echo rc=$?"),
-		  "fuse: unknown option(s): `--no-such-option'\nrc=1\n");
+		  "shmfs: unknown option --no-such-option (see shmfs --help)"
+		  "\nrc=1\n");
+	EXPECT_EQ(run(bin + " -x /tmp 2>&1; echo rc=$?"),
+		  "shmfs: unknown option -x (see shmfs --help)\nrc=1\n");
+	for (std::string opt :
+	     { "--pid", "--ipc-ns", "--posix-dir", "--map-dir", "-o" })
+		EXPECT_EQ(run(bin + " /tmp " + opt + " 2>&1; echo rc=$?"),
+			  "shmfs: " + opt +
+				  " needs a value (see shmfs --help)"
+				  "\nrc=1\n");
 	EXPECT_EQ(run(bin + " /etc/hostname 2>&1; echo rc=$?"),
 		  "shmfs: mount point /etc/hostname: not a directory\nrc=1\n");
 	EXPECT_EQ(run(bin + " 2>&1; echo rc=$?").find("no mount point"), 7u);

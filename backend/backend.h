@@ -73,11 +73,16 @@ enum {
 	SHM_META_MAPPERS = 1u << 11, /* pids (and nattch where the kernel
 				      * keeps no count): a /proc scan */
 	SHM_META_PATH = 1u << 12,
+	SHM_META_COMMAND = 1u << 13, /* the creator's command line: read
+				      * from /proc, only when asked */
 };
 
+/* What lsipc's STATUS column shows, from the segment's mode bits. */
 enum {
 	SHM_STATUS_DEST = 1u << 0,
 	SHM_STATUS_LOCKED = 1u << 1,
+	SHM_STATUS_HUGETLB = 1u << 2,
+	SHM_STATUS_NORESERVE = 1u << 3,
 };
 
 struct shm_meta {
@@ -95,6 +100,22 @@ struct shm_meta {
 	uint64_t rss, swap; /* bytes */
 	GArray *pids;	    /* pid_t, ascending: who maps it now */
 	char *path;	    /* the real file */
+	char *command;	    /* the creator's command line, "" once gone */
+};
+
+/* Limits and use of a kind's directory (the user.shm.limit.* and
+ * user.shm.used.* attributes of sysv/ and posix/): only the fields of the
+ * SHM_DIR_* group in `have` are known. */
+enum {
+	SHM_DIR_SYSV = 1u << 0,	 /* IPC_INFO and SHM_INFO, as ipcs -l, -u */
+	SHM_DIR_FILES = 1u << 1, /* a directory of files: statvfs, count */
+};
+
+struct shm_dir_usage {
+	unsigned have;
+	uint64_t shmmax, shmall, shmmni, shmmin; /* bytes, pages, ids, bytes */
+	uint64_t segments, pages, resident, swapped; /* ids, pages */
+	uint64_t bytes_total, bytes_used, inodes_total, inodes_used, objects;
 };
 
 /* Free what a meta owns (pids, path). */
@@ -206,6 +227,9 @@ struct shmfs_backend {
 
 	/* Add this kind's usage and limits to *acc. */
 	int (*statfs)(struct shm_usage *acc);
+	/* The limits and use of directory dir; -ENODATA for a directory
+	 * that has none.  May be NULL. */
+	int (*dir_usage)(const char *dir, struct shm_dir_usage *out);
 };
 
 extern const struct shmfs_backend sysv_backend;

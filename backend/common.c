@@ -50,8 +50,10 @@ void shm_meta_clear(struct shm_meta *m)
 	if (m->pids)
 		g_array_unref(m->pids);
 	g_free(m->path);
+	g_free(m->command);
 	m->pids = NULL;
 	m->path = NULL;
+	m->command = NULL;
 }
 
 void shm_merge(void *dst, const void *buf, const void *old, size_t n)

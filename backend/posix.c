@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fdfile.h"
@@ -219,6 +220,33 @@ static int posix_setattr(const char *path, const struct shm_set *set)
 	return fdfile_set_path(posix_open_fd, path, set);
 }
 
+/* posix/: the POSIX directory's size and use (df's numbers) and how many
+ * objects it holds. */
+static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
+{
+	g_autoptr(GArray) objs = shm_dirents_new();
+	struct statvfs sv;
+	int r;
+
+	if (dir[0])
+		return -ENODATA;
+	if (fstatvfs(posix_dirfd, &sv) < 0)
+		return -errno;
+	r = posix_list("", objs);
+	if (r)
+		return r;
+	*out = (struct shm_dir_usage){
+		.have = SHM_DIR_FILES,
+		.bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize,
+		.bytes_used =
+			(uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize,
+		.inodes_total = sv.f_files,
+		.inodes_used = sv.f_files - sv.f_ffree,
+		.objects = objs->len,
+	};
+	return 0;
+}
+
 static int posix_statfs(struct shm_usage *acc)
 {
 	return fdfile_statfs(posix_dirfd, acc);
@@ -243,4 +271,5 @@ const struct shmfs_backend posix_backend = {
 	.setattr = posix_setattr,
 	.backing = fdfile_backing,
 	.statfs = posix_statfs,
+	.dir_usage = posix_dir_usage,
 };

@@ -314,6 +314,35 @@ static void find_mappers(int id, struct shm_meta *m)
 	g_array_unref(scan);
 }
 
+/* lsipc's STATUS: the flags the kernel keeps in the mode (today's kernels
+ * keep SHM_HUGETLB and SHM_NORESERVE there for no segment; lsipc asks
+ * all the same). */
+static unsigned status_of(unsigned mode)
+{
+	return ((mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
+	       ((mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0) |
+	       ((mode & SHM_HUGETLB) ? SHM_STATUS_HUGETLB : 0) |
+	       ((mode & SHM_NORESERVE) ? SHM_STATUS_NORESERVE : 0);
+}
+
+/* What lsipc's COMMAND column shows: the creator's command line, its
+ * arguments joined by spaces, "" once the creator is gone. */
+static char *command_of(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+	g_autofree char *text = NULL;
+	gsize n = 0;
+
+	if (pid <= 0 || !g_file_get_contents(path, &text, &n, NULL))
+		return g_strdup("");
+	while (n > 0 && text[n - 1] == '\0')
+		n--;
+	for (gsize i = 0; i < n; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	return g_strndup(text, n);
+}
+
 int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 {
 	struct sysv_find f = { .id = id };
@@ -329,7 +358,8 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		.have = SHM_META_ID | SHM_META_KEY | SHM_META_SIZE |
 			SHM_META_PERMS | SHM_META_OWNER | SHM_META_CREATOR |
 			SHM_META_PIDS | SHM_META_NATTCH | SHM_META_TIMES |
-			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS,
+			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS |
+			SHM_META_COMMAND,
 		.id = id,
 		.key = (uint32_t)ds.shm_perm.__key,
 		.size = ds.shm_segsz,
@@ -344,10 +374,7 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		.atime = ds.shm_atime,
 		.dtime = ds.shm_dtime,
 		.ctime = ds.shm_ctime,
-		.status =
-			((ds.shm_perm.mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
-			((ds.shm_perm.mode & SHM_LOCKED) ? SHM_STATUS_LOCKED :
-							   0),
+		.status = status_of(ds.shm_perm.mode),
 	};
 	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
 	if (want & SHM_META_MEMORY) {
@@ -361,6 +388,8 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	}
 	if (want & SHM_META_MAPPERS)
 		find_mappers(id, m);
+	if (want & SHM_META_COMMAND)
+		m->command = command_of(ds.shm_cpid);
 	return 0;
 }
 
@@ -689,6 +718,31 @@ static int sysv_remove(const char *path)
 	return 0;
 }
 
+/* sysv/: the limits and use ipcs -l and ipcs -u show. */
+static int sysv_dir_usage(const char *dir, struct shm_dir_usage *out)
+{
+	struct shminfo lim;
+	struct shm_info use;
+
+	if (dir[0])
+		return -ENODATA;
+	if (shmctl(0, IPC_INFO, (struct shmid_ds *)&lim) < 0 ||
+	    shmctl(0, SHM_INFO, (struct shmid_ds *)&use) < 0)
+		return -errno;
+	*out = (struct shm_dir_usage){
+		.have = SHM_DIR_SYSV,
+		.shmmax = lim.shmmax,
+		.shmall = lim.shmall,
+		.shmmni = lim.shmmni,
+		.shmmin = lim.shmmin,
+		.segments = (uint64_t)use.used_ids,
+		.pages = use.shm_tot,
+		.resident = use.shm_rss,
+		.swapped = use.shm_swp,
+	};
+	return 0;
+}
+
 static int sysv_statfs(struct shm_usage *acc)
 {
 	struct shminfo lim;
@@ -737,4 +791,5 @@ const struct shmfs_backend sysv_backend = {
 	.remove = sysv_remove,
 	.setattr = sysv_setattr,
 	.statfs = sysv_statfs,
+	.dir_usage = sysv_dir_usage,
 };

@@ -457,6 +457,20 @@ static int io_xattr(fuse_ino_t ino, GString *s)
 	return 0;
 }
 
+/* The limits and use of a kind's directory (sysv/, posix/); -ENODATA for
+ * every other inode. */
+static int ino_dir_usage(fuse_ino_t ino, struct shm_dir_usage *u)
+{
+	g_auto(shmfs_ref) ref = { 0 };
+	int r = shmfs_node_ref(ino, &ref);
+
+	if (r)
+		return r;
+	if (!ref.be || ref.type != S_IFDIR || !ref.be->dir_usage)
+		return -ENODATA;
+	return ref.be->dir_usage(ref.path, u);
+}
+
 /* Reply with text, or its length when size is 0 (the xattr protocol). */
 static void reply_xattr_text(fuse_req_t req, const GString *s, size_t size)
 {
@@ -474,6 +488,7 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_auto(shm_meta) m = { 0 };
+	struct shm_dir_usage u;
 	int r;
 
 	/* ls -l asks every file for security.selinux and its ACL: "not
@@ -489,6 +504,8 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		r = io_xattr(ino, s);
 	else if ((r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m)) == 0)
 		r = shmfs_xattr_get(ref.be->name, &m, name, s);
+	else if (r == -ENODATA && (r = ino_dir_usage(ino, &u)) == 0)
+		r = shmfs_xattr_dir_get(&u, name, s);
 	if (r)
 		return shmfs_reply_err(req, r, "getxattr", ref.path);
 	reply_xattr_text(req, s, size);
@@ -498,6 +515,7 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
+	struct shm_dir_usage u;
 	g_auto(shm_meta) m = { 0 };
 	int r = ino_meta(ino, 0, &ref, &m);
 
@@ -505,6 +523,8 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		shmfs_xattr_list(ref.be->name, &m, s);
 	else if (r != -ENODATA)
 		return shmfs_reply_err(req, r, "listxattr", ref.path);
+	else if (ino_dir_usage(ino, &u) == 0)
+		shmfs_xattr_dir_list(&u, s);
 	if (io_xattr(ino, NULL) == 0)
 		g_string_append_len(s, SHMFS_XATTR_IO, sizeof(SHMFS_XATTR_IO));
 	reply_xattr_text(req, s, size);

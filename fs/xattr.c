@@ -1,5 +1,6 @@
 /* xattr.c - formats struct shm_meta as the user.shm.* attributes. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "xattr.h"
@@ -69,17 +70,34 @@ static void fmt_path(const char *kind, const struct shm_meta *m, GString *out)
 	g_string_append(out, m->path ? m->path : "");
 }
 
+static void fmt_command(const char *kind, const struct shm_meta *m,
+			GString *out)
+{
+	(void)kind;
+	g_string_append(out, m->command ? m->command : "");
+}
+
+/* As lsipc's STATUS column: comma-separated, in this order. */
 static void fmt_status(const char *kind, const struct shm_meta *m, GString *out)
 {
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} flags[] = {
+		{ SHM_STATUS_DEST, "dest" },
+		{ SHM_STATUS_LOCKED, "locked" },
+		{ SHM_STATUS_HUGETLB, "hugetlb" },
+		{ SHM_STATUS_NORESERVE, "noreserve" },
+	};
 	const char *sep = "";
 
 	(void)kind;
-	if (m->status & SHM_STATUS_DEST) {
-		g_string_append(out, "dest");
-		sep = ",";
+	for (size_t i = 0; i < G_N_ELEMENTS(flags); i++) {
+		if (m->status & flags[i].bit) {
+			g_string_append_printf(out, "%s%s", sep, flags[i].name);
+			sep = ",";
+		}
 	}
-	if (m->status & SHM_STATUS_LOCKED)
-		g_string_append_printf(out, "%slocked", sep);
 }
 
 /* In the order getfattr -d shows them. */
@@ -95,6 +113,7 @@ static const struct xattr_field fields[] = {
 	{ "cgid", SHM_META_CREATOR, fmt_cgid },
 	{ "cpid", SHM_META_PIDS, fmt_cpid },
 	{ "lpid", SHM_META_PIDS, fmt_lpid },
+	{ "command", SHM_META_COMMAND, fmt_command },
 	{ "nattch", SHM_META_NATTCH, fmt_nattch },
 	{ "pids", SHM_META_MAPPERS, fmt_pids },
 	{ "atime", SHM_META_TIMES, fmt_atime },
@@ -147,6 +166,71 @@ int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 			fields[i].format(kind, m, out);
 			return 0;
 		}
+	}
+	return -ENODATA;
+}
+
+/* The directory attributes, each with the SHM_DIR_* group it belongs to
+ * and where its number is. */
+static const struct {
+	const char *name; /* after the prefix */
+	unsigned group;
+	size_t offset;
+} dir_fields[] = {
+	{ "limit.shmmax", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, shmmax) },
+	{ "limit.shmall", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, shmall) },
+	{ "limit.shmmni", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, shmmni) },
+	{ "limit.shmmin", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, shmmin) },
+	{ "used.segments", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, segments) },
+	{ "used.pages", SHM_DIR_SYSV, offsetof(struct shm_dir_usage, pages) },
+	{ "used.resident", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, resident) },
+	{ "used.swapped", SHM_DIR_SYSV,
+	  offsetof(struct shm_dir_usage, swapped) },
+	{ "limit.bytes", SHM_DIR_FILES,
+	  offsetof(struct shm_dir_usage, bytes_total) },
+	{ "used.bytes", SHM_DIR_FILES,
+	  offsetof(struct shm_dir_usage, bytes_used) },
+	{ "limit.inodes", SHM_DIR_FILES,
+	  offsetof(struct shm_dir_usage, inodes_total) },
+	{ "used.inodes", SHM_DIR_FILES,
+	  offsetof(struct shm_dir_usage, inodes_used) },
+	{ "used.objects", SHM_DIR_FILES,
+	  offsetof(struct shm_dir_usage, objects) },
+};
+
+void shmfs_xattr_dir_list(const struct shm_dir_usage *u, GString *out)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(dir_fields); i++) {
+		if (!(u->have & dir_fields[i].group))
+			continue;
+		g_string_append(out, XATTR_PREFIX);
+		g_string_append(out, dir_fields[i].name);
+		g_string_append_c(out, '\0');
+	}
+}
+
+int shmfs_xattr_dir_get(const struct shm_dir_usage *u, const char *name,
+			GString *out)
+{
+	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
+		return -ENODATA;
+	name += strlen(XATTR_PREFIX);
+	for (size_t i = 0; i < G_N_ELEMENTS(dir_fields); i++) {
+		if (strcmp(dir_fields[i].name, name) != 0 ||
+		    !(u->have & dir_fields[i].group))
+			continue;
+		g_string_append_printf(
+			out, "%llu",
+			(unsigned long long)*(
+				const uint64_t *)((const char *)u +
+						  dir_fields[i].offset));
+		return 0;
 	}
 	return -ENODATA;
 }

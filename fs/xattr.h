@@ -18,6 +18,11 @@ void shmfs_xattr_list(const char *kind, const struct shm_meta *m, GString *out);
 int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 		    const char *name, GString *out);
 
+/* The limits and use of a kind's directory (sysv/, posix/). */
+void shmfs_xattr_dir_list(const struct shm_dir_usage *u, GString *out);
+int shmfs_xattr_dir_get(const struct shm_dir_usage *u, const char *name,
+			GString *out);
+
 /* The SHM_META_* bits a backend must fill to give `name` (0: none
  * beyond what it always fills). */
 unsigned shmfs_xattr_need(const char *name);

@@ -1,6 +1,7 @@
 // mount_layout.cc - what ls, stat, getfattr and df show, against the
 // kernel's own view (IPC_STAT, /proc/sysvipc/shm, ipcs, /dev/shm).
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <semaphore.h>
 #include <sys/ipc.h>
@@ -8,10 +9,12 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include <set>
 
@@ -164,13 +167,13 @@ TEST_F(Layout, NativeChangesShowWithinOneSecond)
 }
 
 const std::vector<std::string> kSysvNames = {
-	"user.shm.kind",  "user.shm.id",     "user.shm.key",
-	"user.shm.size",  "user.shm.perms",  "user.shm.uid",
-	"user.shm.gid",	  "user.shm.cuid",   "user.shm.cgid",
-	"user.shm.cpid",  "user.shm.lpid",   "user.shm.nattch",
-	"user.shm.pids",  "user.shm.atime",  "user.shm.dtime",
-	"user.shm.ctime", "user.shm.status", "user.shm.rss",
-	"user.shm.swap",  "user.shm.io",
+	"user.shm.kind",   "user.shm.id",    "user.shm.key",
+	"user.shm.size",   "user.shm.perms", "user.shm.uid",
+	"user.shm.gid",	   "user.shm.cuid",  "user.shm.cgid",
+	"user.shm.cpid",   "user.shm.lpid",  "user.shm.command",
+	"user.shm.nattch", "user.shm.pids",  "user.shm.atime",
+	"user.shm.dtime",  "user.shm.ctime", "user.shm.status",
+	"user.shm.rss",	   "user.shm.swap",  "user.shm.io",
 };
 
 TEST_F(Layout, LookingNeverAttaches)
@@ -276,7 +279,10 @@ TEST_F(Layout, XattrProtocolErrors)
 	EXPECT_EQ(errno, ENOTSUP);
 	EXPECT_EQ(removexattr(f.c_str(), "user.shm.perms"), -1);
 	EXPECT_EQ(errno, ENOTSUP);
-	EXPECT_EQ(list_xattrs(m.path("sysv")), std::vector<std::string>{});
+	// Directories have no metadata of a segment: sysv/ and posix/ have
+	// their limits and use (below), by-key/ nothing.
+	EXPECT_EQ(list_xattrs(m.path("sysv/by-key")),
+		  std::vector<std::string>{});
 }
 
 // Because of that, ls -l asks the first file, not every file, for its
@@ -373,6 +379,128 @@ TEST_F(PosixDir, ListsTheGivenDirectory)
 	close(fd);
 	struct stat st;
 	EXPECT_EQ(stat((dir + "/made-here").c_str(), &st), 0);
+}
+
+} // namespace
+
+namespace {
+
+// One column of segment id's row in lsipc -m, "" if empty or absent.
+std::string lsipc_column(int id, const std::string &col)
+{
+	std::string out = run("lsipc -m --noheadings --raw -o ID," + col);
+	std::istringstream rows(out);
+	for (std::string line; std::getline(rows, line);) {
+		std::string want = std::to_string(id) + " ";
+		if (line.rfind(want, 0) == 0) {
+			std::string v = line.substr(want.size());
+			for (size_t at;
+			     (at = v.find("\\x20")) != std::string::npos;)
+				v.replace(at, 4, " ");
+			return v;
+		}
+	}
+	return "";
+}
+
+// lsipc's COMMAND column: the creator's command line while it lives, ""
+// once it is gone; STATUS as lsipc shows it.
+TEST_F(Layout, CommandAndStatusAreLsipcs)
+{
+	int ready[2];
+	ASSERT_EQ(pipe(ready), 0);
+	pid_t creator = fork();
+	if (creator == 0) {
+		int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		(void)!write(ready[1], &id, sizeof(id));
+		execlp("sleep", "sleep", "30", "1", (char *)NULL);
+		_exit(1);
+	}
+	int id = -1;
+	ASSERT_EQ(read(ready[0], &id, sizeof(id)), (ssize_t)sizeof(id));
+	ASSERT_GE(id, 0);
+	shmids.push_back(id);
+	std::string cmd;
+	for (int i = 0; i < 200 && cmd != "sleep 30 1"; i++) {
+		usleep(10000); // until the exec is done
+		cmd = get_xattr(sysv_path(id), "user.shm.command");
+	}
+	EXPECT_EQ(cmd, "sleep 30 1");
+	EXPECT_EQ(lsipc_column(id, "COMMAND"), "sleep 30 1");
+	kill(creator, SIGKILL);
+	waitpid(creator, nullptr, 0);
+	int err = -1;
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.command", &err), "");
+	EXPECT_EQ(err, 0);
+	EXPECT_EQ(lsipc_column(id, "COMMAND"), "");
+	// Attached and removed: dest, as lsipc says.
+	void *p = shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	int fd = open(sysv_path(id).c_str(), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	EXPECT_EQ(lsipc_column(id, "STATUS"), "dest");
+	// The removed segment is reached through the open file (fgetxattr).
+	char buf[64];
+	ssize_t n = fgetxattr(fd, "user.shm.status", buf, sizeof(buf));
+	EXPECT_EQ(std::string(buf, n > 0 ? (size_t)n : 0), "dest");
+	close(fd);
+	shmdt(p);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+uint64_t proc_number(const std::string &path)
+{
+	return strtoull(read_file(path).c_str(), nullptr, 10);
+}
+
+// Number after `label` in ipcs -u's output.
+uint64_t ipcs_u(const std::string &label)
+{
+	std::string out = run("ipcs -m -u");
+	size_t at = out.find(label);
+	return at == std::string::npos ?
+		       UINT64_MAX :
+		       strtoull(out.c_str() + at + label.size(), nullptr, 10);
+}
+
+TEST_F(Layout, LimitsAndUseAreXattrsOfTheDirectories)
+{
+	make_sysv(3 * 4096, 0600);
+	make_posix("shmfs-test-use", 10000, 0600);
+	std::string sysv = m.path("sysv"), pdir = m.path("posix");
+	EXPECT_EQ(get_xattr(sysv, "user.shm.limit.shmmax"),
+		  std::to_string(proc_number("/proc/sys/kernel/shmmax")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.limit.shmall"),
+		  std::to_string(proc_number("/proc/sys/kernel/shmall")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.limit.shmmni"),
+		  std::to_string(proc_number("/proc/sys/kernel/shmmni")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.limit.shmmin"), "1");
+	EXPECT_EQ(get_xattr(sysv, "user.shm.used.segments"),
+		  std::to_string(ipcs_u("segments allocated ")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.used.pages"),
+		  std::to_string(ipcs_u("pages allocated ")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.used.resident"),
+		  std::to_string(ipcs_u("pages resident  ")));
+	EXPECT_EQ(get_xattr(sysv, "user.shm.used.swapped"),
+		  std::to_string(ipcs_u("pages swapped   ")));
+	struct statvfs sv;
+	ASSERT_EQ(statvfs("/dev/shm", &sv), 0);
+	EXPECT_EQ(get_xattr(pdir, "user.shm.limit.bytes"),
+		  std::to_string((uint64_t)sv.f_blocks * sv.f_frsize));
+	EXPECT_EQ(get_xattr(pdir, "user.shm.limit.inodes"),
+		  std::to_string((uint64_t)sv.f_files));
+	EXPECT_EQ(get_xattr(pdir, "user.shm.used.objects"),
+		  std::to_string(list_dir(pdir).size()));
+	EXPECT_EQ(list_xattrs(pdir),
+		  (std::vector<std::string>{
+			  "user.shm.limit.bytes", "user.shm.used.bytes",
+			  "user.shm.limit.inodes", "user.shm.used.inodes",
+			  "user.shm.used.objects" }));
+	int err = 0;
+	get_xattr(m.path("sysv/by-key"), "user.shm.limit.shmmax", &err);
+	EXPECT_EQ(err, ENODATA);
 }
 
 } // namespace

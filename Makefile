@@ -57,7 +57,7 @@ ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/sysv.c backend/sysv_key.c backend/posix.c \
-	       backend/mapped.c
+	       backend/mapped.c backend/unused.c
 FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/dir.c fs/file.c \
 	       fs/passthrough.c fs/fallback_shadow.c fs/fallback_refresh.c \
 	       fs/autounmount.c fs/mountinfo.c
@@ -68,7 +68,8 @@ MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 UNIT_TESTS  := unit_sysv unit_posix unit_xattr unit_front
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
 	       mount_mapped mount_backup mount_mmap mount_usecases \
-	       mount_stress mount_passthrough mount_diff
+	       mount_stress mount_passthrough mount_diff \
+	       mount_unused
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 TESTS       := $(UNIT_T) $(MOUNT_T) tests/tools.sh

@@ -235,6 +235,7 @@ struct shmfs_backend {
 extern const struct shmfs_backend sysv_backend;
 extern const struct shmfs_backend posix_backend;
 extern const struct shmfs_backend mapped_backend;
+extern const struct shmfs_backend unused_backend;
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fdfile.h"
+#include "posix.h"
 
 /* The POSIX directory, opened once at init, and its path; read-only
  * afterwards. */
@@ -45,13 +46,18 @@ static void posix_fini(void)
 	g_clear_pointer(&posix_dirname, g_free);
 }
 
+int posix_dir_fd(void)
+{
+	return posix_dirfd;
+}
+
 static bool posix_is_semaphore(const char *name)
 {
 	return strncmp(name, "sem.", 4) == 0;
 }
 
 /* A name shm_open could have made: one path component, not a semaphore. */
-static bool posix_valid_name(const char *name)
+bool posix_valid_name(const char *name)
 {
 	size_t n = strlen(name);
 

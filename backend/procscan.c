@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -142,6 +143,109 @@ GArray *shm_scan_shared(bool paths)
 	}
 	closedir(d);
 	return out;
+}
+
+static guint file_id_hash(gconstpointer p)
+{
+	const struct shm_file_id *f = p;
+
+	return g_int64_hash(&(gint64){ (gint64)f->ino }) ^ (guint)f->dev;
+}
+
+static gboolean file_id_equal(gconstpointer a, gconstpointer b)
+{
+	const struct shm_file_id *x = a, *y = b;
+
+	return x->dev == y->dev && x->ino == y->ino;
+}
+
+GHashTable *shm_file_ids_new(void)
+{
+	return g_hash_table_new_full(file_id_hash, file_id_equal, g_free, NULL);
+}
+
+static void file_ids_add(GHashTable *set, dev_t dev, ino_t ino)
+{
+	struct shm_file_id *f = g_new(struct shm_file_id, 1);
+
+	f->dev = dev;
+	f->ino = ino;
+	/* The set owns f from here (its key destructor frees it). */
+	g_hash_table_add(set, f);
+	// cppcheck-suppress memleak
+}
+
+bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino)
+{
+	struct shm_file_id f = { dev, ino };
+
+	return g_hash_table_contains(set, &f);
+}
+
+/* The files pid holds open, into set. */
+static void scan_fds(pid_t pid, GHashTable *set)
+{
+	char dir[64], link[320], target[32];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	// cppcheck-suppress readdirCalled
+	while ((de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		/* Sockets, pipes, anon inodes ("socket:[..]"): not files. */
+		n = readlink(link, target, sizeof(target));
+		if (n <= 0 || target[0] != '/')
+			continue;
+		if (stat(link, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		struct shm_mapping m = { .pid = pid,
+					 .dev = st.st_dev,
+					 .ino = st.st_ino };
+
+		if (own_set && m.dev == own_dev && !resolve_own(&m))
+			continue;
+		file_ids_add(set, m.dev, m.ino);
+	}
+	closedir(d);
+}
+
+GHashTable *shm_scan_in_use(void)
+{
+	GHashTable *set = shm_file_ids_new();
+	GArray *maps = shm_scan_shared(false);
+	struct dirent *de;
+	DIR *d;
+
+	for (guint i = 0; i < maps->len; i++) {
+		const struct shm_mapping *m =
+			&g_array_index(maps, struct shm_mapping, i);
+
+		file_ids_add(set, m->dev, m->ino);
+	}
+	g_array_unref(maps);
+	d = opendir("/proc");
+	if (!d)
+		return set;
+	// cppcheck-suppress readdirCalled
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		scan_fds((pid_t)pid, set);
+	}
+	closedir(d);
+	return set;
 }
 
 static int pid_cmp(const void *a, const void *b)

@@ -34,6 +34,20 @@ void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve);
  * paths.  With paths false, path is NULL (cheaper). */
 GArray *shm_scan_shared(bool paths);
 
+/* A file, by device and inode number. */
+struct shm_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Every file some process maps MAP_SHARED or holds open (its descriptors
+ * in /proc/PID/fd), files of the mount counted as the objects behind
+ * them: a set of struct shm_file_id (see shm_file_ids_new).  Costlier
+ * still than shm_scan_shared: it looks at every descriptor. */
+GHashTable *shm_scan_in_use(void);
+GHashTable *shm_file_ids_new(void);
+bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino);
+
 /* The distinct pids, ascending, among scan entries for which match(m, arg)
  * is true: a GArray of pid_t. */
 GArray *shm_scan_pids(const GArray *scan,

@@ -186,6 +186,11 @@ int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
 	return 0;
 }
 
+dev_t sysv_shm_dev(void)
+{
+	return shm_dev;
+}
+
 /* The segment's identity: its memory file (see shm_dev). */
 static void set_ident(struct shm_attr *a, int id)
 {

@@ -26,6 +26,10 @@ struct shm_handle {
 	bool memfd_writable;
 };
 
+/* The device of the kernel's shm filesystem: a segment's memory file is
+ * (sysv_shm_dev(), shmid) there. */
+dev_t sysv_shm_dev(void);
+
 /* The kernel's errno for a segment call, as the backend's -errno. */
 int sysv_errno(int e);
 int sysv_ipc_stat(int id, struct shmid_ds *ds);

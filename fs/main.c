@@ -135,10 +135,7 @@ static int shmfs_opt_proc(void *data, const char *arg, int key,
 }
 
 static const struct shmfs_backend *const backends[] = {
-	&sysv_backend,
-	&posix_backend,
-	&mapped_backend,
-	NULL,
+	&sysv_backend, &posix_backend, &mapped_backend, &unused_backend, NULL,
 };
 
 static void usage(const char *prog)

@@ -1,0 +1,454 @@
+/* unused.c - unused/: one symlink per segment that nobody uses right now,
+ * to find and clean leaks:
+ *
+ *   unused/sysv/ID     -> ../../sysv/ID     nattch 0, not marked for
+ *                                           removal, mapped by nobody
+ *   unused/posix/NAME  -> ../../posix/NAME  mapped by nobody and held open
+ *                                           by nobody
+ *
+ * Through the mount counts as a use: a process that maps (or holds open)
+ * a file of the mount uses the segment behind it.  A link's mtime is the
+ * last time the kernel records the segment in use (System V: the last
+ * detach, else the last change or creation; POSIX: the object's mtime),
+ * so `find unused -mmin +60` finds what has been idle for an hour, and rm
+ * of a link removes the segment only if it is still unused then (EBUSY
+ * otherwise, and nothing changes).  Who uses what comes from a scan of
+ * every process's maps and descriptors: only when unused/ is listed or
+ * looked up, kept for at most SCAN_TTL_US, and done afresh for an rm.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix.h"
+#include "procscan.h"
+#include "sysv.h"
+
+#define SCAN_TTL_US (1000 * 1000)
+#define SYSV_DIR "sysv"
+#define POSIX_DIR "posix"
+
+static struct timespec unused_started;
+
+/* scan_lock protects the cached scan; a user takes a reference and uses
+ * it unlocked.  A leaf lock. */
+G_LOCK_DEFINE_STATIC(scan_lock);
+static GHashTable *in_use; /* struct shm_file_id set */
+static gint64 scanned_at;
+
+static int unused_init(const struct shmfs_config *cfg)
+{
+	(void)cfg;
+	clock_gettime(CLOCK_REALTIME, &unused_started);
+	return 0;
+}
+
+static void unused_fini(void)
+{
+	G_LOCK(scan_lock);
+	g_clear_pointer(&in_use, g_hash_table_unref);
+	scanned_at = 0;
+	G_UNLOCK(scan_lock);
+}
+
+/* Who uses what: the cached scan if it is fresh enough and fresh is
+ * false, else a new one.  A reference for the caller. */
+static GHashTable *uses(bool fresh)
+{
+	gint64 now = g_get_monotonic_time();
+	GHashTable *set = NULL;
+
+	G_LOCK(scan_lock);
+	if (!fresh && in_use && now - scanned_at < SCAN_TTL_US)
+		set = g_hash_table_ref(in_use);
+	G_UNLOCK(scan_lock);
+	if (set)
+		return set;
+	set = shm_scan_in_use();
+	G_LOCK(scan_lock);
+	g_clear_pointer(&in_use, g_hash_table_unref);
+	in_use = g_hash_table_ref(set);
+	scanned_at = g_get_monotonic_time();
+	G_UNLOCK(scan_lock);
+	return set;
+}
+
+typedef GHashTable uses_set;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(uses_set, g_hash_table_unref)
+
+static void dir_attr(struct shm_attr *a)
+{
+	*a = (struct shm_attr){ .mode = S_IFDIR | 0755,
+				.atime = unused_started,
+				.mtime = unused_started,
+				.ctime = unused_started };
+}
+
+/* A link to target with the segment's owner and its last use as times. */
+static void link_attr(struct shm_attr *a, const char *target, uid_t uid,
+		      gid_t gid, struct timespec used, struct timespec changed)
+{
+	*a = (struct shm_attr){
+		.mode = S_IFLNK | 0777,
+		.uid = uid,
+		.gid = gid,
+		.size = strlen(target),
+		.atime = used,
+		.mtime = used,
+		.ctime = changed,
+	};
+}
+
+/* The name after "sysv/" or "posix/" in path, or NULL. */
+static const char *name_in(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && path[n] == '/' ? path + n + 1 :
+							      NULL;
+}
+
+/* ---- System V ---- */
+
+static bool sysv_unused(const struct shmid_ds *ds, int id, GHashTable *set)
+{
+	return ds->shm_nattch == 0 && !(ds->shm_perm.mode & SHM_DEST) &&
+	       !shm_file_ids_has(set, sysv_shm_dev(), (ino_t)id);
+}
+
+static void sysv_link_of(struct shm_attr *a, const struct shmid_ds *ds, int id)
+{
+	char target[32];
+	struct timespec used = { .tv_sec = ds->shm_dtime ? ds->shm_dtime :
+							   ds->shm_ctime };
+	struct timespec changed = { .tv_sec = ds->shm_ctime };
+
+	snprintf(target, sizeof(target), "../../" SYSV_DIR "/%d", id);
+	link_attr(a, target, ds->shm_perm.uid, ds->shm_perm.gid, used, changed);
+}
+
+struct sysv_list_ctx {
+	GArray *out;
+	GHashTable *set;
+};
+
+static bool sysv_list_row(const struct sysv_row *r, void *arg)
+{
+	struct sysv_list_ctx *c = arg;
+	struct shmid_ds ds = { 0 };
+	struct shm_attr a;
+	char name[16];
+
+	ds.shm_perm.mode = r->mode;
+	ds.shm_perm.uid = r->uid;
+	ds.shm_perm.gid = r->gid;
+	ds.shm_nattch = r->nattch;
+	ds.shm_dtime = r->dtime;
+	ds.shm_ctime = r->ctime;
+	if (!sysv_unused(&ds, r->id, c->set))
+		return false;
+	sysv_link_of(&a, &ds, r->id);
+	snprintf(name, sizeof(name), "%d", r->id);
+	shm_dirents_add(c->out, name, &a);
+	return false;
+}
+
+/* A shmid in canonical decimal, or -1. */
+static int parse_id(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s[0] || (s[0] == '0' && s[1]) || s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end || v > INT_MAX ? -1 : (int)v;
+}
+
+static int sysv_stat_unused(const char *name, struct shm_attr *a,
+			    GHashTable *set)
+{
+	struct shmid_ds ds;
+	int id = parse_id(name);
+	int r = sysv_ipc_stat(id, &ds);
+
+	if (r)
+		return r;
+	if (!sysv_unused(&ds, id, set))
+		return -ENOENT;
+	sysv_link_of(a, &ds, id);
+	return 0;
+}
+
+/* IPC_RMID if still unused, checked at the last moment: a process that
+ * attached (or mapped it through the mount) since gets EBUSY, and the
+ * segment stays as it was. */
+static int sysv_remove_unused(const char *name)
+{
+	g_autoptr(uses_set) set = uses(true);
+	struct shmid_ds ds;
+	int id = parse_id(name);
+	int r = sysv_ipc_stat(id, &ds);
+
+	if (r)
+		return r;
+	if (!sysv_unused(&ds, id, set))
+		return -EBUSY;
+	r = sysv_ipc_stat(id, &ds);
+	if (r)
+		return r;
+	if (ds.shm_nattch)
+		return -EBUSY;
+	return shmctl(id, IPC_RMID, NULL) < 0 ? sysv_errno(errno) : 0;
+}
+
+/* ---- POSIX ---- */
+
+static bool posix_unused(const struct shm_attr *a, GHashTable *set)
+{
+	return !shm_file_ids_has(set, (dev_t)a->ident_dev, (ino_t)a->ident_ino);
+}
+
+static void posix_link_of(struct shm_attr *link, const char *name,
+			  const struct shm_attr *obj)
+{
+	g_autofree char *target =
+		g_strconcat("../../" POSIX_DIR "/", name, NULL);
+
+	link_attr(link, target, obj->uid, obj->gid, obj->mtime, obj->ctime);
+}
+
+static int posix_stat_unused(const char *name, struct shm_attr *a,
+			     GHashTable *set)
+{
+	struct shm_attr obj;
+	int r = posix_backend.stat(name, &obj);
+
+	if (r)
+		return r;
+	if (!S_ISREG(obj.mode) || !posix_unused(&obj, set))
+		return -ENOENT;
+	posix_link_of(a, name, &obj);
+	return 0;
+}
+
+/* unlink if still unused.  The object is first renamed out of sight, so
+ * that nobody can open it by name while the scan looks for users; if one
+ * is found it gets its name back and rm fails with EBUSY. */
+static int posix_remove_unused(const char *name)
+{
+	int dirfd = posix_dir_fd();
+	struct shm_attr obj;
+	char hidden[64];
+	struct stat st;
+	int r = posix_backend.stat(name, &obj);
+
+	if (r)
+		return r;
+	snprintf(hidden, sizeof(hidden), ".shmfs-rm-%llu-%d",
+		 (unsigned long long)obj.ident_ino, (int)getpid());
+	if (renameat2(dirfd, name, dirfd, hidden, RENAME_NOREPLACE) < 0)
+		return -errno;
+	/* Still the object that was looked at (not made again meanwhile)? */
+	if (fstatat(dirfd, hidden, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (uint64_t)st.st_ino == obj.ident_ino) {
+		g_autoptr(uses_set) set = uses(true);
+
+		if (posix_unused(&obj, set))
+			return unlinkat(dirfd, hidden, 0) < 0 ? -errno : 0;
+	}
+	/* In use (or replaced): give the name back, and nothing changed. */
+	if (renameat2(dirfd, hidden, dirfd, name, RENAME_NOREPLACE) < 0)
+		return -errno;
+	return -EBUSY;
+}
+
+/* ---- the backend ---- */
+
+static int unused_list(const char *dir, GArray *out)
+{
+	g_autoptr(uses_set) set = NULL;
+	struct shm_attr a;
+
+	if (!dir[0]) {
+		dir_attr(&a);
+		shm_dirents_add(out, SYSV_DIR, &a);
+		shm_dirents_add(out, POSIX_DIR, &a);
+		return 0;
+	}
+	if (strcmp(dir, SYSV_DIR) == 0) {
+		struct sysv_list_ctx c = { out, set = uses(false) };
+
+		return sysv_scan(sysv_list_row, &c);
+	}
+	if (strcmp(dir, POSIX_DIR) == 0) {
+		g_autoptr(GArray) objs = shm_dirents_new();
+		int r = posix_backend.list("", objs);
+
+		if (r)
+			return r;
+		set = uses(false);
+		for (guint i = 0; i < objs->len; i++) {
+			struct shm_dirent *d =
+				&g_array_index(objs, struct shm_dirent, i);
+
+			if (!posix_unused(&d->attr, set))
+				continue;
+			posix_link_of(&a, d->name, &d->attr);
+			shm_dirents_add(out, d->name, &a);
+		}
+		return 0;
+	}
+	return name_in(dir, SYSV_DIR) || name_in(dir, POSIX_DIR) ? -ENOTDIR :
+								   -ENOENT;
+}
+
+static int unused_stat(const char *path, struct shm_attr *out)
+{
+	g_autoptr(uses_set) set = NULL;
+	const char *name;
+
+	if (!path[0] || strcmp(path, SYSV_DIR) == 0 ||
+	    strcmp(path, POSIX_DIR) == 0) {
+		dir_attr(out);
+		return 0;
+	}
+	if ((name = name_in(path, SYSV_DIR))) {
+		set = uses(false);
+		return sysv_stat_unused(name, out, set);
+	}
+	if ((name = name_in(path, POSIX_DIR)) && posix_valid_name(name)) {
+		set = uses(false);
+		return posix_stat_unused(name, out, set);
+	}
+	return -ENOENT;
+}
+
+static int unused_readlink(const char *path, char **out)
+{
+	struct shm_attr a;
+	const char *name;
+	int r = unused_stat(path, &a);
+
+	if (r)
+		return r;
+	if ((name = name_in(path, SYSV_DIR)))
+		*out = g_strconcat("../../" SYSV_DIR "/", name, NULL);
+	else if ((name = name_in(path, POSIX_DIR)))
+		*out = g_strconcat("../../" POSIX_DIR "/", name, NULL);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int unused_remove(const char *path)
+{
+	const char *name;
+
+	if ((name = name_in(path, SYSV_DIR)))
+		return sysv_remove_unused(name);
+	if ((name = name_in(path, POSIX_DIR)) && posix_valid_name(name))
+		return posix_remove_unused(name);
+	return -ENOENT;
+}
+
+/* Nothing else can be done to a link here: the segments are changed
+ * where the links lead. */
+static int unused_meta(const char *path, unsigned want, struct shm_meta *m)
+{
+	(void)path, (void)want, (void)m;
+	return -ENODATA;
+}
+
+static int unused_open(const char *path, int flags, struct shm_handle **out)
+{
+	(void)path, (void)flags, (void)out;
+	return -EPERM;
+}
+
+static int unused_create(const char *dir, const char *name, mode_t mode,
+			 int flags, uid_t uid, gid_t gid,
+			 struct shm_handle **out)
+{
+	(void)dir, (void)name, (void)mode, (void)flags, (void)uid, (void)gid;
+	(void)out;
+	return -EPERM;
+}
+
+static void unused_close(struct shm_handle *h)
+{
+	(void)h;
+}
+
+static int unused_fstat(struct shm_handle *h, struct shm_attr *out)
+{
+	(void)h, (void)out;
+	return -EBADF;
+}
+
+static int unused_read(struct shm_handle *h, uint64_t off, size_t size,
+		       struct shm_extent *out)
+{
+	(void)h, (void)off, (void)size, (void)out;
+	return -EBADF;
+}
+
+static ssize_t unused_write(struct shm_handle *h, const void *buf, size_t size,
+			    uint64_t off)
+{
+	(void)h, (void)buf, (void)size, (void)off;
+	return -EBADF;
+}
+
+static ssize_t unused_write_changed(struct shm_handle *h, const void *buf,
+				    const void *old, size_t size, uint64_t off)
+{
+	(void)old;
+	return unused_write(h, buf, size, off);
+}
+
+static int unused_truncate(const char *path, struct shm_handle *h,
+			   uint64_t size)
+{
+	(void)path, (void)h, (void)size;
+	return -EPERM;
+}
+
+static int unused_setattr(const char *path, const struct shm_set *set)
+{
+	(void)path, (void)set;
+	return -EPERM;
+}
+
+static int unused_statfs(struct shm_usage *acc)
+{
+	(void)acc; /* the segments are counted where they live */
+	return 0;
+}
+
+const struct shmfs_backend unused_backend = {
+	.name = "unused",
+	.init = unused_init,
+	.fini = unused_fini,
+	.list = unused_list,
+	.stat = unused_stat,
+	.meta = unused_meta,
+	.readlink = unused_readlink,
+	.open = unused_open,
+	.create = unused_create,
+	.close = unused_close,
+	.fstat = unused_fstat,
+	.read = unused_read,
+	.write = unused_write,
+	.write_changed = unused_write_changed,
+	.truncate = unused_truncate,
+	.remove = unused_remove,
+	.setattr = unused_setattr,
+	.statfs = unused_statfs,
+};

@@ -17,7 +17,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
-	    shellcheck
+	    shellcheck prometheus prometheus-node-exporter curl
 
 CC  ?= gcc
 CXX ?= g++
@@ -60,7 +60,7 @@ BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/mapped.c backend/unused.c
 FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/dir.c fs/file.c \
 	       fs/passthrough.c fs/fallback_shadow.c fs/fallback_refresh.c \
-	       fs/autounmount.c fs/mountinfo.c
+	       fs/autounmount.c fs/mountinfo.c fs/metrics.c
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
@@ -69,7 +69,7 @@ UNIT_TESTS  := unit_sysv unit_posix unit_xattr unit_front
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
 	       mount_mapped mount_backup mount_mmap mount_usecases \
 	       mount_stress mount_passthrough mount_diff \
-	       mount_unused
+	       mount_unused mount_metrics
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 TESTS       := $(UNIT_T) $(MOUNT_T) tests/tools.sh

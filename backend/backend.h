@@ -171,8 +171,11 @@ struct shmfs_config {
 };
 
 struct shmfs_backend {
-	const char
-		*name; /* the directory name in the mount, also user.shm.kind */
+	/* The directory name in the mount, also user.shm.kind. */
+	const char *name;
+	/* Served without the page cache and never passed through: a file
+	 * made when it is opened, whose size is not known before. */
+	bool direct;
 
 	/* Set up from the mount options; 0 or -errno.  Called once. */
 	int (*init)(const struct shmfs_config *cfg);

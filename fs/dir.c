@@ -3,7 +3,7 @@
  * entries, so that offsets stay valid while segments come and go. */
 #include <string.h>
 
-#include "shmfs.h"
+#include "metrics.h"
 
 /* An open directory. */
 struct shmfs_dir {
@@ -42,6 +42,8 @@ static int dir_fill_root(struct shmfs_dir *d)
 		if ((*b)->stat("", &a) == 0)
 			shm_dirents_add(d->ents, (*b)->name, &a);
 	}
+	if (shmfs_metrics_file.stat(METRICS_FILE_NAME, &a) == 0)
+		shm_dirents_add(d->ents, METRICS_FILE_NAME, &a);
 	return 0;
 }
 
@@ -79,8 +81,8 @@ static void dir_child(const struct shmfs_dir *d, const char *name,
 	if (d->be) {
 		*be = d->be;
 		*path = shmfs_child_path(d->path, name);
-	} else {
-		*be = shmfs_backend_named(name);
+	} else if (shmfs_root_child(name, be, path) != 0) {
+		*be = NULL;
 		*path = g_strdup("");
 	}
 }

@@ -16,6 +16,7 @@
 #include "autounmount.h"
 #include "fallback.h"
 #include "log.h"
+#include "metrics.h"
 #include "mountinfo.h"
 #include "procscan.h"
 #include "shmfs.h"
@@ -402,7 +403,7 @@ static int run(int argc, char *argv[])
 		.map_dirs = (const char *const *)opts.map_dirs->pdata,
 	};
 
-	if (init_backends(&cfg) != 0)
+	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
 		goto out_args;
 	shmfs_nodes_init(backends, G_N_ELEMENTS(backends) - 1);
 	clock_gettime(CLOCK_REALTIME, &state.started);

@@ -15,6 +15,7 @@
 
 #include "fallback.h"
 #include "log.h"
+#include "metrics.h"
 #include "passthrough.h"
 #include "xattr.h"
 
@@ -49,6 +50,7 @@ void shmfs_reply_err(fuse_req_t req, int r, const char *op, const char *path)
 {
 	int err = r < 0 ? -r : r;
 
+	shmfs_metrics_error(err);
 	if (err && (shmfs_log_verbose() || !errno_expected(err)))
 		shmfs_log("%s %s: %s", op, path ? path : "", strerror(err));
 	fuse_reply_err(req, err);
@@ -174,6 +176,19 @@ const struct shmfs_backend *shmfs_backend_named(const char *name)
 	return NULL;
 }
 
+int shmfs_root_child(const char *name, const struct shmfs_backend **be,
+		     char **path)
+{
+	if (shmfs_metrics_name(name)) {
+		*be = &shmfs_metrics_file;
+		*path = g_strdup(name);
+		return 0;
+	}
+	*be = shmfs_backend_named(name);
+	*path = g_strdup("");
+	return *be ? 0 : -ENOENT;
+}
+
 int shmfs_name_ok(const char *name)
 {
 	/* The kernel lets FUSE names reach 1024 bytes; tmpfs stops at
@@ -191,11 +206,8 @@ int shmfs_child_of(fuse_ino_t parent, const char *name,
 		r = shmfs_node_ref(parent, &ref);
 	if (r)
 		return r;
-	if (!ref.be) {
-		*be = shmfs_backend_named(name);
-		*path = g_strdup("");
-		return *be ? 0 : -ENOENT;
-	}
+	if (!ref.be)
+		return shmfs_root_child(name, be, path);
 	*be = ref.be;
 	*path = shmfs_child_path(ref.path, name);
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "fallback.h"
 #include "log.h"
+#include "metrics.h"
 #include "passthrough.h"
 
 /* What the opens of one inode share. */
@@ -153,8 +154,8 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	while (e->deciding)
 		g_cond_wait(&io_cond, &io_lock);
 	if (e->files->len == 0) {
-		e->io = SHMFS_IO_FALLBACK;
-		if (shmfs_io_mount_passthrough()) {
+		e->io = f->be->direct ? SHMFS_IO_DIRECT : SHMFS_IO_FALLBACK;
+		if (!f->be->direct && shmfs_io_mount_passthrough()) {
 			e->deciding = true;
 			g_mutex_unlock(&io_lock);
 			choose(req, f, e);
@@ -164,6 +165,8 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 		}
 	}
 	f->io = e->io;
+	if (e->io == SHMFS_IO_DIRECT)
+		fi->direct_io = 1;
 	if (e->io == SHMFS_IO_PASSTHROUGH) {
 		if (f->writer && !e->writable)
 			f->io = SHMFS_IO_DIRECT;
@@ -174,6 +177,7 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	}
 	g_ptr_array_add(e->files, f);
 	g_mutex_unlock(&io_lock);
+	shmfs_metrics_open(f->io);
 	if (f->io == SHMFS_IO_FALLBACK) {
 		/* Segments change under us: every open starts from the live
 		 * bytes.  Before the reply: the kernel drops the cached pages

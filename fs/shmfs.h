@@ -48,6 +48,10 @@ void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
 			struct stat *st);
 void shmfs_fill_entry(fuse_req_t req, struct fuse_entry_param *e,
 		      fuse_ino_t ino, const struct shm_attr *a);
+/* What name at the mount's root is: a kind's directory (path "") or the
+ * metrics file; -ENOENT for anything else. */
+int shmfs_root_child(const char *name, const struct shmfs_backend **be,
+		     char **path);
 /* -ENAMETOOLONG for a name longer than NAME_MAX, else 0. */
 int shmfs_name_ok(const char *name);
 /* (parent, name) as a backend and a backend-relative path. */

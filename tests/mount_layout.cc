@@ -43,8 +43,8 @@ std::vector<std::string> posix_objects(const std::string &dir)
 TEST_F(Layout, RootHasOneDirectoryPerKind)
 {
 	EXPECT_EQ(list_dir(m.dir),
-		  (std::vector<std::string>{ "mapped", "posix", "sysv",
-					     "unused" }));
+		  (std::vector<std::string>{ "mapped", "posix", "shmfs.prom",
+					     "sysv", "unused" }));
 	struct stat st;
 	ASSERT_EQ(stat(m.path("sysv").c_str(), &st), 0);
 	EXPECT_TRUE(S_ISDIR(st.st_mode));

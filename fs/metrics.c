@@ -1,0 +1,334 @@
+/* metrics.c - shmfs.prom at the mount's root: shared memory and the
+ * daemon's health in Prometheus' text exposition format, so that
+ * node_exporter's textfile collector pointed at the mount root serves it.
+ *
+ * The text is made when the file is opened (no background work), from the
+ * kinds' own listings and limits and from the daemon's counters; it is
+ * read through FUSE without the page cache (its size is unknown before).
+ * One series per kind, never one per segment.  It presents itself as a
+ * backend, the front's own, reached by name at the root only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#define METRICS_FILE METRICS_FILE_NAME
+
+/* The daemon's counters, written with atomics, read when the file is. */
+static guint64 opens[3];  /* by enum shmfs_io */
+#define ERRNO_COUNTED 134 /* errnos 1..133: all Linux has */
+static guint64 errors[ERRNO_COUNTED];
+static struct timespec metrics_started;
+
+void shmfs_metrics_open(enum shmfs_io io)
+{
+	if ((unsigned)io < G_N_ELEMENTS(opens))
+		__atomic_fetch_add(&opens[io], 1, __ATOMIC_RELAXED);
+}
+
+void shmfs_metrics_error(int err)
+{
+	if (err > 0 && err < ERRNO_COUNTED)
+		__atomic_fetch_add(&errors[err], 1, __ATOMIC_RELAXED);
+}
+
+bool shmfs_metrics_name(const char *name)
+{
+	return strcmp(name, METRICS_FILE) == 0;
+}
+
+struct shm_handle {
+	GString *text;
+};
+
+struct kind_figures {
+	uint64_t segments, bytes, unused, unused_bytes;
+};
+
+/* Segments and bytes of a kind (regular files of its directory). */
+static void count_kind(const struct shmfs_backend *be, struct kind_figures *k)
+{
+	g_autoptr(GArray) ents = shm_dirents_new();
+
+	if (be->list("", ents) != 0)
+		return;
+	for (guint i = 0; i < ents->len; i++) {
+		const struct shm_dirent *d =
+			&g_array_index(ents, struct shm_dirent, i);
+
+		if (!S_ISREG(d->attr.mode))
+			continue;
+		k->segments++;
+		k->bytes += d->attr.size;
+	}
+}
+
+/* The unused ones (unused/KIND), with their sizes from the kind itself. */
+static void count_unused(const struct shmfs_backend *be, struct kind_figures *k)
+{
+	g_autoptr(GArray) ents = shm_dirents_new();
+	struct shm_attr a;
+
+	if (unused_backend.list(be->name, ents) != 0)
+		return;
+	for (guint i = 0; i < ents->len; i++) {
+		const struct shm_dirent *d =
+			&g_array_index(ents, struct shm_dirent, i);
+
+		if (be->stat(d->name, &a) != 0)
+			continue; /* gone meanwhile */
+		k->unused++;
+		k->unused_bytes += a.size;
+	}
+}
+
+static void family(GString *t, const char *name, const char *type,
+		   const char *help)
+{
+	g_string_append_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			       name, type);
+}
+
+static void sample(GString *t, const char *name, const char *labels, uint64_t v)
+{
+	g_string_append_printf(t, "%s%s %llu\n", name, labels ? labels : "",
+			       (unsigned long long)v);
+}
+
+static GString *make_text(void)
+{
+	const struct shmfs_backend *kinds[] = { &sysv_backend, &posix_backend };
+	struct kind_figures k[2] = { { 0 } };
+	struct shm_dir_usage su = { 0 }, pu = { 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	GString *t = g_string_new(NULL);
+	char labels[64];
+	struct timespec now;
+
+	for (int i = 0; i < 2; i++) {
+		count_kind(kinds[i], &k[i]);
+		count_unused(kinds[i], &k[i]);
+	}
+	sysv_backend.dir_usage("", &su);
+	posix_backend.dir_usage("", &pu);
+
+#define PER_KIND(metric, field, help)                                          \
+	do {                                                                   \
+		family(t, metric, "gauge", help);                              \
+		for (int i = 0; i < 2; i++) {                                  \
+			snprintf(labels, sizeof(labels), "{kind=\"%s\"}",      \
+				 kinds[i]->name);                              \
+			sample(t, metric, labels, k[i].field);                 \
+		}                                                              \
+	} while (0)
+	PER_KIND("shmfs_segments", segments,
+		 "Shared memory segments (System V) and objects (POSIX).");
+	PER_KIND("shmfs_segment_bytes", bytes,
+		 "Their sizes added up, in bytes.");
+	PER_KIND("shmfs_unused_segments", unused,
+		 "Segments nobody attaches, maps or holds open (unused/).");
+	PER_KIND("shmfs_unused_bytes", unused_bytes,
+		 "The sizes of the unused segments added up, in bytes.");
+#undef PER_KIND
+	family(t, "shmfs_resident_bytes", "gauge",
+	       "System V segments' pages in memory, in bytes (ipcs -u).");
+	sample(t, "shmfs_resident_bytes", "{kind=\"sysv\"}",
+	       su.resident * (uint64_t)page);
+	family(t, "shmfs_swapped_bytes", "gauge",
+	       "System V segments' pages in swap, in bytes (ipcs -u).");
+	sample(t, "shmfs_swapped_bytes", "{kind=\"sysv\"}",
+	       su.swapped * (uint64_t)page);
+	family(t, "shmfs_sysv_limit_segment_bytes", "gauge",
+	       "Largest System V segment allowed (kernel.shmmax).");
+	sample(t, "shmfs_sysv_limit_segment_bytes", NULL, su.shmmax);
+	family(t, "shmfs_sysv_limit_pages", "gauge",
+	       "System V pages allowed in all (kernel.shmall).");
+	sample(t, "shmfs_sysv_limit_pages", NULL, su.shmall);
+	family(t, "shmfs_sysv_limit_segments", "gauge",
+	       "System V segments allowed (kernel.shmmni).");
+	sample(t, "shmfs_sysv_limit_segments", NULL, su.shmmni);
+	family(t, "shmfs_sysv_used_pages", "gauge",
+	       "System V pages allocated (ipcs -u).");
+	sample(t, "shmfs_sysv_used_pages", NULL, su.pages);
+	family(t, "shmfs_posix_dir_size_bytes", "gauge",
+	       "Size of the POSIX directory's filesystem (df).");
+	sample(t, "shmfs_posix_dir_size_bytes", NULL, pu.bytes_total);
+	family(t, "shmfs_posix_dir_used_bytes", "gauge",
+	       "Bytes used in the POSIX directory's filesystem (df).");
+	sample(t, "shmfs_posix_dir_used_bytes", NULL, pu.bytes_used);
+
+	family(t, "shmfs_opens_total", "counter",
+	       "Files opened through the mount, by data path.");
+	sample(t, "shmfs_opens_total", "{path=\"passthrough\"}",
+	       __atomic_load_n(&opens[SHMFS_IO_PASSTHROUGH], __ATOMIC_RELAXED));
+	sample(t, "shmfs_opens_total", "{path=\"fallback\"}",
+	       __atomic_load_n(&opens[SHMFS_IO_FALLBACK], __ATOMIC_RELAXED));
+	sample(t, "shmfs_opens_total", "{path=\"direct\"}",
+	       __atomic_load_n(&opens[SHMFS_IO_DIRECT], __ATOMIC_RELAXED));
+	family(t, "shmfs_errors_total", "counter",
+	       "Requests answered with an error, by errno.");
+	for (int e = 1; e < ERRNO_COUNTED; e++) {
+		uint64_t n = __atomic_load_n(&errors[e], __ATOMIC_RELAXED);
+		const char *name = strerrorname_np(e);
+
+		if (!n || !name)
+			continue;
+		snprintf(labels, sizeof(labels), "{errno=\"%s\"}", name);
+		sample(t, "shmfs_errors_total", labels, n);
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	family(t, "shmfs_start_time_seconds", "gauge",
+	       "When the daemon mounted, in seconds since the epoch.");
+	sample(t, "shmfs_start_time_seconds", NULL,
+	       (uint64_t)metrics_started.tv_sec);
+	return t;
+}
+
+static int metrics_init(const struct shmfs_config *cfg)
+{
+	(void)cfg;
+	clock_gettime(CLOCK_REALTIME, &metrics_started);
+	return 0;
+}
+
+static void metrics_fini(void)
+{
+}
+
+static int metrics_list(const char *dir, GArray *out)
+{
+	(void)dir, (void)out;
+	return -ENOTDIR;
+}
+
+static int metrics_stat(const char *path, struct shm_attr *out)
+{
+	struct timespec now;
+
+	if (!shmfs_metrics_name(path))
+		return -ENOENT;
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* Made when read: its size is not known before (0, as /proc's). */
+	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
+				  .atime = now,
+				  .mtime = now,
+				  .ctime = metrics_started };
+	return 0;
+}
+
+static int metrics_meta(const char *path, unsigned want, struct shm_meta *m)
+{
+	(void)path, (void)want, (void)m;
+	return -ENODATA;
+}
+
+static int metrics_open(const char *path, int flags, struct shm_handle **out)
+{
+	if (!shmfs_metrics_name(path))
+		return -ENOENT;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	*out = g_new0(struct shm_handle, 1);
+	(*out)->text = make_text();
+	return 0;
+}
+
+static int metrics_create(const char *dir, const char *name, mode_t mode,
+			  int flags, uid_t uid, gid_t gid,
+			  struct shm_handle **out)
+{
+	(void)dir, (void)name, (void)mode, (void)flags, (void)uid, (void)gid;
+	(void)out;
+	return -EPERM;
+}
+
+static void metrics_close(struct shm_handle *h)
+{
+	if (!h)
+		return;
+	g_string_free(h->text, TRUE);
+	g_free(h);
+}
+
+static int metrics_fstat(struct shm_handle *h, struct shm_attr *out)
+{
+	int r = metrics_stat(METRICS_FILE, out);
+
+	out->size = h->text->len;
+	return r;
+}
+
+static int metrics_read(struct shm_handle *h, uint64_t off, size_t size,
+			struct shm_extent *out)
+{
+	*out = (struct shm_extent){ .fd = -1 };
+	if (off >= h->text->len)
+		return 0;
+	out->mem = h->text->str + off;
+	out->len = MIN(size, h->text->len - off);
+	return 0;
+}
+
+static ssize_t metrics_write(struct shm_handle *h, const void *buf, size_t size,
+			     uint64_t off)
+{
+	(void)h, (void)buf, (void)size, (void)off;
+	return -EBADF;
+}
+
+static ssize_t metrics_write_changed(struct shm_handle *h, const void *buf,
+				     const void *old, size_t size, uint64_t off)
+{
+	(void)old;
+	return metrics_write(h, buf, size, off);
+}
+
+static int metrics_truncate(const char *path, struct shm_handle *h,
+			    uint64_t size)
+{
+	(void)path, (void)h, (void)size;
+	return -EPERM;
+}
+
+static int metrics_remove(const char *path)
+{
+	(void)path;
+	return -EPERM;
+}
+
+static int metrics_setattr(const char *path, const struct shm_set *set)
+{
+	(void)path, (void)set;
+	return -EPERM;
+}
+
+static int metrics_statfs(struct shm_usage *acc)
+{
+	(void)acc;
+	return 0;
+}
+
+const struct shmfs_backend shmfs_metrics_file = {
+	.name = "metrics",
+	.direct = true,
+	.init = metrics_init,
+	.fini = metrics_fini,
+	.list = metrics_list,
+	.stat = metrics_stat,
+	.meta = metrics_meta,
+	.open = metrics_open,
+	.create = metrics_create,
+	.close = metrics_close,
+	.fstat = metrics_fstat,
+	.read = metrics_read,
+	.write = metrics_write,
+	.write_changed = metrics_write_changed,
+	.truncate = metrics_truncate,
+	.remove = metrics_remove,
+	.setattr = metrics_setattr,
+	.statfs = metrics_statfs,
+};

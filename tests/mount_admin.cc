@@ -242,8 +242,16 @@ TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
 	Mount a;
 	std::string err;
 	ASSERT_TRUE(a.start({}, &err)) << err;
-	std::string kids =
-		run("ps -o pid=,comm=,args= --ppid " + std::to_string(a.pid));
+	// (It names itself once it runs: until then /proc calls it "exe".)
+	std::string kids;
+	for (int i = 0; i < 300; i++) {
+		kids = run("ps -o pid=,comm=,args= --ppid " +
+			   std::to_string(a.pid));
+		if (kids.find("auto-unmount    auto-unmount") !=
+		    std::string::npos)
+			break;
+		usleep(10000);
+	}
 	EXPECT_NE(kids.find("auto-unmount    auto-unmount " + a.dir),
 		  std::string::npos)
 		<< kids;

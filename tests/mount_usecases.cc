@@ -5,6 +5,7 @@
 // one config, and a daemon killed in the middle of heavy writes.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
@@ -56,6 +57,27 @@ int wait_child(pid_t pid)
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// Wait for pid up to secs; a process still there then is reported (where
+// the kernel holds it) and killed, so that a stuck process fails the test
+// with a reason instead of hanging it.  Its exit status, or -1.
+int wait_bounded(pid_t pid, const char *what, double secs)
+{
+	int st = 0;
+	for (int i = 0; i < secs * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(10000);
+	}
+	std::string p = "/proc/" + std::to_string(pid);
+	ADD_FAILURE() << what << " " << pid << " still running after " << secs
+		      << " s: state " << read_file(p + "/stat") << "wchan "
+		      << read_file(p + "/wchan") << "\nstack\n"
+		      << read_file(p + "/stack");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
 }
 
 // Two named semaphores guarding a ring of kSlots records.
@@ -528,13 +550,19 @@ void CrashSurvival::crash_and_remount(const std::vector<std::string> &args)
 	       read(acks[0], ack, sizeof(ack)) == sizeof(ack))
 		acked[ack[0]].push_back(ack[1]);
 	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
-	waitpid(a.pid, nullptr, 0);
+	wait_bounded(a.pid, "the killed daemon", 30);
 	a.pid = -1;
-	while (read(acks[0], ack, sizeof(ack)) == sizeof(ack))
+	// The writers stop at their first failed write (passthrough writers
+	// may finish their records first): read their acks until they are
+	// all gone, or until none has said anything for 60 s (one is stuck:
+	// wait_bounded says where).
+	struct pollfd pw = { acks[0], POLLIN, 0 };
+	while (poll(&pw, 1, 60 * 1000) > 0 &&
+	       read(acks[0], ack, sizeof(ack)) == sizeof(ack))
 		acked[ack[0]].push_back(ack[1]);
-	close(acks[0]);
 	for (pid_t p : writers)
-		wait_child(p); // they stop at the first failed write
+		wait_bounded(p, "writer", 1);
+	close(acks[0]);
 	// Natively: every acknowledged record, whole.
 	std::string bytes[2] = { sysv_bytes(id), "" };
 	{

@@ -212,6 +212,18 @@ TEST_F(Lifecycle, SigtermWithFilesStillOpenExitsZero)
 	shmctl(id, IPC_RMID, nullptr);
 }
 
+// Whether nothing is mounted at dir any more within a second.
+bool unmounted_soon(const std::string &dir)
+{
+	for (int i = 0; i < 100; i++) {
+		if (read_file("/proc/self/mountinfo").find(" " + dir + " ") ==
+		    std::string::npos)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 TEST_F(Lifecycle, ADeadDaemonsMountGoesAwayByItself)
 {
 	Mount a;
@@ -222,13 +234,7 @@ TEST_F(Lifecycle, ADeadDaemonsMountGoesAwayByItself)
 	a.pid = -1;
 	// auto_unmount (the default as root): no "Transport endpoint is not
 	// connected" for anyone, the directory is a plain directory again.
-	bool gone = false;
-	for (int i = 0; i < 100 && !gone; i++) {
-		gone = read_file("/proc/self/mountinfo")
-			       .find(" " + a.dir + " ") == std::string::npos;
-		usleep(10000);
-	}
-	EXPECT_TRUE(gone);
+	EXPECT_TRUE(unmounted_soon(a.dir));
 	struct stat st;
 	EXPECT_EQ(stat(a.dir.c_str(), &st), 0);
 	rmdir(a.dir.c_str());
@@ -266,13 +272,7 @@ TEST_F(Lifecycle, TheAutoUnmountWatcherIsNotNamedShmfs)
 	ASSERT_EQ(kill(a.pid, SIGKILL), 0);
 	waitpid(a.pid, nullptr, 0);
 	a.pid = -1;
-	bool gone = false;
-	for (int i = 0; i < 100 && !gone; i++) {
-		gone = read_file("/proc/self/mountinfo")
-			       .find(" " + a.dir + " ") == std::string::npos;
-		usleep(10000);
-	}
-	EXPECT_TRUE(gone);
+	EXPECT_TRUE(unmounted_soon(a.dir));
 	// Gone, or a zombie its new parent has not reaped yet.
 	auto running = [watcher] {
 		std::string st =

@@ -70,7 +70,7 @@ static const char *key_name(const char *path)
 }
 
 /* A shmid in canonical decimal ("0", "42"; not "042", "+4", "4 "), or -1. */
-static int parse_id(const char *path)
+int sysv_parse_id(const char *path)
 {
 	long v = 0;
 
@@ -224,7 +224,7 @@ static int sysv_list(const char *dir, GArray *out)
 	}
 	if (strcmp(dir, SYSV_BY_KEY) == 0)
 		return sysv_key_list(out);
-	return parse_id(dir) < 0 && !key_name(dir) ? -ENOENT : -ENOTDIR;
+	return sysv_parse_id(dir) < 0 && !key_name(dir) ? -ENOENT : -ENOTDIR;
 }
 
 int sysv_stat_id(int id, struct shm_attr *out)
@@ -248,7 +248,7 @@ static int sysv_stat(const char *path, struct shm_attr *out)
 		return 0;
 	}
 	return name ? sysv_key_stat(name, out) :
-		      sysv_stat_id(parse_id(path), out);
+		      sysv_stat_id(sysv_parse_id(path), out);
 }
 
 static int sysv_readlink(const char *path, char **out)
@@ -403,7 +403,7 @@ static int sysv_meta(const char *path, unsigned want, struct shm_meta *m)
 	const char *name = key_name(path);
 
 	return name ? sysv_key_meta(name, want, m) :
-		      sysv_meta_id(parse_id(path), want, m);
+		      sysv_meta_id(sysv_parse_id(path), want, m);
 }
 
 /* The end of the mapping that starts at addr, from /proc/self/maps (a
@@ -530,7 +530,8 @@ static int sysv_open(const char *path, int flags, struct shm_handle **out)
 	/* by-key/ links lead to the segment; only pending files open here. */
 	if (name)
 		return sysv_key_open(name, flags, out);
-	r = sysv_attach(parse_id(path), (flags & O_ACCMODE) != O_RDONLY, &h);
+	r = sysv_attach(sysv_parse_id(path), (flags & O_ACCMODE) != O_RDONLY,
+			&h);
 	if (r)
 		return r;
 	if ((flags & O_TRUNC) && h->writable)
@@ -644,7 +645,7 @@ static int sysv_truncate(const char *path, struct shm_handle *h, uint64_t size)
 	g_autoptr(sysv_handle) own = NULL;
 	const char *name = key_name(path);
 	struct shm_attr a;
-	int id = parse_id(path);
+	int id = sysv_parse_id(path);
 	int r;
 
 	if (name) {
@@ -706,13 +707,13 @@ static int sysv_setattr(const char *path, const struct shm_set *set)
 	/* Segments keep no settable times. */
 	if (set->times)
 		return -EPERM;
-	return sysv_set_id(parse_id(path), set);
+	return sysv_set_id(sysv_parse_id(path), set);
 }
 
 static int sysv_remove(const char *path)
 {
 	const char *name = key_name(path);
-	int id = parse_id(path);
+	int id = sysv_parse_id(path);
 
 	if (name)
 		return sysv_key_remove(name);

@@ -30,6 +30,9 @@ struct shm_handle {
  * (sysv_shm_dev(), shmid) there. */
 dev_t sysv_shm_dev(void);
 
+/* A shmid in canonical decimal ("0", "42"; not "042", "+4", "4 "), or -1. */
+int sysv_parse_id(const char *path);
+
 /* The kernel's errno for a segment call, as the backend's -errno. */
 int sysv_errno(int e);
 int sysv_ipc_stat(int id, struct shmid_ds *ds);

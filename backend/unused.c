@@ -159,23 +159,11 @@ static bool sysv_list_row(const struct sysv_row *r, void *arg)
 	return false;
 }
 
-/* A shmid in canonical decimal, or -1. */
-static int parse_id(const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s[0] || (s[0] == '0' && s[1]) || s[0] < '0' || s[0] > '9')
-		return -1;
-	v = strtol(s, &end, 10);
-	return *end || v > INT_MAX ? -1 : (int)v;
-}
-
 static int sysv_stat_unused(const char *name, struct shm_attr *a,
 			    GHashTable *set)
 {
 	struct shmid_ds ds;
-	int id = parse_id(name);
+	int id = sysv_parse_id(name);
 	int r = sysv_ipc_stat(id, &ds);
 
 	if (r)
@@ -193,7 +181,7 @@ static int sysv_remove_unused(const char *name)
 {
 	g_autoptr(uses_set) set = uses(true);
 	struct shmid_ds ds;
-	int id = parse_id(name);
+	int id = sysv_parse_id(name);
 	int r = sysv_ipc_stat(id, &ds);
 
 	if (r)

@@ -57,7 +57,8 @@ ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) -lpthread
 
 BACKEND_SRC := backend/common.c backend/procscan.c backend/fdfile.c \
 	       backend/sysv.c backend/sysv_key.c backend/posix.c \
-	       backend/mapped.c backend/unused.c
+	       backend/mapped.c backend/unused.c backend/nsctx.c \
+	       backend/nspool.c backend/nsscan.c backend/ns.c
 FS_SRC      := fs/log.c fs/nodes.c fs/xattr.c fs/ops.c fs/dir.c fs/file.c \
 	       fs/passthrough.c fs/fallback_shadow.c fs/fallback_refresh.c \
 	       fs/autounmount.c fs/mountinfo.c fs/metrics.c

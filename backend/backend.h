@@ -48,6 +48,9 @@ struct shm_attr {
 	 * another one (a POSIX object removed and made again): its device
 	 * and inode number.  0 where the name alone tells (a shmid). */
 	uint64_t ident_dev, ident_ino;
+	/* The IPC namespace (nsfs inode) of an object whose identity
+	 * repeats in every namespace (a System V segment); else 0. */
+	uint64_t ident_ns;
 };
 
 /* One entry of a listing; name is owned by the array (see shm_dirents_new). */
@@ -101,6 +104,9 @@ struct shm_meta {
 	GArray *pids;	    /* pid_t, ascending: who maps it now */
 	char *path;	    /* the real file */
 	char *command;	    /* the creator's command line, "" once gone */
+	/* user.shm.kind where it is not the backend's name (a namespace's
+	 * segments under ns/); static. */
+	const char *kind;
 };
 
 /* Limits and use of a kind's directory (the user.shm.limit.* and
@@ -109,6 +115,7 @@ struct shm_meta {
 enum {
 	SHM_DIR_SYSV = 1u << 0,	 /* IPC_INFO and SHM_INFO, as ipcs -l, -u */
 	SHM_DIR_FILES = 1u << 1, /* a directory of files: statvfs, count */
+	SHM_DIR_NS = 1u << 2,	 /* an IPC namespace's directory (ns/) */
 };
 
 struct shm_dir_usage {
@@ -116,7 +123,16 @@ struct shm_dir_usage {
 	uint64_t shmmax, shmall, shmmni, shmmin; /* bytes, pages, ids, bytes */
 	uint64_t segments, pages, resident, swapped; /* ids, pages */
 	uint64_t bytes_total, bytes_used, inodes_total, inodes_used, objects;
+	/* SHM_DIR_NS: whose namespace it is (user.shm.ns.*). */
+	GArray *ns_pids;    /* pid_t, ascending: its processes */
+	char *ns_command;   /* the lowest pid's command line */
+	char *ns_container; /* its container's id, "" if none */
 };
+
+/* Free what a usage owns (the SHM_DIR_NS fields). */
+void shm_dir_usage_clear(struct shm_dir_usage *u);
+typedef struct shm_dir_usage shm_dir_usage;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shm_dir_usage, shm_dir_usage_clear)
 
 /* Free what a meta owns (pids, path). */
 void shm_meta_clear(struct shm_meta *m);
@@ -239,11 +255,16 @@ extern const struct shmfs_backend sysv_backend;
 extern const struct shmfs_backend posix_backend;
 extern const struct shmfs_backend mapped_backend;
 extern const struct shmfs_backend unused_backend;
+extern const struct shmfs_backend ns_backend;
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);
 /* Append a copy of name with its attributes. */
 void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
+
+/* What lsipc's COMMAND column shows for pid: its command line, the
+ * arguments joined by spaces; "" once it is gone. */
+char *shm_command_of(pid_t pid);
 
 /* Fill attr from a struct stat (used by file-backed kinds). */
 struct stat;

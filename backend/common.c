@@ -56,6 +56,31 @@ void shm_meta_clear(struct shm_meta *m)
 	m->command = NULL;
 }
 
+/* What lsipc's COMMAND column shows: the creator's command line, its
+ * arguments joined by spaces, "" once the creator is gone. */
+char *shm_command_of(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+	g_autofree char *text = NULL;
+	gsize n = 0;
+
+	if (pid <= 0 || !g_file_get_contents(path, &text, &n, NULL))
+		return g_strdup("");
+	while (n > 0 && text[n - 1] == '\0')
+		n--;
+	for (gsize i = 0; i < n; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	return g_strndup(text, n);
+}
+
+void shm_dir_usage_clear(struct shm_dir_usage *u)
+{
+	g_clear_pointer(&u->ns_pids, g_array_unref);
+	g_clear_pointer(&u->ns_command, g_free);
+	g_clear_pointer(&u->ns_container, g_free);
+}
+
 void shm_merge(void *dst, const void *buf, const void *old, size_t n)
 {
 	const unsigned char *b = buf, *o = old;

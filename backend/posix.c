@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fdfile.h"
+#include "nsctx.h"
 #include "posix.h"
 
 /* The POSIX directory, opened once at init, and its path; read-only
@@ -48,7 +49,13 @@ static void posix_fini(void)
 
 int posix_dir_fd(void)
 {
-	return posix_dirfd;
+	return shm_ctx_foreign() ? shm_ctx_posix_fd() : posix_dirfd;
+}
+
+/* The POSIX directory's path, as user.shm.path shows it. */
+static const char *posix_dir_path(void)
+{
+	return shm_ctx_foreign() ? shm_ctx_posix_path() : posix_dirname;
 }
 
 static bool posix_is_semaphore(const char *name)
@@ -73,9 +80,9 @@ static int posix_open_fd(const char *name, int flags, int *out)
 	struct stat st;
 	int fd;
 
-	if (!posix_valid_name(name))
+	if (!posix_valid_name(name) || posix_dir_fd() < 0)
 		return -ENOENT;
-	fd = openat(posix_dirfd, name,
+	fd = openat(posix_dir_fd(), name,
 		    (flags & (O_ACCMODE | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC |
 			    O_NONBLOCK);
 	if (fd < 0)
@@ -98,7 +105,9 @@ static int posix_list(const char *dir, GArray *out)
 
 	if (dir[0])
 		return posix_valid_name(dir) ? -ENOTDIR : -ENOENT;
-	fd = openat(posix_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (posix_dir_fd() < 0)
+		return -ENOENT;
+	fd = openat(posix_dir_fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -113,8 +122,8 @@ static int posix_list(const char *dir, GArray *out)
 		if (!posix_valid_name(de->d_name))
 			continue;
 		/* Objects removed since readdir are simply skipped. */
-		if (fstatat(posix_dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-			    0 ||
+		if (fstatat(posix_dir_fd(), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		shm_attr_from_stat(&a, &st);
@@ -126,9 +135,9 @@ static int posix_list(const char *dir, GArray *out)
 
 static int posix_lstat(const char *path, struct stat *st)
 {
-	if (!posix_valid_name(path))
+	if (!posix_valid_name(path) || posix_dir_fd() < 0)
 		return -ENOENT;
-	if (fstatat(posix_dirfd, path, st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(posix_dir_fd(), path, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return S_ISREG(st->st_mode) ? 0 : -ENOENT;
 }
@@ -139,7 +148,9 @@ static int posix_stat(const char *path, struct shm_attr *out)
 	int r;
 
 	if (!path[0]) {
-		if (fstat(posix_dirfd, &st) < 0)
+		if (posix_dir_fd() < 0)
+			return -ENOENT;
+		if (fstat(posix_dir_fd(), &st) < 0)
 			return -errno;
 		shm_attr_from_stat(out, &st);
 		return 0;
@@ -166,7 +177,7 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 		.perms = st.st_mode & 07777,
 		.uid = st.st_uid,
 		.gid = st.st_gid,
-		.path = g_strconcat(posix_dirname, "/", path, NULL),
+		.path = g_strconcat(posix_dir_path(), "/", path, NULL),
 	};
 	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
 		fdfile_mappers(st.st_dev, st.st_ino, m);
@@ -193,16 +204,18 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 		return -ENOTDIR;
 	if (!posix_valid_name(name))
 		return -EINVAL;
+	if (posix_dir_fd() < 0)
+		return -ENOENT;
 	/* Always exclusive: only a file this call made may be given to the
 	 * caller's uid.  Had it appeared natively since the kernel's lookup,
 	 * the caller's right to open it was never checked: say EEXIST. */
-	fd = openat(posix_dirfd, name,
+	fd = openat(posix_dir_fd(), name,
 		    O_CREAT | O_EXCL | (flags & O_ACCMODE) | O_NOFOLLOW |
 			    O_CLOEXEC,
 		    mode & 07777);
 	if (fd < 0)
 		return -errno;
-	return fdfile_adopt(fd, posix_dirfd, name, mode, uid, gid, out);
+	return fdfile_adopt(fd, posix_dir_fd(), name, mode, uid, gid, out);
 }
 
 static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
@@ -217,7 +230,7 @@ static int posix_remove(const char *path)
 
 	if (r)
 		return r;
-	return unlinkat(posix_dirfd, path, 0) < 0 ? -errno : 0;
+	return unlinkat(posix_dir_fd(), path, 0) < 0 ? -errno : 0;
 }
 
 /* Mode, owner and times: on the object itself, never through a link. */
@@ -236,7 +249,9 @@ static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
 
 	if (dir[0])
 		return -ENODATA;
-	if (fstatvfs(posix_dirfd, &sv) < 0)
+	if (posix_dir_fd() < 0)
+		return -ENOENT;
+	if (fstatvfs(posix_dir_fd(), &sv) < 0)
 		return -errno;
 	r = posix_list("", objs);
 	if (r)
@@ -255,7 +270,7 @@ static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
 
 static int posix_statfs(struct shm_usage *acc)
 {
-	return fdfile_statfs(posix_dirfd, acc);
+	return fdfile_statfs(posix_dir_fd(), acc);
 }
 
 const struct shmfs_backend posix_backend = {

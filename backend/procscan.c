@@ -73,10 +73,13 @@ static bool resolve_own(struct shm_mapping *m)
 	dev_t dev;
 	ino_t ino;
 
-	if (!own_set || !own_resolve(m->ino, &dev, &ino))
+	ino_t ns;
+
+	if (!own_set || !own_resolve(m->ino, &dev, &ino, &ns))
 		return false;
 	m->dev = dev;
 	m->ino = ino;
+	m->ns = ns;
 	m->via_mount = true;
 	return true;
 }
@@ -149,14 +152,15 @@ static guint file_id_hash(gconstpointer p)
 {
 	const struct shm_file_id *f = p;
 
-	return g_int64_hash(&(gint64){ (gint64)f->ino }) ^ (guint)f->dev;
+	return g_int64_hash(&(gint64){ (gint64)f->ino }) ^ (guint)f->dev ^
+	       (guint)f->ns;
 }
 
 static gboolean file_id_equal(gconstpointer a, gconstpointer b)
 {
 	const struct shm_file_id *x = a, *y = b;
 
-	return x->dev == y->dev && x->ino == y->ino;
+	return x->dev == y->dev && x->ino == y->ino && x->ns == y->ns;
 }
 
 GHashTable *shm_file_ids_new(void)
@@ -164,20 +168,21 @@ GHashTable *shm_file_ids_new(void)
 	return g_hash_table_new_full(file_id_hash, file_id_equal, g_free, NULL);
 }
 
-static void file_ids_add(GHashTable *set, dev_t dev, ino_t ino)
+static void file_ids_add(GHashTable *set, const struct shm_mapping *m)
 {
 	struct shm_file_id *f = g_new(struct shm_file_id, 1);
 
-	f->dev = dev;
-	f->ino = ino;
+	f->dev = m->dev;
+	f->ino = m->ino;
+	f->ns = m->ns;
 	/* The set owns f from here (its key destructor frees it). */
 	g_hash_table_add(set, f);
 	// cppcheck-suppress memleak
 }
 
-bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino)
+bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino, ino_t ns)
 {
-	struct shm_file_id f = { dev, ino };
+	struct shm_file_id f = { dev, ino, ns };
 
 	return g_hash_table_contains(set, &f);
 }
@@ -213,7 +218,7 @@ static void scan_fds(pid_t pid, GHashTable *set)
 
 		if (own_set && m.dev == own_dev && !resolve_own(&m))
 			continue;
-		file_ids_add(set, m.dev, m.ino);
+		file_ids_add(set, &m);
 	}
 	closedir(d);
 }
@@ -229,7 +234,7 @@ GHashTable *shm_scan_in_use(void)
 		const struct shm_mapping *m =
 			&g_array_index(maps, struct shm_mapping, i);
 
-		file_ids_add(set, m->dev, m->ino);
+		file_ids_add(set, m);
 	}
 	g_array_unref(maps);
 	d = opendir("/proc");

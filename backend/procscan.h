@@ -17,8 +17,10 @@ struct shm_mapping {
 	char *path; /* as the kernel names it now; " (deleted)" if removed;
 		     * NULL for a mapping through the mount */
 	/* Made through the mount (a file of shmfs itself): dev and ino are
-	 * those of the object behind that file. */
+	 * those of the object behind that file, and ns its IPC namespace
+	 * where its identity needs one (a System V segment), else 0. */
 	bool via_mount;
+	ino_t ns;
 };
 
 /* The mount's own files: their device, and how to tell the object behind
@@ -26,7 +28,7 @@ struct shm_mapping {
  * if ino names no such object).  Set once, before the mount serves; until
  * then, and for a file it cannot tell, a mapping of the mount is left
  * out of every scan. */
-typedef bool (*shm_own_resolver)(ino_t ino, dev_t *dev, ino_t *obj);
+typedef bool (*shm_own_resolver)(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns);
 void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve);
 
 /* Every shared file mapping of every process whose maps we may read, one
@@ -34,10 +36,11 @@ void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve);
  * paths.  With paths false, path is NULL (cheaper). */
 GArray *shm_scan_shared(bool paths);
 
-/* A file, by device and inode number. */
+/* A file, by device and inode number; ns as in struct shm_mapping. */
 struct shm_file_id {
 	dev_t dev;
 	ino_t ino;
+	ino_t ns;
 };
 
 /* Every file some process maps MAP_SHARED or holds open (its descriptors
@@ -46,7 +49,7 @@ struct shm_file_id {
  * still than shm_scan_shared: it looks at every descriptor. */
 GHashTable *shm_scan_in_use(void);
 GHashTable *shm_file_ids_new(void);
-bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino);
+bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino, ino_t ns);
 
 /* The distinct pids, ascending, among scan entries for which match(m, arg)
  * is true: a GArray of pid_t. */

@@ -27,6 +27,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "nsctx.h"
 #include "procscan.h"
 #include "sysv.h"
 
@@ -51,6 +52,8 @@ static int sysv_init(const struct shmfs_config *cfg)
 	if (fd >= 0)
 		close(fd);
 	sysv_key_init();
+	/* Learn the daemon's own namespace now, in the main thread. */
+	shm_ctx_ipc_ns();
 	return 0;
 }
 
@@ -196,6 +199,7 @@ static void set_ident(struct shm_attr *a, int id)
 {
 	a->ident_dev = (uint64_t)shm_dev;
 	a->ident_ino = (uint64_t)id;
+	a->ident_ns = (uint64_t)shm_ctx_ipc_ns();
 }
 
 static bool list_row(const struct sysv_row *r, void *arg)
@@ -275,44 +279,33 @@ static bool find_row(const struct sysv_row *r, void *arg)
 	return true;
 }
 
-/* The IPC namespace a process is in, by its nsfs inode (0 if unknown). */
-static ino_t ipc_ns_of(const char *proc_dir)
-{
-	char p[64];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "%s/ns/ipc", proc_dir);
-	return stat(p, &st) == 0 ? st.st_ino : 0;
-}
-
 struct mapper_match {
 	int id;
 	ino_t ns;
 };
 
-/* A process attaches segment id of our IPC namespace: its maps show the
- * segment's file "/SYSV%08x" with the shmid as inode number.  Shmids
- * repeat across namespaces, hence the namespace check.  A mapping through
- * the mount is of our namespace's segment, whatever namespace the process
- * is in (a container using the mount through a volume). */
+/* A process attaches segment id of the calling thread's IPC namespace:
+ * its maps show the segment's file "/SYSV%08x" with the shmid as inode
+ * number.  Shmids repeat across namespaces, hence the namespace check.  A
+ * mapping through the mount is of the segment its file names (m->ns),
+ * whatever namespace the process is in (a container using the mount
+ * through a volume). */
 static bool maps_segment(const struct shm_mapping *m, void *arg)
 {
 	const struct mapper_match *w = arg;
-	char proc[32];
 
 	if (m->ino != (ino_t)w->id)
 		return false;
 	if (m->via_mount)
-		return m->dev == shm_dev;
+		return m->dev == shm_dev && m->ns == w->ns;
 	if (!m->path || strncmp(m->path, "/SYSV", 5) != 0)
 		return false;
-	snprintf(proc, sizeof(proc), "/proc/%d", m->pid);
-	return ipc_ns_of(proc) == w->ns;
+	return shm_ipc_ns_of_pid(m->pid) == w->ns;
 }
 
 static void find_mappers(int id, struct shm_meta *m)
 {
-	struct mapper_match w = { id, ipc_ns_of("/proc/thread-self") };
+	struct mapper_match w = { id, shm_ctx_ipc_ns() };
 	GArray *scan = shm_scan_shared(true);
 
 	m->pids = shm_scan_pids(scan, maps_segment, &w);
@@ -328,24 +321,6 @@ static unsigned status_of(unsigned mode)
 	       ((mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0) |
 	       ((mode & SHM_HUGETLB) ? SHM_STATUS_HUGETLB : 0) |
 	       ((mode & SHM_NORESERVE) ? SHM_STATUS_NORESERVE : 0);
-}
-
-/* What lsipc's COMMAND column shows: the creator's command line, its
- * arguments joined by spaces, "" once the creator is gone. */
-static char *command_of(pid_t pid)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
-	g_autofree char *text = NULL;
-	gsize n = 0;
-
-	if (pid <= 0 || !g_file_get_contents(path, &text, &n, NULL))
-		return g_strdup("");
-	while (n > 0 && text[n - 1] == '\0')
-		n--;
-	for (gsize i = 0; i < n; i++)
-		if (text[i] == '\0')
-			text[i] = ' ';
-	return g_strndup(text, n);
 }
 
 int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
@@ -394,7 +369,7 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	if (want & SHM_META_MAPPERS)
 		find_mappers(id, m);
 	if (want & SHM_META_COMMAND)
-		m->command = command_of(ds.shm_cpid);
+		m->command = shm_command_of(ds.shm_cpid);
 	return 0;
 }
 

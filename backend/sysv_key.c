@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nsctx.h"
 #include "sysv.h"
 
 /* A segment created in by-key/ whose size is not known yet. */
@@ -25,16 +26,25 @@ struct sysv_pending {
 	struct timespec created;
 };
 
-/* pending_lock protects pending: key (as pointer) -> struct sysv_pending.
- * It is a leaf lock: nothing else is taken while it is held. */
+/* pending_lock protects pending: (IPC namespace, key) as a guint64 ->
+ * struct sysv_pending.  Keys repeat across namespaces, and a pending key
+ * belongs to the namespace of the thread that made it (nsctx.h).  A leaf
+ * lock: nothing else is taken while it is held. */
 G_LOCK_DEFINE_STATIC(pending_lock);
 static GHashTable *pending;
 
-#define PKEY(k) GUINT_TO_POINTER((uint32_t)(k))
+/* The table's key for key in the calling thread's namespace (nsfs inode
+ * numbers are 32-bit). */
+static guint64 pkey_of(key_t key)
+{
+	return ((guint64)shm_ctx_ipc_ns() << 32) | (uint32_t)key;
+}
+
+#define PKEY(k) (&(guint64){ pkey_of(k) })
 
 void sysv_key_init(void)
 {
-	pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					g_free);
 }
 
@@ -131,15 +141,18 @@ int sysv_key_list(GArray *out)
 	struct shm_attr a;
 	GHashTableIter it;
 	gpointer k, v;
+	guint64 ns = pkey_of(0);
 	int r = sysv_scan(key_row, out);
 
 	G_LOCK(pending_lock);
 	g_hash_table_iter_init(&it, pending);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
+		guint64 pk = *(const guint64 *)k;
 		char name[16];
 
-		snprintf(name, sizeof(name), "0x%08x",
-			 (uint32_t)GPOINTER_TO_UINT(k));
+		if ((pk >> 32) != (ns >> 32))
+			continue;
+		snprintf(name, sizeof(name), "0x%08x", (uint32_t)pk);
 		pending_attr(&a, v);
 		shm_dirents_add(out, name, &a);
 	}
@@ -240,7 +253,7 @@ int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
 	G_LOCK(pending_lock);
 	exists = key_id(key) >= 0 || g_hash_table_contains(pending, PKEY(key));
 	if (!exists)
-		g_hash_table_insert(pending, PKEY(key), p);
+		g_hash_table_insert(pending, g_memdup2(PKEY(key), 8), p);
 	G_UNLOCK(pending_lock);
 	if (exists) {
 		g_free(p);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nsctx.h"
 #include "posix.h"
 #include "procscan.h"
 #include "sysv.h"
@@ -119,7 +120,8 @@ static const char *name_in(const char *path, const char *dir)
 static bool sysv_unused(const struct shmid_ds *ds, int id, GHashTable *set)
 {
 	return ds->shm_nattch == 0 && !(ds->shm_perm.mode & SHM_DEST) &&
-	       !shm_file_ids_has(set, sysv_shm_dev(), (ino_t)id);
+	       !shm_file_ids_has(set, sysv_shm_dev(), (ino_t)id,
+				 shm_ctx_ipc_ns());
 }
 
 static void sysv_link_of(struct shm_attr *a, const struct shmid_ds *ds, int id)
@@ -200,7 +202,8 @@ static int sysv_remove_unused(const char *name)
 
 static bool posix_unused(const struct shm_attr *a, GHashTable *set)
 {
-	return !shm_file_ids_has(set, (dev_t)a->ident_dev, (ino_t)a->ident_ino);
+	return !shm_file_ids_has(set, (dev_t)a->ident_dev, (ino_t)a->ident_ino,
+				 (ino_t)a->ident_ns);
 }
 
 static void posix_link_of(struct shm_attr *link, const char *name,

@@ -36,6 +36,7 @@ struct shmfs_opts {
 	int refresh_ms;
 	int verbose;
 	int no_auto_unmount;
+	int all_namespaces;
 	char *passthrough; /* "on" (default) or "off" */
 };
 
@@ -58,6 +59,8 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
+	SHMFS_OPT("--all-namespaces", all_namespaces),
+	SHMFS_OPT("all_namespaces", all_namespaces),
 	FUSE_OPT_KEY("--map-dir=", KEY_MAP_DIR),
 	FUSE_OPT_KEY("map_dir=", KEY_MAP_DIR),
 	FUSE_OPT_END
@@ -135,9 +138,12 @@ static int shmfs_opt_proc(void *data, const char *arg, int key,
 	return 1;
 }
 
-static const struct shmfs_backend *const backends[] = {
-	&sysv_backend, &posix_backend, &mapped_backend, &unused_backend, NULL,
+/* The kinds in mount order; ns/ only with --all-namespaces. */
+static const struct shmfs_backend *backends[] = {
+	&sysv_backend,	 &posix_backend, &mapped_backend,
+	&unused_backend, NULL,		 NULL,
 };
+static size_t n_backends = 4;
 
 static void usage(const char *prog)
 {
@@ -152,17 +158,18 @@ static void usage(const char *prog)
 	       "                        (e.g. /proc/PID/ns/ipc)\n"
 	       "    --pid=PID           PID's IPC namespace and its "
 	       "/dev/shm (a container's)\n"
+	       "    --all-namespaces    ns/: every IPC namespace, every "
+	       "container's (host only)\n"
 	       "    -o timeout=SECONDS  kernel cache of names and attributes "
 	       "(default %.1f)\n"
 	       "    -o passthrough=on|off  off: serve every file through the "
 	       "page cache, as\n"
 	       "                        on kernels without FUSE passthrough "
 	       "(default on)\n"
-	       "    -o refresh=MS       page cache path: native writes reach "
-	       "mappings, mapped\n"
-	       "                        writes the segment, within MS "
-	       "(default %d; 0: only\n"
-	       "                        at open/msync/close)\n"
+	       "    -o refresh=MS       page cache path: segments and "
+	       "mappings agree within MS\n"
+	       "                        (default %d; 0: only at "
+	       "open/msync/close)\n"
 	       "    --no-auto-unmount   keep the mount if the daemon dies "
 	       "(default as root:\n"
 	       "                        unmount it)\n"
@@ -403,9 +410,11 @@ static int run(int argc, char *argv[])
 		.map_dirs = (const char *const *)opts.map_dirs->pdata,
 	};
 
+	if (opts.all_namespaces)
+		backends[n_backends++] = &ns_backend;
 	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
 		goto out_args;
-	shmfs_nodes_init(backends, G_N_ELEMENTS(backends) - 1);
+	shmfs_nodes_init(backends, n_backends);
 	clock_gettime(CLOCK_REALTIME, &state.started);
 	state.timeout = opts.timeout;
 	state.refresh_ms = (unsigned)opts.refresh_ms;

@@ -9,8 +9,8 @@ struct shmfs_node {
 	const struct shmfs_backend *be;
 	char *path;
 	mode_t type;
-	uint64_t ident_dev, ident_ino;
-	char *key; /* "kind/path:type:dev:ino": the by_name key */
+	uint64_t ident_dev, ident_ino, ident_ns;
+	char *key; /* "kind/path:type:dev:ino:ns": the by_name key */
 	uint64_t nlookup;
 	bool pinned; /* root and backend dirs: never forgotten */
 };
@@ -32,12 +32,18 @@ static void node_free(void *p)
 	g_free(n);
 }
 
+/* Only files are objects; a directory or a link is its name. */
 static char *node_key(const struct shmfs_backend *be, const char *path,
-		      mode_t type, uint64_t dev, uint64_t ino)
+		      const struct shm_attr *a)
 {
+	bool file = S_ISREG(a->mode);
+
 	return g_strdup_printf(
-		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER "x",
-		be ? be->name : "", path, (unsigned)(type & S_IFMT), dev, ino);
+		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
+		"x:%" G_GINT64_MODIFIER "x",
+		be ? be->name : "", path, (unsigned)(a->mode & S_IFMT),
+		file ? a->ident_dev : 0, file ? a->ident_ino : 0,
+		file ? a->ident_ns : 0);
 }
 
 /* Called with nodes_lock held. */
@@ -51,10 +57,10 @@ static struct shmfs_node *node_new(const struct shmfs_backend *be,
 	n->be = be;
 	n->path = g_strdup(path);
 	n->type = a->mode & S_IFMT;
-	/* Only files are objects; a directory is its name. */
 	n->ident_dev = S_ISREG(a->mode) ? a->ident_dev : 0;
 	n->ident_ino = S_ISREG(a->mode) ? a->ident_ino : 0;
-	n->key = node_key(be, path, a->mode, n->ident_dev, n->ident_ino);
+	n->ident_ns = S_ISREG(a->mode) ? a->ident_ns : 0;
+	n->key = node_key(be, path, a);
 	g_hash_table_insert(by_ino, &n->ino, n);
 	g_hash_table_insert(by_name, n->key, n);
 	return n;
@@ -97,6 +103,7 @@ int shmfs_node_ref(fuse_ino_t ino, struct shmfs_ref *ref)
 		ref->type = n->type;
 		ref->ident_dev = n->ident_dev;
 		ref->ident_ino = n->ident_ino;
+		ref->ident_ns = n->ident_ns;
 		r = 0;
 	}
 	G_UNLOCK(nodes_lock);
@@ -113,16 +120,13 @@ bool shmfs_ref_other_object(const struct shmfs_ref *ref,
 {
 	return ref->ident_ino && a->ident_ino &&
 	       (ref->ident_ino != a->ident_ino ||
-		ref->ident_dev != a->ident_dev);
+		ref->ident_dev != a->ident_dev || ref->ident_ns != a->ident_ns);
 }
 
 fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,
 			     const struct shm_attr *a)
 {
-	bool file = S_ISREG(a->mode);
-	g_autofree char *key =
-		node_key(be, path, a->mode, file ? a->ident_dev : 0,
-			 file ? a->ident_ino : 0);
+	g_autofree char *key = node_key(be, path, a);
 	struct shmfs_node *n;
 	fuse_ino_t ino;
 
@@ -152,7 +156,7 @@ void shmfs_node_forget(fuse_ino_t ino, uint64_t count)
 	G_UNLOCK(nodes_lock);
 }
 
-bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj)
+bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns)
 {
 	fuse_ino_t key = (fuse_ino_t)ino;
 	struct shmfs_node *n;
@@ -163,6 +167,7 @@ bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj)
 	if (n && n->ident_ino) {
 		*dev = (dev_t)n->ident_dev;
 		*obj = (ino_t)n->ident_ino;
+		*ns = (ino_t)n->ident_ns;
 		r = true;
 	}
 	G_UNLOCK(nodes_lock);

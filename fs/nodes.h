@@ -26,6 +26,7 @@ struct shmfs_ref {
 	char *path;			/* relative to the backend's dir */
 	mode_t type;			/* S_IFREG, S_IFDIR, S_IFLNK */
 	uint64_t ident_dev, ident_ino;	/* the object (shm_attr), or 0 */
+	uint64_t ident_ns;
 };
 
 /* Whether a (the attributes of ref's name now) is another object than the
@@ -58,7 +59,7 @@ void shmfs_node_forget(fuse_ino_t ino, uint64_t n);
 /* The object behind inode ino (its kind's device and inode number, as
  * /proc/PID/maps names a native mapping of it): how a mapping through the
  * mount is told apart (procscan.h's resolver).  False if ino names none. */
-bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj);
+bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns);
 
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);

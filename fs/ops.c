@@ -500,7 +500,7 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_auto(shm_meta) m = { 0 };
-	struct shm_dir_usage u;
+	g_auto(shm_dir_usage) u = { 0 };
 	int r;
 
 	/* ls -l asks every file for security.selinux and its ACL: "not
@@ -515,7 +515,8 @@ static void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (strcmp(name, SHMFS_XATTR_IO) == 0)
 		r = io_xattr(ino, s);
 	else if ((r = ino_meta(ino, shmfs_xattr_need(name), &ref, &m)) == 0)
-		r = shmfs_xattr_get(ref.be->name, &m, name, s);
+		r = shmfs_xattr_get(m.kind ? m.kind : ref.be->name, &m, name,
+				    s);
 	else if (r == -ENODATA && (r = ino_dir_usage(ino, &u)) == 0)
 		r = shmfs_xattr_dir_get(&u, name, s);
 	if (r)
@@ -527,12 +528,12 @@ static void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	g_auto(shmfs_ref) ref = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
-	struct shm_dir_usage u;
+	g_auto(shm_dir_usage) u = { 0 };
 	g_auto(shm_meta) m = { 0 };
 	int r = ino_meta(ino, 0, &ref, &m);
 
 	if (r == 0)
-		shmfs_xattr_list(ref.be->name, &m, s);
+		shmfs_xattr_list(m.kind ? m.kind : ref.be->name, &m, s);
 	else if (r != -ENODATA)
 		return shmfs_reply_err(req, r, "listxattr", ref.path);
 	else if (ino_dir_usage(ino, &u) == 0)

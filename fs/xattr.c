@@ -204,8 +204,42 @@ static const struct {
 	  offsetof(struct shm_dir_usage, objects) },
 };
 
+/* An IPC namespace's directory: whose it is, as text. */
+static void fmt_ns_pids(const struct shm_dir_usage *u, GString *out)
+{
+	for (guint i = 0; u->ns_pids && i < u->ns_pids->len; i++)
+		g_string_append_printf(
+			out, "%s%d", i ? "," : "",
+			(int)g_array_index(u->ns_pids, pid_t, i));
+}
+
+static void fmt_ns_command(const struct shm_dir_usage *u, GString *out)
+{
+	g_string_append(out, u->ns_command ? u->ns_command : "");
+}
+
+static void fmt_ns_container(const struct shm_dir_usage *u, GString *out)
+{
+	g_string_append(out, u->ns_container ? u->ns_container : "");
+}
+
+static const struct {
+	const char *name; /* after the prefix */
+	void (*format)(const struct shm_dir_usage *u, GString *out);
+} ns_fields[] = {
+	{ "ns.pids", fmt_ns_pids },
+	{ "ns.command", fmt_ns_command },
+	{ "ns.container", fmt_ns_container },
+};
+
 void shmfs_xattr_dir_list(const struct shm_dir_usage *u, GString *out)
 {
+	for (size_t i = 0;
+	     (u->have & SHM_DIR_NS) && i < G_N_ELEMENTS(ns_fields); i++) {
+		g_string_append(out, XATTR_PREFIX);
+		g_string_append(out, ns_fields[i].name);
+		g_string_append_c(out, '\0');
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(dir_fields); i++) {
 		if (!(u->have & dir_fields[i].group))
 			continue;
@@ -221,6 +255,13 @@ int shmfs_xattr_dir_get(const struct shm_dir_usage *u, const char *name,
 	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)) != 0)
 		return -ENODATA;
 	name += strlen(XATTR_PREFIX);
+	for (size_t i = 0;
+	     (u->have & SHM_DIR_NS) && i < G_N_ELEMENTS(ns_fields); i++) {
+		if (strcmp(ns_fields[i].name, name) == 0) {
+			ns_fields[i].format(u, out);
+			return 0;
+		}
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(dir_fields); i++) {
 		if (strcmp(dir_fields[i].name, name) != 0 ||
 		    !(u->have & dir_fields[i].group))

@@ -1,0 +1,55 @@
+/* nsscan.h - the IPC namespaces that have a process, from /proc, and the
+ * containers they belong to, from their processes' cgroup paths.
+ * Not part of the backend interface: ns.c's. */
+#ifndef SHMFS_NSSCAN_H
+#define SHMFS_NSSCAN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <glib.h>
+
+/* One namespace. */
+struct ns_info {
+	ino_t ns;     /* nsfs inode number, as lsns prints it */
+	GArray *pids; /* pid_t, ascending: its processes */
+	/* The container of its lowest pid that has one (64 hex digits), or
+	 * NULL; and every container its processes are in (char *, each
+	 * once: a Kubernetes pod's containers share one namespace). */
+	char *container;
+	GPtrArray *containers;
+	struct timespec started; /* when its lowest pid started */
+};
+
+/* A snapshot of every namespace (struct ns_info *, ascending by ns);
+ * release it with ns_scan_unref. */
+struct ns_scan;
+
+/* Ages for ns_scan_get: what a listing may show, what a name missing
+ * from the snapshot may wait (a namespace shows as soon as it is asked
+ * for), and none at all. */
+#define NS_SCAN_LISTING_US (1000 * 1000)
+#define NS_SCAN_MISS_US (100 * 1000)
+#define NS_SCAN_NOW 0
+
+/* A snapshot at most max_age_us old: the cached one, or a new one. */
+struct ns_scan *ns_scan_get(gint64 max_age_us);
+void ns_scan_unref(struct ns_scan *s);
+typedef struct ns_scan ns_scan;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ns_scan, ns_scan_unref)
+
+guint ns_scan_len(const struct ns_scan *s);
+const struct ns_info *ns_scan_at(const struct ns_scan *s, guint i);
+/* The namespace with inode ns, or NULL. */
+const struct ns_info *ns_scan_find(const struct ns_scan *s, ino_t ns);
+
+/* The container id a /proc/PID/cgroup text names, newly allocated (64
+ * lowercase hex digits), or NULL: Docker ("docker-ID.scope",
+ * "/docker/ID"), containerd and CRI-O ("cri-containerd-ID.scope",
+ * "crio-ID.scope", a Kubernetes pod's "/kubepods/.../ID"), Podman
+ * ("libpod-ID.scope").  The deepest such component of the first line
+ * that has one. */
+char *ns_container_of_cgroup(const char *text);
+
+#endif

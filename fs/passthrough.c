@@ -145,14 +145,20 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	if (!io_table)
 		io_table = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 						 NULL, inode_io_free);
-	e = g_hash_table_lookup(io_table, KEY(f->ino));
-	if (!e) {
-		e = g_new0(struct inode_io, 1);
-		e->files = g_ptr_array_new();
-		g_hash_table_insert(io_table, KEY(f->ino), e);
-	}
-	while (e->deciding)
+	/* Looked up again after every wait: while this thread waited, the
+	 * opener that decided may have had its file closed, and the entry
+	 * freed with it. */
+	for (;;) {
+		e = g_hash_table_lookup(io_table, KEY(f->ino));
+		if (!e) {
+			e = g_new0(struct inode_io, 1);
+			e->files = g_ptr_array_new();
+			g_hash_table_insert(io_table, KEY(f->ino), e);
+		}
+		if (!e->deciding)
+			break;
 		g_cond_wait(&io_cond, &io_lock);
+	}
 	if (e->files->len == 0) {
 		e->io = f->be->direct ? SHMFS_IO_DIRECT : SHMFS_IO_FALLBACK;
 		if (!f->be->direct && shmfs_io_mount_passthrough()) {

@@ -46,7 +46,9 @@ static bool parse_maps_line(const char *line, char *range, size_t rangesz,
 	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &off,
 		   &maj, &min, &inode) != 7)
 		return false;
-	if (perms[3] != 's' || inode == 0)
+	/* No file at all is 00:00 0; a System V segment's file may have
+	 * inode number 0 (shmid 0, the first in every namespace). */
+	if (perms[3] != 's' || (inode == 0 && maj == 0 && min == 0))
 		return false;
 	snprintf(range, rangesz, "%lx-%lx", start, end);
 	*dev = makedev(maj, min);

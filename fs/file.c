@@ -90,7 +90,7 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = -EISDIR;
 	if (r == 0)
 		r = ref.be->open(ref.path, fi->flags, &h);
-	if (r == 0 && ref.ident_ino)
+	if (r == 0 && ref.ident_dev)
 		r = same_object(&ref, h);
 	if (r)
 		return shmfs_reply_err(req, r, "open", ref.path);

@@ -118,7 +118,8 @@ void shmfs_ref_clear(struct shmfs_ref *ref)
 bool shmfs_ref_other_object(const struct shmfs_ref *ref,
 			    const struct shm_attr *a)
 {
-	return ref->ident_ino && a->ident_ino &&
+	/* (shmid 0 is inode number 0: an identity is a device.) */
+	return ref->ident_dev && a->ident_dev &&
 	       (ref->ident_ino != a->ident_ino ||
 		ref->ident_dev != a->ident_dev || ref->ident_ns != a->ident_ns);
 }
@@ -164,7 +165,7 @@ bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns)
 
 	G_LOCK(nodes_lock);
 	n = g_hash_table_lookup(by_ino, &key);
-	if (n && n->ident_ino) {
+	if (n && n->ident_dev) {
 		*dev = (dev_t)n->ident_dev;
 		*obj = (ino_t)n->ident_ino;
 		*ns = (ino_t)n->ident_ns;

@@ -66,11 +66,11 @@ BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ    := $(BUILD)/obj/fs/main.o
 
-UNIT_TESTS  := unit_sysv unit_posix unit_xattr unit_front
+UNIT_TESTS  := unit_sysv unit_posix unit_xattr unit_front unit_ns
 MOUNT_TESTS := mount_layout mount_io mount_admin mount_perms mount_ns \
 	       mount_mapped mount_backup mount_mmap mount_usecases \
 	       mount_stress mount_passthrough mount_diff \
-	       mount_unused mount_metrics
+	       mount_unused mount_metrics mount_allns
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 TESTS       := $(UNIT_T) $(MOUNT_T) tests/tools.sh

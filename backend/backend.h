@@ -51,6 +51,10 @@ struct shm_attr {
 	/* The IPC namespace (nsfs inode) of an object whose identity
 	 * repeats in every namespace (a System V segment); else 0. */
 	uint64_t ident_ns;
+	/* Tells apart objects whose identity above can come back: the
+	 * kernel reuses the inode numbers of dead namespaces, so a System V
+	 * segment also gives its creator's pid.  0 where none is needed. */
+	uint64_t ident_gen;
 };
 
 /* One entry of a listing; name is owned by the array (see shm_dirents_new). */

@@ -194,12 +194,14 @@ dev_t sysv_shm_dev(void)
 	return shm_dev;
 }
 
-/* The segment's identity: its memory file (see shm_dev). */
-static void set_ident(struct shm_attr *a, int id)
+/* The segment's identity: its memory file (see shm_dev) in the calling
+ * thread's namespace, and its creator. */
+static void set_ident(struct shm_attr *a, int id, pid_t cpid)
 {
 	a->ident_dev = (uint64_t)shm_dev;
 	a->ident_ino = (uint64_t)id;
 	a->ident_ns = (uint64_t)shm_ctx_ipc_ns();
+	a->ident_gen = (uint64_t)cpid;
 }
 
 static bool list_row(const struct sysv_row *r, void *arg)
@@ -211,7 +213,7 @@ static bool list_row(const struct sysv_row *r, void *arg)
 		return false;
 	fill_attr(&a, r->mode, r->uid, r->gid, r->size, r->atime, r->dtime,
 		  r->ctime);
-	set_ident(&a, r->id);
+	set_ident(&a, r->id, r->cpid);
 	snprintf(name, sizeof(name), "%d", r->id);
 	shm_dirents_add(arg, name, &a);
 	return false;
@@ -238,7 +240,7 @@ int sysv_stat_id(int id, struct shm_attr *out)
 
 	if (r == 0) {
 		sysv_attr_from_ds(out, &ds);
-		set_ident(out, id);
+		set_ident(out, id, ds.shm_cpid);
 	}
 	return r;
 }

@@ -9,8 +9,8 @@ struct shmfs_node {
 	const struct shmfs_backend *be;
 	char *path;
 	mode_t type;
-	uint64_t ident_dev, ident_ino, ident_ns;
-	char *key; /* "kind/path:type:dev:ino:ns": the by_name key */
+	uint64_t ident_dev, ident_ino, ident_ns, ident_gen;
+	char *key; /* "kind/path:type:dev:ino:ns:gen": the by_name key */
 	uint64_t nlookup;
 	bool pinned; /* root and backend dirs: never forgotten */
 };
@@ -40,10 +40,10 @@ static char *node_key(const struct shmfs_backend *be, const char *path,
 
 	return g_strdup_printf(
 		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
-		"x:%" G_GINT64_MODIFIER "x",
+		"x:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER "x",
 		be ? be->name : "", path, (unsigned)(a->mode & S_IFMT),
 		file ? a->ident_dev : 0, file ? a->ident_ino : 0,
-		file ? a->ident_ns : 0);
+		file ? a->ident_ns : 0, file ? a->ident_gen : 0);
 }
 
 /* Called with nodes_lock held. */
@@ -60,6 +60,7 @@ static struct shmfs_node *node_new(const struct shmfs_backend *be,
 	n->ident_dev = S_ISREG(a->mode) ? a->ident_dev : 0;
 	n->ident_ino = S_ISREG(a->mode) ? a->ident_ino : 0;
 	n->ident_ns = S_ISREG(a->mode) ? a->ident_ns : 0;
+	n->ident_gen = S_ISREG(a->mode) ? a->ident_gen : 0;
 	n->key = node_key(be, path, a);
 	g_hash_table_insert(by_ino, &n->ino, n);
 	g_hash_table_insert(by_name, n->key, n);
@@ -104,6 +105,7 @@ int shmfs_node_ref(fuse_ino_t ino, struct shmfs_ref *ref)
 		ref->ident_dev = n->ident_dev;
 		ref->ident_ino = n->ident_ino;
 		ref->ident_ns = n->ident_ns;
+		ref->ident_gen = n->ident_gen;
 		r = 0;
 	}
 	G_UNLOCK(nodes_lock);
@@ -121,7 +123,8 @@ bool shmfs_ref_other_object(const struct shmfs_ref *ref,
 	/* (shmid 0 is inode number 0: an identity is a device.) */
 	return ref->ident_dev && a->ident_dev &&
 	       (ref->ident_ino != a->ident_ino ||
-		ref->ident_dev != a->ident_dev || ref->ident_ns != a->ident_ns);
+		ref->ident_dev != a->ident_dev ||
+		ref->ident_ns != a->ident_ns || ref->ident_gen != a->ident_gen);
 }
 
 fuse_ino_t shmfs_node_lookup(const struct shmfs_backend *be, const char *path,

@@ -26,7 +26,7 @@ struct shmfs_ref {
 	char *path;			/* relative to the backend's dir */
 	mode_t type;			/* S_IFREG, S_IFDIR, S_IFLNK */
 	uint64_t ident_dev, ident_ino;	/* the object (shm_attr), or 0 */
-	uint64_t ident_ns;
+	uint64_t ident_ns, ident_gen;
 };
 
 /* Whether a (the attributes of ref's name now) is another object than the

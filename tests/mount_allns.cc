@@ -65,12 +65,51 @@ std::string cgroup2_root()
 	return "";
 }
 
+// Inside a new container (or, without mounts, only a new IPC namespace),
+// as uid: the segments and the object Box describes; ids[] their shmids,
+// -1 on failure.
+void box_inside(const std::string &tag, uid_t uid, int mode, bool mounts,
+		int ids[2])
+{
+	ids[0] = ids[1] = -1;
+	if (unshare(CLONE_NEWIPC | (mounts ? CLONE_NEWNS : 0)) < 0)
+		return;
+	if (mounts &&
+	    (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+	     mount("shm", "/dev/shm", "tmpfs", 0, "size=16m,mode=1777") < 0))
+		return;
+	if (setgroups(0, nullptr) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+		return;
+	umask(0);
+	int a = shmget(IPC_PRIVATE, 4096, IPC_CREAT | mode);
+	int k = shmget(kSharedKey, 8192, IPC_CREAT | mode);
+	char *p = a >= 0 ? (char *)shmat(a, nullptr, 0) : (char *)-1;
+	char *q = k >= 0 ? (char *)shmat(k, nullptr, 0) : (char *)-1;
+	if (p == (char *)-1 || q == (char *)-1)
+		return;
+	std::string sa = tag + "-a", sk = tag + "-k", so = tag + "-posix";
+	memcpy(p, sa.data(), sa.size()); // stays attached
+	memcpy(q, sk.data(), sk.size());
+	shmdt(q);
+	if (mounts) {
+		int fd = shm_open("/obj", O_CREAT | O_RDWR, mode);
+		bool ok = fd >= 0 &&
+			  write(fd, so.data(), so.size()) == (ssize_t)so.size();
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
+			return;
+	}
+	ids[0] = a;
+	ids[1] = k;
+}
+
 // A container: a child in its own IPC and mount namespaces with a tmpfs
 // on /dev/shm.  It makes, as uid:
 //   - segment "a" (IPC_PRIVATE, 4096 bytes, mode) holding "<tag>-a",
 //     which it keeps attached;
 //   - segment "k" (kSharedKey, 8192 bytes, mode) holding "<tag>-k";
-//   - /dev/shm/obj (mode) holding "<tag>-posix".
+//   - /dev/shm/obj (mode) holding "<tag>-posix" (with mounts only);
 // and then waits until it is told to end.
 struct Box {
 	pid_t pid = -1;
@@ -78,7 +117,8 @@ struct Box {
 	std::string tag, scope;
 	int ctl[2] = { -1, -1 };
 
-	bool start(const std::string &t, uid_t uid, int mode, std::string *err)
+	bool start(const std::string &t, uid_t uid, int mode, std::string *err,
+		   bool mounts = true)
 	{
 		int res[2];
 		tag = t;
@@ -89,42 +129,8 @@ struct Box {
 		if (pid == 0) {
 			close(ctl[1]);
 			close(res[0]);
-			int ids[2] = { -1, -1 };
-			if (unshare(CLONE_NEWIPC | CLONE_NEWNS) == 0 &&
-			    mount("none", "/", nullptr, MS_REC | MS_PRIVATE,
-				  nullptr) == 0 &&
-			    mount("shm", "/dev/shm", "tmpfs", 0,
-				  "size=16m,mode=1777") == 0 &&
-			    setgroups(0, nullptr) == 0 && setgid(uid) == 0 &&
-			    setuid(uid) == 0) {
-				umask(0);
-				ids[0] = shmget(IPC_PRIVATE, 4096,
-						IPC_CREAT | mode);
-				ids[1] = shmget(kSharedKey, 8192,
-						IPC_CREAT | mode);
-				std::string s = tag + "-a", s2 = tag + "-k";
-				char *p = ids[0] >= 0 ?
-						  (char *)shmat(ids[0], nullptr,
-								0) :
-						  nullptr;
-				char *q = ids[1] >= 0 ?
-						  (char *)shmat(ids[1], nullptr,
-								0) :
-						  nullptr;
-				if (p != (char *)-1 && p)
-					memcpy(p, s.data(), s.size());
-				if (q != (char *)-1 && q) {
-					memcpy(q, s2.data(), s2.size());
-					shmdt(q);
-				}
-				int fd = shm_open("/obj", O_CREAT | O_RDWR,
-						  mode);
-				std::string o = tag + "-posix";
-				if (fd < 0 || write(fd, o.data(), o.size()) !=
-						      (ssize_t)o.size())
-					ids[0] = -1;
-				close(fd);
-			}
+			int ids[2];
+			box_inside(tag, uid, mode, mounts, ids);
 			(void)!write(res[1], ids, sizeof(ids));
 			char c;
 			(void)!read(ctl[0], &c, 1); // until told to end
@@ -663,6 +669,54 @@ TEST_F(AllNs, ANamespaceGoesWithItsLastProcess)
 	EXPECT_EQ(e, ENOENT);
 	// The others are as they were.
 	EXPECT_EQ(read_file(at(b1, "posix/obj")), "one-posix");
+}
+
+TEST_F(AllNs, ANamespaceNumberUsedAgainIsANewNamespace)
+{
+	std::string old_ns = b2.ns();
+	std::string a =
+		m.path("ns/" + old_ns + "/sysv/" + std::to_string(b2.a));
+	int fd = open(a.c_str(), O_RDWR);
+	ASSERT_GE(fd, 0);
+	b2.end();
+	// A file open in a namespace whose processes are gone: the kernel
+	// keeps the namespace for the attachment, but no call can be run
+	// inside it any more.
+	char buf[8] = { 0 };
+	ssize_t n = pread(fd, buf, 5, 0);
+	if (n >= 0)
+		EXPECT_EQ(std::string(buf, (size_t)n), "two-a");
+	else
+		EXPECT_EQ(errno, ENOENT);
+	close(fd);
+	// The kernel gives a dead namespace's inode number to the next
+	// namespace of any kind (b2's mount namespace's went first): new
+	// IPC namespaces are made until one has b2's number (once the
+	// daemon's thread has left it too: half a second).  The same name in
+	// the mount, the same shmid, another segment.
+	usleep(800000);
+	std::vector<std::unique_ptr<Box>> made;
+	std::string err;
+	bool reused = false;
+	for (int i = 0; i < 8 && !reused; i++) {
+		made.emplace_back(new Box);
+		ASSERT_TRUE(made.back()->start("three", 0, 0644, &err, false))
+			<< err;
+		reused = made.back()->ns() == old_ns;
+	}
+	Box &b3 = *made.back();
+	EXPECT_EQ(b3.a, b2.a);
+	std::string a3 = at(b3, "sysv/" + std::to_string(b3.a));
+	int e3 = 0;
+	EXPECT_EQ(read_file(a3, &e3).substr(0, 7), "three-a")
+		<< strerror(e3) << " " << a3;
+	int fd3 = open(a3.c_str(), O_RDWR);
+	ASSERT_GE(fd3, 0);
+	EXPECT_EQ(pwrite(fd3, "NEW", 3, 0), 3);
+	close(fd3);
+	EXPECT_EQ(native_bytes(b3.pid, b3.a, 7), "NEWee-a");
+	std::cout << "# namespace number used again: "
+		  << (reused ? "yes" : "no") << std::endl;
 }
 
 TEST_F(AllNs, ConcurrentCallsNeverCrossNamespaces)

@@ -40,7 +40,29 @@ static guint64 pkey_of(key_t key)
 	return ((guint64)shm_ctx_ipc_ns() << 32) | (uint32_t)key;
 }
 
-#define PKEY(k) (&(guint64){ pkey_of(k) })
+/* The table by key in the calling thread's namespace; pending_lock
+ * held. */
+static struct sysv_pending *pending_get(key_t key)
+{
+	guint64 pk = pkey_of(key);
+
+	return g_hash_table_lookup(pending, &pk);
+}
+
+static void pending_put(key_t key, struct sysv_pending *p)
+{
+	guint64 *pk = g_new(guint64, 1);
+
+	*pk = pkey_of(key);
+	g_hash_table_insert(pending, pk, p);
+}
+
+static bool pending_drop(key_t key)
+{
+	guint64 pk = pkey_of(key);
+
+	return g_hash_table_remove(pending, &pk);
+}
 
 void sysv_key_init(void)
 {
@@ -109,7 +131,7 @@ static bool pending_stat(key_t key, struct shm_attr *out)
 	struct sysv_pending *p;
 
 	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, PKEY(key));
+	p = pending_get(key);
 	if (p && out)
 		pending_attr(out, p);
 	G_UNLOCK(pending_lock);
@@ -251,9 +273,9 @@ int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
 	p->gid = gid;
 	clock_gettime(CLOCK_REALTIME, &p->created);
 	G_LOCK(pending_lock);
-	exists = key_id(key) >= 0 || g_hash_table_contains(pending, PKEY(key));
+	exists = key_id(key) >= 0 || pending_get(key) != NULL;
 	if (!exists)
-		g_hash_table_insert(pending, g_memdup2(PKEY(key), 8), p);
+		pending_put(key, p);
 	G_UNLOCK(pending_lock);
 	if (exists) {
 		g_free(p);
@@ -276,7 +298,7 @@ int sysv_key_materialize(struct shm_handle *h, uint64_t size)
 	if (size == 0 || size > (uint64_t)SIZE_MAX)
 		return size ? -EFBIG : -EINVAL;
 	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, PKEY(h->key));
+	p = pending_get(h->key);
 	if (!p) {
 		/* Made meanwhile through another handle: use that one. */
 		G_UNLOCK(pending_lock);
@@ -296,7 +318,7 @@ int sysv_key_materialize(struct shm_handle *h, uint64_t size)
 		}
 	}
 	if (id >= 0)
-		g_hash_table_remove(pending, PKEY(h->key));
+		pending_drop(h->key);
 	G_UNLOCK(pending_lock);
 	return r ? r : sysv_attach_to(h, id);
 }
@@ -309,7 +331,7 @@ int sysv_key_setattr(const char *name, const struct shm_set *set)
 	if (!parse_key(name, &key))
 		return -ENOENT;
 	G_LOCK(pending_lock);
-	p = g_hash_table_lookup(pending, PKEY(key));
+	p = pending_get(key);
 	if (p) {
 		if (set->mode >= 0)
 			p->mode = (mode_t)set->mode & 0777;
@@ -336,7 +358,7 @@ int sysv_key_remove(const char *name)
 	if (!parse_key(name, &key))
 		return -ENOENT;
 	G_LOCK(pending_lock);
-	was_pending = g_hash_table_remove(pending, PKEY(key));
+	was_pending = pending_drop(key);
 	G_UNLOCK(pending_lock);
 	if (was_pending)
 		return 0;

@@ -189,23 +189,30 @@ static gpointer worker_main(gpointer p)
 	return NULL;
 }
 
-/* The thread for t->ns: one already in it, else a free one, else a new
- * one within the bound; NULL when every thread is busy elsewhere.
- * Called with pool_lock held. */
+/* The thread for ns: an idle one already in it, else a free one, else a
+ * new one within the bound, else a busy one in it (the call waits its
+ * turn); NULL when every thread is busy elsewhere.  A busy thread in ns
+ * comes last so that a call made while another of the same namespace
+ * runs (a scan that looks at a file of this mount) is not queued behind
+ * it.  Called with pool_lock held. */
 static struct ns_worker *worker_for(ino_t ns)
 {
-	struct ns_worker *spare = NULL;
+	struct ns_worker *idle_in = NULL, *busy_in = NULL, *spare = NULL;
 
 	for (guint i = 0; i < workers->len; i++) {
 		struct ns_worker *w = g_ptr_array_index(workers, i);
 
 		if (w->quit)
 			continue;
-		if (w->assigned == ns)
-			return w;
-		if (!spare && worker_free(w))
+		if (w->assigned == ns && worker_free(w) && !idle_in)
+			idle_in = w;
+		else if (w->assigned == ns && !busy_in)
+			busy_in = w;
+		else if (w->assigned != ns && worker_free(w) && !spare)
 			spare = w;
 	}
+	if (idle_in)
+		return idle_in;
 	if (!spare && workers->len < max_workers) {
 		spare = g_new0(struct ns_worker, 1);
 		g_queue_init(&spare->jobs);
@@ -213,9 +220,11 @@ static struct ns_worker *worker_for(ino_t ns)
 		g_ptr_array_add(workers, spare);
 		spare->thread = g_thread_new("shmfs-ns", worker_main, spare);
 	}
-	if (spare)
+	if (spare) {
 		spare->assigned = ns;
-	return spare;
+		return spare;
+	}
+	return busy_in;
 }
 
 int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg)

@@ -194,7 +194,7 @@ static void scan_fds(pid_t pid, GHashTable *set)
 {
 	char dir[64], link[320], target[32];
 	struct dirent *de;
-	struct stat st;
+	struct statx stx;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
@@ -212,11 +212,18 @@ static void scan_fds(pid_t pid, GHashTable *set)
 		n = readlink(link, target, sizeof(target));
 		if (n <= 0 || target[0] != '/')
 			continue;
-		if (stat(link, &st) < 0 || !S_ISREG(st.st_mode))
+		/* The attributes the kernel has cached: a file of a FUSE
+		 * mount (this one: find holding a directory open in it) is
+		 * never asked, so a scan run while serving the mount cannot
+		 * wait for the mount. */
+		if (statx(AT_FDCWD, link, AT_STATX_DONT_SYNC,
+			  STATX_TYPE | STATX_INO, &stx) < 0 ||
+		    !S_ISREG(stx.stx_mode))
 			continue;
 		struct shm_mapping m = { .pid = pid,
-					 .dev = st.st_dev,
-					 .ino = st.st_ino };
+					 .dev = makedev(stx.stx_dev_major,
+							stx.stx_dev_minor),
+					 .ino = (ino_t)stx.stx_ino };
 
 		if (own_set && m.dev == own_dev && !resolve_own(&m))
 			continue;

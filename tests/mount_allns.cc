@@ -385,6 +385,12 @@ TEST_F(AllNs, EachNamespaceShowsItsOwnSegments)
 		  std::vector<std::string>{ std::to_string(b1.k) });
 	EXPECT_EQ(list_dir(at(b1, "unused/posix")),
 		  std::vector<std::string>{ "obj" });
+	// find holds its directories open in the mount while unused/ scans
+	// every process's descriptors: the scan must not wait for the mount
+	// (it once did, forever).
+	EXPECT_EQ(run("timeout 20 find " + at(b1, "unused") +
+		      " -type l -printf '%P\\n' | sort; echo rc=$?"),
+		  "posix/obj\nsysv/" + std::to_string(b1.k) + "\nrc=0\n");
 	for (Box *b : { &b1, &b2, &bu }) {
 		SCOPED_TRACE(b->tag);
 		// Exactly the namespace's ids, as its /proc/sysvipc/shm.

@@ -636,6 +636,20 @@ static int ns_setattr(const char *path, const struct shm_set *set)
 			    });
 }
 
+/* What lsns shows as COMMAND: the command line, or the name of a process
+ * that has none (a kernel thread: the host namespace's lowest pid). */
+static char *command_of(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
+	char *cmd = shm_command_of(pid);
+	char *name = NULL;
+
+	if (cmd[0] || !g_file_get_contents(path, &name, NULL, NULL))
+		return cmd;
+	g_free(cmd);
+	return g_strchomp(name);
+}
+
 /* ns/INODE tells whose namespace it is; ns/INODE/KIND is the kind's. */
 static int ns_dir_usage(const char *dir, struct shm_dir_usage *out)
 {
@@ -659,8 +673,7 @@ static int ns_dir_usage(const char *dir, struct shm_dir_usage *out)
 	*out = (struct shm_dir_usage){
 		.have = SHM_DIR_NS,
 		.ns_pids = g_array_ref(info->pids),
-		.ns_command =
-			shm_command_of(g_array_index(info->pids, pid_t, 0)),
+		.ns_command = command_of(g_array_index(info->pids, pid_t, 0)),
 		.ns_container =
 			g_strdup(info->container ? info->container : ""),
 	};

@@ -637,6 +637,17 @@ TEST_F(AllNs, EachNamespaceTellsWhoseItIs)
 		cmd.pop_back();
 	std::replace(cmd.begin(), cmd.end(), '\0', ' ');
 	EXPECT_EQ(get_xattr(at(b2, ""), "user.shm.ns.command"), cmd);
+	// lsns's COMMAND, also where the lowest pid is a kernel thread
+	// (the host's namespace: its name, there being no command line).
+	for (const std::string &ns : { self_ns(), b2.ns() }) {
+		std::string want =
+			run("lsns -t ipc -n -o NS,COMMAND | "
+			    "awk '$1 == " +
+			    ns + " { sub(/^ *[0-9]+ /, \"\"); print }'");
+		EXPECT_EQ(get_xattr(m.path("ns/" + ns), "user.shm.ns.command") +
+				  "\n",
+			  want);
+	}
 	auto names = list_xattrs(at(b2, ""));
 	std::sort(names.begin(), names.end());
 	EXPECT_EQ(names, (std::vector<std::string>{ "user.shm.ns.command",

@@ -502,4 +502,28 @@ std::string run(const std::string &cmd)
 	return out;
 }
 
+std::string in_child(const std::function<std::string()> &fn)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return "";
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		close(pfd[0]);
+		std::string s = fn();
+		(void)!write(pfd[1], s.data(), s.size());
+		_exit(0);
+	}
+	close(pfd[1]);
+	std::string s;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+		s.append(buf, (size_t)n);
+	close(pfd[0]);
+	waitpid(c, nullptr, 0);
+	return s;
+}
+
 } // namespace shmfs_test

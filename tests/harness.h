@@ -84,6 +84,9 @@ std::string pattern(size_t n, unsigned seed);
 std::string sysv_bytes(int id);
 // Output of a shell command.
 std::string run(const std::string &cmd);
+// What fn returns, run in a forked child (which may change its namespaces
+// or ids freely); "" if the child died first.
+std::string in_child(const std::function<std::string()> &fn);
 
 } // namespace shmfs_test
 

@@ -195,31 +195,13 @@ struct Box {
 // fn run by a child inside pid's IPC namespace; what it returns.
 std::string in_ns(pid_t pid, const std::function<std::string()> &fn)
 {
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return "pipe";
-	fflush(stdout);
-	pid_t c = fork();
-	if (c == 0) {
-		close(pfd[0]);
+	return in_child([&] {
 		std::string p = "/proc/" + std::to_string(pid) + "/ns/ipc";
 		int fd = open(p.c_str(), O_RDONLY);
-		std::string s =
-			fd >= 0 && setns(fd, CLONE_NEWIPC) == 0 ?
-				fn() :
-				std::string("setns: ") + strerror(errno);
-		(void)!write(pfd[1], s.data(), s.size());
-		_exit(0);
-	}
-	close(pfd[1]);
-	std::string s;
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-		s.append(buf, (size_t)n);
-	close(pfd[0]);
-	waitpid(c, nullptr, 0);
-	return s;
+		if (fd < 0 || setns(fd, CLONE_NEWIPC) < 0)
+			return std::string("setns: ") + strerror(errno);
+		return fn();
+	});
 }
 
 // The first n bytes of segment id of pid's namespace, read natively.

@@ -52,31 +52,14 @@ int become_container()
 // Run fn in a fresh "container" child; what it prints to `out` comes back.
 std::string in_container(const std::function<void(std::ostream &)> &fn)
 {
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return "pipe failed";
-	fflush(stdout);
-	pid_t p = fork();
-	if (p == 0) {
-		close(pfd[0]);
+	return in_child([&] {
 		std::ostringstream out;
 		if (become_container() < 0)
 			out << "container: " << strerror(errno);
 		else
 			fn(out);
-		std::string s = out.str();
-		(void)!write(pfd[1], s.data(), s.size());
-		_exit(0);
-	}
-	close(pfd[1]);
-	std::string s;
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-		s.append(buf, (size_t)n);
-	close(pfd[0]);
-	waitpid(p, nullptr, 0);
-	return s;
+		return out.str();
+	});
 }
 
 int err_of(int r)

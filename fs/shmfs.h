@@ -11,7 +11,9 @@
  * write-back calls the backend under shadow_lock on purpose, so that a
  * kept page and the segment change together; the backend takes at most
  * its own leaf lock there (pending_lock in sysv_key.c, when a write
- * makes a by-key/ file's segment).
+ * makes a by-key/ file's segment).  For a file under ns/ that call waits
+ * for a pool thread of its namespace (nspool.h), which takes none of the
+ * front's locks.
  */
 #ifndef SHMFS_H
 #define SHMFS_H

@@ -56,7 +56,7 @@ static ino_t parse_ns(const char *s, size_t n)
 {
 	unsigned long long v = 0;
 
-	if (n == 0 || n > 20 || (s[0] == '0'))
+	if (n == 0 || n > 10 || s[0] == '0')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -693,8 +693,7 @@ static int ns_init(const struct shmfs_config *cfg)
 {
 	(void)cfg;
 	clock_gettime(CLOCK_REALTIME, &ns_started);
-	ns_pool_init(NS_THREADS);
-	return 0;
+	return ns_pool_init(NS_THREADS);
 }
 
 static void ns_fini(void)

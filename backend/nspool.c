@@ -46,11 +46,14 @@ static GPtrArray *workers;
 static unsigned max_workers;
 static int home_fd = -1; /* the daemon's own IPC namespace */
 
-void ns_pool_init(unsigned max)
+int ns_pool_init(unsigned max)
 {
 	max_workers = max ? max : 1;
-	workers = g_ptr_array_new();
 	home_fd = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (home_fd < 0)
+		return -errno;
+	workers = g_ptr_array_new();
+	return 0;
 }
 
 /* What a thread holds while it is inside a namespace. */

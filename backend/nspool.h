@@ -27,8 +27,9 @@ struct ns_target {
  * pid now names another process). */
 int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg);
 
-/* At most max threads; once, before the first call. */
-void ns_pool_init(unsigned max);
+/* At most max threads; once, before the first call.  0, or -errno if
+ * the daemon's own namespace cannot be held (to come back to). */
+int ns_pool_init(unsigned max);
 /* Stop every thread (each leaves its namespace first). */
 void ns_pool_fini(void);
 

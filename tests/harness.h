@@ -84,6 +84,9 @@ std::string pattern(size_t n, unsigned seed);
 std::string sysv_bytes(int id);
 // Output of a shell command.
 std::string run(const std::string &cmd);
+// Can this kernel give us the namespaces a container has (a new IPC and
+// mount namespace)?  If not, why.
+bool namespaces_available(std::string *why);
 // What fn returns, run in a forked child (which may change its namespaces
 // or ids freely); "" if the child died first.
 std::string in_child(const std::function<std::string()> &fn);

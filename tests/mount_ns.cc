@@ -23,21 +23,6 @@ namespace {
 
 const uid_t kNobody = 65534;
 
-// Can this kernel give us the namespaces a container has?
-bool namespaces_available(std::string *why)
-{
-	pid_t p = fork();
-	if (p == 0)
-		_exit(unshare(CLONE_NEWIPC | CLONE_NEWNS) == 0 ? 0 : errno);
-	int st = 0;
-	waitpid(p, &st, 0);
-	int e = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	if (e)
-		*why = std::string("unshare(CLONE_NEWIPC|CLONE_NEWNS): ") +
-		       strerror(e);
-	return e == 0;
-}
-
 // Enter new IPC and mount namespaces whose mounts do not leak back.
 int become_container()
 {

@@ -135,7 +135,7 @@ class Pool : public testing::Test {
 protected:
 	void SetUp() override
 	{
-		ns_pool_init(2);
+		ASSERT_EQ(ns_pool_init(2), 0);
 	}
 	void TearDown() override
 	{

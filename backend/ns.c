@@ -107,18 +107,35 @@ static int parse(const char *path, struct ns_path *p)
 	return -ENOENT;
 }
 
-/* The snapshot entry of ns, looking again on a miss. */
-static struct ns_scan *scan_with(ino_t ns, const struct ns_info **info)
+/* How a name finds its namespace in a snapshot: by inode number, or by
+ * container id (link_ns below). */
+typedef const struct ns_info *(*ns_finder)(const struct ns_scan *s,
+					   const void *key);
+
+static const struct ns_info *by_inode(const struct ns_scan *s, const void *key)
+{
+	return ns_scan_find(s, *(const ino_t *)key);
+}
+
+/* The snapshot (a reference) and *info, what find gives in it; a name
+ * missing from the snapshot looks again in a newer one. */
+static struct ns_scan *scan_lookup(ns_finder find, const void *key,
+				   const struct ns_info **info)
 {
 	struct ns_scan *s = ns_scan_get(NS_SCAN_LISTING_US);
 
-	*info = ns_scan_find(s, ns);
+	*info = find(s, key);
 	if (!*info) {
 		ns_scan_unref(s);
 		s = ns_scan_get(NS_SCAN_MISS_US);
-		*info = ns_scan_find(s, ns);
+		*info = find(s, key);
 	}
 	return s;
+}
+
+static struct ns_scan *scan_with(ino_t ns, const struct ns_info **info)
+{
+	return scan_lookup(by_inode, &ns, info);
 }
 
 /* A process of namespace ns to enter it by: its lowest pid.  -ENOENT if
@@ -294,9 +311,11 @@ static void link_attr(struct shm_attr *a, const struct ns_info *info)
 				.ctime = info->started };
 }
 
-/* The namespace a by-container/ link names, or NULL. */
-static const struct ns_info *link_ns(const struct ns_scan *s, const char *id)
+/* The namespace a by-container/ link (key: its name) names, or NULL. */
+static const struct ns_info *link_ns(const struct ns_scan *s, const void *key)
 {
+	const char *id = key;
+
 	if (strlen(id) != SHORT_ID)
 		return NULL;
 	for (guint i = 0; i < ns_scan_len(s); i++) {
@@ -395,13 +414,7 @@ static int ns_stat(const char *path, struct shm_attr *out)
 		dir_attr(out, ns_started);
 		return 0;
 	case NS_LINK:
-		s = ns_scan_get(NS_SCAN_LISTING_US);
-		info = link_ns(s, p.link);
-		if (!info) {
-			g_clear_pointer(&s, ns_scan_unref);
-			s = ns_scan_get(NS_SCAN_MISS_US);
-			info = link_ns(s, p.link);
-		}
+		s = scan_lookup(link_ns, p.link, &info);
 		if (!info)
 			return -ENOENT;
 		link_attr(out, info);
@@ -462,8 +475,7 @@ static int ns_readlink(const char *path, char **out)
 	if (r)
 		return r;
 	if (p.where == NS_LINK) {
-		s = ns_scan_get(NS_SCAN_LISTING_US);
-		info = link_ns(s, p.link);
+		s = scan_lookup(link_ns, p.link, &info);
 		if (!info)
 			return -ENOENT;
 		*out = g_strdup_printf("../%lu", (unsigned long)info->ns);

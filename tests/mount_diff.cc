@@ -143,29 +143,13 @@ protected:
 	std::string run_as(const std::string &dir, const Sequence &seq,
 			   uid_t uid, const char *tag)
 	{
-		int pipefd[2];
-		if (pipe(pipefd) != 0)
-			return "pipe";
-		fflush(stdout);
-		pid_t p = fork();
-		if (p == 0) {
-			close(pipefd[0]);
+		std::string s = in_child([&] {
 			if (uid && (setgid(uid) || setuid(uid)))
-				_exit(1);
+				return std::string();
 			Trace t;
 			seq(dir + "/shmfs-diff-" + tag, t);
-			std::string s = t.out.str();
-			(void)!write(pipefd[1], s.data(), s.size());
-			_exit(0);
-		}
-		close(pipefd[1]);
-		std::string s;
-		char buf[4096];
-		ssize_t n;
-		while ((n = read(pipefd[0], buf, sizeof(buf))) > 0)
-			s.append(buf, (size_t)n);
-		close(pipefd[0]);
-		waitpid(p, nullptr, 0);
+			return t.out.str();
+		});
 		run("rm -rf " + dir + "/shmfs-diff-" + tag + "*");
 		return s;
 	}

@@ -100,17 +100,31 @@ std::vector<std::string> mounts_at(const std::string &dir)
 #define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8 */
 #endif
 
-// The kernel's never-reused id of the mount that dir's path reaches, or 0
-// where the kernel has none.  From cached attributes: a dead FUSE mount,
-// or one being set up, is never asked.
+// The kernel's never-reused id of the shmfs mount on top at dir, or 0
+// where there is none or the kernel has no such id.  One descriptor
+// names the mount for both of its ids, the reusable one that mountinfo
+// shows (to tell that it is a shmfs mount at dir, not the directory
+// under a mount detached meanwhile) and the unique one.  From cached
+// attributes: a dead FUSE mount, or one being set up, is never asked.
 uint64_t mount_unique_id(const std::string &dir)
 {
-	struct statx stx;
-	if (statx(AT_FDCWD, dir.c_str(), AT_STATX_DONT_SYNC,
-		  STATX_MNT_ID_UNIQUE, &stx) < 0 ||
-	    !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+	int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	return stx.stx_mnt_id;
+	struct statx id, unique;
+	bool ok = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+			STATX_MNT_ID, &id) == 0 &&
+		  (id.stx_mask & STATX_MNT_ID) &&
+		  statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+			STATX_MNT_ID_UNIQUE, &unique) == 0 &&
+		  (unique.stx_mask & STATX_MNT_ID_UNIQUE);
+	// (Read while fd pins the mount, whose id is then nobody else's.)
+	auto shmfs = mounts_at(dir);
+	close(fd);
+	if (!ok || std::find(shmfs.begin(), shmfs.end(),
+			     std::to_string(id.stx_mnt_id)) == shmfs.end())
+		return 0;
+	return unique.stx_mnt_id;
 }
 
 // Whether a shmfs mount other than those in `before` is at dir.
@@ -249,7 +263,7 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 		}
 		if (is_mounted(dir, before))
 			break;
-		if (unique_before && !mounts_at(dir).empty()) {
+		if (unique_before) {
 			uint64_t now_id = mount_unique_id(dir);
 			if (now_id && now_id != unique_before)
 				break;

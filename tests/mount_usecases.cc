@@ -33,13 +33,21 @@ namespace {
 const size_t kRec = 64;	   // one record
 const size_t kSlots = 256; // records in the ring: 16 KiB, four pages
 
-// Record seq: its number, then bytes that depend on it.
+// Record seq: its number, then bytes that depend on it, into r (kRec
+// bytes).  Allocates nothing: a child forked from this multi-threaded
+// process may not call malloc (another thread may have held its lock at
+// the fork; under ASan a writer then waited forever).
+void fill_record(uint32_t seq, char *r)
+{
+	memcpy(r, &seq, 4);
+	for (size_t k = 4; k < kRec; k++)
+		r[k] = (char)(seq * 31 + k * 7);
+}
+
 std::string record(uint32_t seq)
 {
 	std::string r(kRec, '\0');
-	memcpy(&r[0], &seq, 4);
-	for (size_t k = 4; k < kRec; k++)
-		r[k] = (char)(seq * 31 + k * 7);
+	fill_record(seq, &r[0]);
 	return r;
 }
 
@@ -521,15 +529,16 @@ void CrashSurvival::crash_and_remount(const std::vector<std::string> &args)
 				_exit(2);
 			// Writer w owns the records i with i % 2 == w % 2.
 			for (uint32_t i = w % 2; i < recs; i += 2) {
-				std::string r = record(i);
+				char r[kRec];
+				fill_record(i, r);
 				size_t at = i * kRec;
 				if (mapped) {
-					memcpy(map + at, r.data(), kRec);
+					memcpy(map + at, r, kRec);
 					if (msync(map + (at & ~(size_t)4095),
 						  4096, MS_SYNC) != 0)
 						_exit(0);
-				} else if (pwrite(fd, r.data(), kRec,
-						  (off_t)at) != (ssize_t)kRec) {
+				} else if (pwrite(fd, r, kRec, (off_t)at) !=
+					   (ssize_t)kRec) {
 					_exit(0);
 				}
 				uint32_t ack[2] = { (uint32_t)(w / 2), i };

@@ -14,11 +14,16 @@
  *   -EINVAL   a name or argument the kind can never accept
  *   -ENOTSUP  the kind has no such operation
  *
- * Every operation must be set except those marked "may be NULL".
+ * An operation marked "may be NULL" can be left out: every caller goes
+ * through the shm_be_* functions at the end of this file, which answer
+ * for a missing one, in one place, with the errno given there.  The
+ * handle operations (close, fstat, read) must be set wherever open or
+ * create is.
  */
 #ifndef SHMFS_BACKEND_H
 #define SHMFS_BACKEND_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -196,27 +201,35 @@ struct shmfs_backend {
 	/* Served without the page cache and never passed through: a file
 	 * made when it is opened, whose size is not known before. */
 	bool direct;
+	/* Its regular files are segments of their own (not views of
+	 * another kind's): shmfs.prom counts them by kind, and unused/KIND
+	 * lists those nobody uses. */
+	bool segments;
 
-	/* Set up from the mount options; 0 or -errno.  Called once. */
+	/* Set up from the mount options; 0 or -errno.  Called once.  May be
+	 * NULL (nothing to set up), as may fini. */
 	int (*init)(const struct shmfs_config *cfg);
 	void (*fini)(void);
 
-	/* Append the entries of directory `dir` to `out` (shm_dirent). */
+	/* Append the entries of directory `dir` to `out` (shm_dirent).
+	 * May be NULL: -ENOTDIR (the kind is one file). */
 	int (*list)(const char *dir, GArray *out);
 	/* Attributes without attaching or opening: looking changes nothing. */
 	int (*stat)(const char *path, struct shm_attr *out);
 	/* Metadata.  `have` tells every field the kind has; the costly ones
-	 * (SHM_META_MAPPERS) are only filled when `want` asks for them. */
+	 * (SHM_META_MAPPERS) are only filled when `want` asks for them.
+	 * May be NULL: -ENODATA (no user.shm.* attributes). */
 	int (*meta)(const char *path, unsigned want, struct shm_meta *out);
 	/* The target of a symlink, newly allocated; -EINVAL if not one.
-	 * May be NULL (the kind has no links). */
+	 * May be NULL: -EINVAL (the kind has no links). */
 	int (*readlink)(const char *path, char **out);
 
-	/* Open an existing segment with open(2) flags (O_ACCMODE, O_TRUNC). */
+	/* Open an existing segment with open(2) flags (O_ACCMODE, O_TRUNC).
+	 * May be NULL: -EPERM (nothing to open: links only). */
 	int (*open)(const char *path, int flags, struct shm_handle **out);
 	/* Create `name` in `dir` owned by uid:gid; flags as open(2), O_EXCL
 	 * honoured.  -EPERM where the kind cannot create by that name (a
-	 * System V shmid is the kernel's to choose). */
+	 * System V shmid is the kernel's to choose).  May be NULL: -EPERM. */
 	int (*create)(const char *dir, const char *name, mode_t mode, int flags,
 		      uid_t uid, gid_t gid, struct shm_handle **out);
 	void (*close)(struct shm_handle *h);
@@ -224,7 +237,8 @@ struct shmfs_backend {
 	/* Describe where up to `size` bytes at `off` are; len 0 at the end. */
 	int (*read)(struct shm_handle *h, uint64_t off, size_t size,
 		    struct shm_extent *out);
-	/* Bytes written (short at a fixed end), or -errno. */
+	/* Bytes written (short at a fixed end), or -errno.  May be NULL:
+	 * -EBADF (the kind opens read-only), as may write_changed. */
 	ssize_t (*write)(struct shm_handle *h, const void *buf, size_t size,
 			 uint64_t off);
 	/* Write only the bytes of buf that differ from old (both `size`
@@ -238,20 +252,22 @@ struct shmfs_backend {
 	/* The descriptor FUSE passthrough can hand the kernel for h's
 	 * segment: 0 and *out filled, -ENOTSUP when there is none now (a
 	 * by-key/ file whose segment is not made yet), or -errno.  May be
-	 * NULL: the kind never has one. */
+	 * NULL: -ENOTSUP (the kind never has one). */
 	int (*backing)(struct shm_handle *h, struct shm_backing *out);
 
-	/* h may be NULL; when given it is the open handle of path. */
+	/* h may be NULL; when given it is the open handle of path.  May be
+	 * NULL: -EPERM, as may remove and setattr (nothing to change). */
 	int (*truncate)(const char *path, struct shm_handle *h, uint64_t size);
 	int (*remove)(const char *path);
 	/* Mode, owner and times in one step.  -EINVAL for mode bits the kind
 	 * cannot keep; -EPERM for times where the kind keeps none. */
 	int (*setattr)(const char *path, const struct shm_set *set);
 
-	/* Add this kind's usage and limits to *acc. */
+	/* Add this kind's usage and limits to *acc.  May be NULL: adds
+	 * nothing (counted where its segments live). */
 	int (*statfs)(struct shm_usage *acc);
 	/* The limits and use of directory dir; -ENODATA for a directory
-	 * that has none.  May be NULL. */
+	 * that has none.  May be NULL: -ENODATA. */
 	int (*dir_usage)(const char *dir, struct shm_dir_usage *out);
 };
 
@@ -279,6 +295,105 @@ void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st);
  * some of its bytes change), so an aligned store of up to 8 bytes is
  * never seen half done. */
 void shm_merge(void *dst, const void *buf, const void *old, size_t n);
+
+/* The calls of the operations that may be NULL, each answering for a
+ * missing one as its comment in struct shmfs_backend says. */
+static inline int shm_be_init(const struct shmfs_backend *be,
+			      const struct shmfs_config *cfg)
+{
+	return be->init ? be->init(cfg) : 0;
+}
+
+static inline void shm_be_fini(const struct shmfs_backend *be)
+{
+	if (be->fini)
+		be->fini();
+}
+
+static inline int shm_be_list(const struct shmfs_backend *be, const char *dir,
+			      GArray *out)
+{
+	return be->list ? be->list(dir, out) : -ENOTDIR;
+}
+
+static inline int shm_be_meta(const struct shmfs_backend *be, const char *path,
+			      unsigned want, struct shm_meta *out)
+{
+	return be->meta ? be->meta(path, want, out) : -ENODATA;
+}
+
+static inline int shm_be_readlink(const struct shmfs_backend *be,
+				  const char *path, char **out)
+{
+	return be->readlink ? be->readlink(path, out) : -EINVAL;
+}
+
+static inline int shm_be_open(const struct shmfs_backend *be, const char *path,
+			      int flags, struct shm_handle **out)
+{
+	return be->open ? be->open(path, flags, out) : -EPERM;
+}
+
+static inline int shm_be_create(const struct shmfs_backend *be, const char *dir,
+				const char *name, mode_t mode, int flags,
+				uid_t uid, gid_t gid, struct shm_handle **out)
+{
+	return be->create ? be->create(dir, name, mode, flags, uid, gid, out) :
+			    -EPERM;
+}
+
+static inline ssize_t shm_be_write(const struct shmfs_backend *be,
+				   struct shm_handle *h, const void *buf,
+				   size_t size, uint64_t off)
+{
+	return be->write ? be->write(h, buf, size, off) : -EBADF;
+}
+
+static inline ssize_t shm_be_write_changed(const struct shmfs_backend *be,
+					   struct shm_handle *h,
+					   const void *buf, const void *old,
+					   size_t size, uint64_t off)
+{
+	return be->write_changed ? be->write_changed(h, buf, old, size, off) :
+				   -EBADF;
+}
+
+static inline int shm_be_backing(const struct shmfs_backend *be,
+				 struct shm_handle *h, struct shm_backing *out)
+{
+	return be->backing ? be->backing(h, out) : -ENOTSUP;
+}
+
+static inline int shm_be_truncate(const struct shmfs_backend *be,
+				  const char *path, struct shm_handle *h,
+				  uint64_t size)
+{
+	return be->truncate ? be->truncate(path, h, size) : -EPERM;
+}
+
+static inline int shm_be_remove(const struct shmfs_backend *be,
+				const char *path)
+{
+	return be->remove ? be->remove(path) : -EPERM;
+}
+
+static inline int shm_be_setattr(const struct shmfs_backend *be,
+				 const char *path, const struct shm_set *set)
+{
+	return be->setattr ? be->setattr(path, set) : -EPERM;
+}
+
+static inline int shm_be_statfs(const struct shmfs_backend *be,
+				struct shm_usage *acc)
+{
+	return be->statfs ? be->statfs(acc) : 0;
+}
+
+static inline int shm_be_dir_usage(const struct shmfs_backend *be,
+				   const char *dir, struct shm_dir_usage *out)
+{
+	return be->dir_usage ? be->dir_usage(dir, out) : -ENODATA;
+}
 
 #ifdef __cplusplus
 }

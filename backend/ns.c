@@ -228,18 +228,18 @@ static int call_in_ns(void *arg)
 
 	switch (c->op) {
 	case OP_LIST:
-		return be->list(c->path, c->out);
+		return shm_be_list(be, c->path, c->out);
 	case OP_STAT:
 		return be->stat(c->path, c->out);
 	case OP_META:
-		return be->meta(c->path, c->want, c->out);
+		return shm_be_meta(be, c->path, c->want, c->out);
 	case OP_READLINK:
-		return be->readlink ? be->readlink(c->path, c->out) : -EINVAL;
+		return shm_be_readlink(be, c->path, c->out);
 	case OP_OPEN:
-		return be->open(c->path, c->flags, c->out);
+		return shm_be_open(be, c->path, c->flags, c->out);
 	case OP_CREATE:
-		return be->create(c->path, c->name, c->mode, c->flags, c->uid,
-				  c->gid, c->out);
+		return shm_be_create(be, c->path, c->name, c->mode, c->flags,
+				     c->uid, c->gid, c->out);
 	case OP_CLOSE:
 		be->close(c->h);
 		return 0;
@@ -250,22 +250,21 @@ static int call_in_ns(void *arg)
 	case OP_WRITE:
 	case OP_WRITE_CHANGED:
 		w = c->op == OP_WRITE ?
-			    be->write(c->h, c->buf, c->size, c->off) :
-			    be->write_changed(c->h, c->buf, c->old, c->size,
-					      c->off);
+			    shm_be_write(be, c->h, c->buf, c->size, c->off) :
+			    shm_be_write_changed(be, c->h, c->buf, c->old,
+						 c->size, c->off);
 		c->written = w;
 		return w < 0 ? (int)w : 0;
 	case OP_BACKING:
-		return be->backing ? be->backing(c->h, c->out) : -ENOTSUP;
+		return shm_be_backing(be, c->h, c->out);
 	case OP_TRUNCATE:
-		return be->truncate(c->path, c->h, c->off);
+		return shm_be_truncate(be, c->path, c->h, c->off);
 	case OP_REMOVE:
-		return be->remove(c->path);
+		return shm_be_remove(be, c->path);
 	case OP_SETATTR:
-		return be->setattr(c->path, c->set);
+		return shm_be_setattr(be, c->path, c->set);
 	case OP_DIR_USAGE:
-		return be->dir_usage ? be->dir_usage(c->path, c->out) :
-				       -ENODATA;
+		return shm_be_dir_usage(be, c->path, c->out);
 	case OP_KIND_DIRS:
 		return kind_dirs(c->out);
 	}

@@ -275,6 +275,7 @@ static int posix_statfs(struct shm_usage *acc)
 
 const struct shmfs_backend posix_backend = {
 	.name = "posix",
+	.segments = true,
 	.init = posix_init,
 	.fini = posix_fini,
 	.list = posix_list,

@@ -756,6 +756,7 @@ static int sysv_statfs(struct shm_usage *acc)
 
 const struct shmfs_backend sysv_backend = {
 	.name = "sysv",
+	.segments = true,
 	.init = sysv_init,
 	.fini = sysv_fini,
 	.list = sysv_list,

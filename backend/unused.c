@@ -350,96 +350,15 @@ static int unused_remove(const char *path)
 }
 
 /* Nothing else can be done to a link here: the segments are changed
- * where the links lead. */
-static int unused_meta(const char *path, unsigned want, struct shm_meta *m)
-{
-	(void)path, (void)want, (void)m;
-	return -ENODATA;
-}
-
-static int unused_open(const char *path, int flags, struct shm_handle **out)
-{
-	(void)path, (void)flags, (void)out;
-	return -EPERM;
-}
-
-static int unused_create(const char *dir, const char *name, mode_t mode,
-			 int flags, uid_t uid, gid_t gid,
-			 struct shm_handle **out)
-{
-	(void)dir, (void)name, (void)mode, (void)flags, (void)uid, (void)gid;
-	(void)out;
-	return -EPERM;
-}
-
-static void unused_close(struct shm_handle *h)
-{
-	(void)h;
-}
-
-static int unused_fstat(struct shm_handle *h, struct shm_attr *out)
-{
-	(void)h, (void)out;
-	return -EBADF;
-}
-
-static int unused_read(struct shm_handle *h, uint64_t off, size_t size,
-		       struct shm_extent *out)
-{
-	(void)h, (void)off, (void)size, (void)out;
-	return -EBADF;
-}
-
-static ssize_t unused_write(struct shm_handle *h, const void *buf, size_t size,
-			    uint64_t off)
-{
-	(void)h, (void)buf, (void)size, (void)off;
-	return -EBADF;
-}
-
-static ssize_t unused_write_changed(struct shm_handle *h, const void *buf,
-				    const void *old, size_t size, uint64_t off)
-{
-	(void)old;
-	return unused_write(h, buf, size, off);
-}
-
-static int unused_truncate(const char *path, struct shm_handle *h,
-			   uint64_t size)
-{
-	(void)path, (void)h, (void)size;
-	return -EPERM;
-}
-
-static int unused_setattr(const char *path, const struct shm_set *set)
-{
-	(void)path, (void)set;
-	return -EPERM;
-}
-
-static int unused_statfs(struct shm_usage *acc)
-{
-	(void)acc; /* the segments are counted where they live */
-	return 0;
-}
-
+ * where the links lead (backend.h answers for the operations left out:
+ * no metadata, nothing to open, create, truncate or set, nothing counted
+ * by statfs that the kinds do not count already). */
 const struct shmfs_backend unused_backend = {
 	.name = "unused",
 	.init = unused_init,
 	.fini = unused_fini,
 	.list = unused_list,
 	.stat = unused_stat,
-	.meta = unused_meta,
 	.readlink = unused_readlink,
-	.open = unused_open,
-	.create = unused_create,
-	.close = unused_close,
-	.fstat = unused_fstat,
-	.read = unused_read,
-	.write = unused_write,
-	.write_changed = unused_write_changed,
-	.truncate = unused_truncate,
 	.remove = unused_remove,
-	.setattr = unused_setattr,
-	.statfs = unused_statfs,
 };

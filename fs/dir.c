@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "shmfs.h"
 
 /* An open directory. */
 struct shmfs_dir {
@@ -49,21 +50,21 @@ static int dir_fill_root(struct shmfs_dir *d)
 
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	g_autoptr(shmfs_dir) d = NULL;
-	int r = shmfs_node_ref(ino, &ref);
+	int r;
 
-	if (r)
-		return shmfs_reply_err(req, r, "opendir", NULL);
+	if (!in)
+		return shmfs_reply_err(req, -ENOENT, "opendir", NULL);
 	d = g_new0(struct shmfs_dir, 1);
 	d->kind = SHMFS_FH_DIR;
-	d->be = ref.be;
-	d->path = g_strdup(ref.path);
+	d->be = in->be;
+	d->path = g_strdup(in->path);
 	d->ents = shm_dirents_new();
 	dir_add_dots(d);
-	r = ref.be ? ref.be->list(ref.path, d->ents) : dir_fill_root(d);
+	r = in->be ? shm_be_list(in->be, in->path, d->ents) : dir_fill_root(d);
 	if (r)
-		return shmfs_reply_err(req, r, "opendir", ref.path);
+		return shmfs_reply_err(req, r, "opendir", in->path);
 	fi->fh = (uint64_t)(uintptr_t)g_steal_pointer(&d);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		dir_free((struct shmfs_dir *)fi->fh); /* interrupted */
@@ -105,7 +106,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 
 		if (plus && !is_dot(de->name)) {
 			dir_child(d, de->name, &be, &path);
-			ino = shmfs_node_lookup(be, path, &de->attr);
+			ino = shmfs_inode_lookup(be, path, &de->attr);
 		}
 		shmfs_fill_entry(req, &e, ino, &de->attr);
 		if (!plus || is_dot(de->name)) {
@@ -119,7 +120,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 					     de->name, &e.attr, i + 1);
 		if (n > size - pos) {
 			if (ino)
-				shmfs_node_forget(ino, 1);
+				shmfs_inode_forget(ino, 1);
 			break;
 		}
 		pos += n;

@@ -20,8 +20,9 @@
  * bytes that differ from it.  A page not kept (opened before, or past the
  * memory cap) is written whole, as without the shadow.
  *
- * Thread-safe: one lock, shadow_lock in fallback_shadow.c, taken alone
- * (see the order in shmfs.h).
+ * Thread-safe: each inode's own shadow.lock, taken alone (see the order
+ * in inode.h); the count of kept pages and of writers over all inodes are
+ * atomics.
  */
 #ifndef SHMFS_FALLBACK_H
 #define SHMFS_FALLBACK_H
@@ -41,32 +42,30 @@ void shmfs_refresh_stop(void);
 /* At most this many bytes of pages are kept, over all inodes. */
 #define SHMFS_SHADOW_CAP (256u << 20)
 
-/* Drop every kept page (the session has ended). */
-void shmfs_shadow_fini(void);
-
-/* A file of ino was opened / released with write access. */
-void shmfs_shadow_open(fuse_ino_t ino);
-void shmfs_shadow_close(fuse_ino_t ino);
-/* Whether ino's reads must be kept (a writer has it open). */
-bool shmfs_shadow_active(fuse_ino_t ino);
+/* A file of in was opened / released with write access; the last
+ * writer's release drops the inode's kept pages. */
+void shmfs_shadow_open(struct shmfs_inode *in);
+void shmfs_shadow_close(struct shmfs_inode *in);
+/* Whether in's reads must be kept (a writer has it open). */
+bool shmfs_shadow_active(struct shmfs_inode *in);
 /* Files open for writing, over all inodes. */
 unsigned shmfs_shadow_writers(void);
 
 /* The kernel asked for `asked` bytes at off and got buf[0..len): the pages
  * it now holds (zero past len) are kept. */
-void shmfs_shadow_store(fuse_ino_t ino, uint64_t off, size_t asked,
+void shmfs_shadow_store(struct shmfs_inode *in, uint64_t off, size_t asked,
 			const void *buf, size_t len);
 /* write(2) put buf at off through the mount (the kernel copied it into
  * its cached pages too). */
-void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
+void shmfs_shadow_patch(struct shmfs_inode *in, uint64_t off, const void *buf,
 			size_t len);
 /* The kernel dropped every page past size. */
-void shmfs_shadow_truncate(fuse_ino_t ino, uint64_t size);
+void shmfs_shadow_truncate(struct shmfs_inode *in, uint64_t size);
 
 /* A write-back of f's cached pages: runs of kept pages go to the backend's
  * write_changed with their kept copy, the others to its write; all under
- * the lock, so that the kept copy and the segment change together.  Bytes
- * done, or the first error (-errno) when none were. */
+ * the inode's shadow lock, so that the kept copy and the segment change
+ * together.  Bytes done, or the first error (-errno) when none were. */
 ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
 				const void *buf, size_t len);
 

@@ -12,7 +12,6 @@
 
 #include "log.h"
 #include "fallback.h"
-#include "passthrough.h"
 
 /* refresh_lock protects stopping; refresh_cond wakes the thread early. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,24 +41,36 @@ static void write_back(const char *mountpoint)
 	close(fd);
 }
 
+/* Whether in's open files are on the fallback path. */
+static bool on_fallback(struct shmfs_inode *in)
+{
+	bool r;
+
+	g_mutex_lock(&in->lock);
+	r = in->files->len && in->io == SHMFS_IO_FALLBACK;
+	g_mutex_unlock(&in->lock);
+	return r;
+}
+
 static void refresh_once(struct shmfs_state *st)
 {
-	GArray *inos = g_array_new(FALSE, FALSE, sizeof(fuse_ino_t));
+	g_autoptr(GPtrArray) open = shmfs_inodes_open();
 	struct fuse_session *se = st->se;
 
 	write_back(st->mountpoint);
-	shmfs_io_fallback_inos(inos);
-	for (guint i = 0; i < inos->len; i++) {
-		fuse_ino_t ino = g_array_index(inos, fuse_ino_t, i);
+	for (guint i = 0; i < open->len; i++) {
+		struct shmfs_inode *in = open->pdata[i];
+		int r;
+
+		if (!on_fallback(in))
+			continue;
 		/* offset 0, length 0: the whole file's pages, unmapped from
 		 * every mapping, dirty ones written back first. */
-		int r = fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
-
+		r = fuse_lowlevel_notify_inval_inode(se, in->ino, 0, 0);
 		if (r && r != -ENOENT && r != -ENODEV)
-			shmfs_log("refresh %lu: %s", (unsigned long)ino,
+			shmfs_log("refresh %lu: %s", (unsigned long)in->ino,
 				  strerror(-r));
 	}
-	g_array_unref(inos);
 }
 
 static void *refresh_main(void *arg)

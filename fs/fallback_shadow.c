@@ -7,90 +7,63 @@
 #include "log.h"
 #include "fallback.h"
 
-struct shadow {
-	unsigned writers;  /* open files with write access */
-	GHashTable *pages; /* page index -> g_malloc'd SHMFS_PAGE bytes */
-};
-
-/* shadow_lock protects shadows, every shadow and its pages and kept;
- * writers_total changes under it too, and is read without it (atomically)
- * so that reads and writes skip the lock while nothing is open for
- * writing. */
-G_LOCK_DEFINE_STATIC(shadow_lock);
-static GHashTable *shadows; /* ino -> struct shadow */
-static size_t kept;	    /* pages kept, over all inodes */
+/* Pages kept over all inodes, and files open for writing (atomics):
+ * reads and writes skip every lock while nothing is open for writing. */
+static gint kept;
 static gint writers_total;
-static bool cap_logged;
+static gint cap_logged;
 
 #define KEY(x) GSIZE_TO_POINTER((gsize)(x))
 
-static void shadow_free(void *p)
+/* The kept pages of in, or NULL while no writer has it open.  Called
+ * with in->shadow.lock held. */
+static struct shmfs_shadow *shadow_of(struct shmfs_inode *in)
 {
-	struct shadow *s = p;
-
-	kept -= g_hash_table_size(s->pages);
-	g_hash_table_unref(s->pages);
-	g_free(s);
+	return in->shadow.pages ? &in->shadow : NULL;
 }
 
-/* Called with shadow_lock held. */
-static struct shadow *shadow_of(fuse_ino_t ino)
+static void shadow_drop_pages(struct shmfs_shadow *s)
 {
-	return shadows ? g_hash_table_lookup(shadows, KEY(ino)) : NULL;
+	g_atomic_int_add(&kept, -(gint)g_hash_table_size(s->pages));
+	g_clear_pointer(&s->pages, g_hash_table_unref);
 }
 
-void shmfs_shadow_fini(void)
+void shmfs_shadow_open(struct shmfs_inode *in)
 {
-	G_LOCK(shadow_lock);
-	g_clear_pointer(&shadows, g_hash_table_unref);
-	g_atomic_int_set(&writers_total, 0);
-	G_UNLOCK(shadow_lock);
-}
+	struct shmfs_shadow *s = &in->shadow;
 
-void shmfs_shadow_open(fuse_ino_t ino)
-{
-	struct shadow *s;
-
-	G_LOCK(shadow_lock);
-	if (!shadows)
-		shadows = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-						NULL, shadow_free);
-	s = shadow_of(ino);
-	if (!s) {
-		s = g_new0(struct shadow, 1);
+	g_mutex_lock(&s->lock);
+	if (!s->pages)
 		s->pages = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 						 NULL, g_free);
-		g_hash_table_insert(shadows, KEY(ino), s);
-	}
 	s->writers++;
 	g_atomic_int_inc(&writers_total);
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&s->lock);
 }
 
-void shmfs_shadow_close(fuse_ino_t ino)
+void shmfs_shadow_close(struct shmfs_inode *in)
 {
-	struct shadow *s;
+	struct shmfs_shadow *s = &in->shadow;
 
-	G_LOCK(shadow_lock);
-	s = shadow_of(ino);
-	if (s) {
+	g_mutex_lock(&s->lock);
+	if (s->writers) {
 		g_atomic_int_add(&writers_total, -1);
 		/* The kernel wrote every dirty page back before the release. */
 		if (--s->writers == 0)
-			g_hash_table_remove(shadows, KEY(ino));
+			shadow_drop_pages(s);
 	}
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&s->lock);
 }
 
-bool shmfs_shadow_active(fuse_ino_t ino)
+bool shmfs_shadow_active(struct shmfs_inode *in)
 {
 	bool r;
 
 	if (g_atomic_int_get(&writers_total) == 0)
 		return false;
-	G_LOCK(shadow_lock);
-	r = shadow_of(ino) != NULL;
-	G_UNLOCK(shadow_lock);
+	g_mutex_lock(&in->shadow.lock);
+	r = shadow_of(in) != NULL;
+	g_mutex_unlock(&in->shadow.lock);
 	return r;
 }
 
@@ -100,42 +73,42 @@ unsigned shmfs_shadow_writers(void)
 }
 
 /* The kept page idx of s, created (zeroed) if create and under the cap;
- * NULL otherwise.  Called with shadow_lock held. */
-static guint8 *page_of(struct shadow *s, uint64_t idx, bool create)
+ * NULL otherwise.  Called with s->lock held. */
+static guint8 *page_of(struct shmfs_shadow *s, uint64_t idx, bool create)
 {
 	guint8 *p = g_hash_table_lookup(s->pages, KEY(idx));
 
 	if (p || !create)
 		return p;
-	if ((kept + 1) * SHMFS_PAGE > SHMFS_SHADOW_CAP) {
-		if (!cap_logged)
+	if (((size_t)g_atomic_int_add(&kept, 1) + 1) * SHMFS_PAGE >
+	    SHMFS_SHADOW_CAP) {
+		g_atomic_int_add(&kept, -1);
+		if (g_atomic_int_compare_and_exchange(&cap_logged, 0, 1))
 			shmfs_log("shadow: %u MiB of pages kept; further "
 				  "pages are written back whole",
 				  SHMFS_SHADOW_CAP >> 20);
-		cap_logged = true;
 		return NULL;
 	}
 	p = g_malloc0(SHMFS_PAGE);
 	g_hash_table_insert(s->pages, KEY(idx), p);
-	kept++;
 	return p;
 }
 
-static void page_drop(struct shadow *s, uint64_t idx)
+static void page_drop(struct shmfs_shadow *s, uint64_t idx)
 {
 	if (g_hash_table_remove(s->pages, KEY(idx)))
-		kept--;
+		g_atomic_int_add(&kept, -1);
 }
 
-void shmfs_shadow_store(fuse_ino_t ino, uint64_t off, size_t asked,
+void shmfs_shadow_store(struct shmfs_inode *in, uint64_t off, size_t asked,
 			const void *buf, size_t len)
 {
-	struct shadow *s;
+	struct shmfs_shadow *s;
 
 	if (off % SHMFS_PAGE)
 		return; /* not a page cache fill */
-	G_LOCK(shadow_lock);
-	s = shadow_of(ino);
+	g_mutex_lock(&in->shadow.lock);
+	s = shadow_of(in);
 	for (size_t at = 0; s && at < asked; at += SHMFS_PAGE) {
 		uint64_t idx = (off + at) / SHMFS_PAGE;
 		guint8 *p = page_of(s, idx, true);
@@ -149,27 +122,27 @@ void shmfs_shadow_store(fuse_ino_t ino, uint64_t off, size_t asked,
 		memcpy(p, (const guint8 *)buf + at, n);
 		memset(p + n, 0, SHMFS_PAGE - n);
 	}
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&in->shadow.lock);
 }
 
-void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
+void shmfs_shadow_patch(struct shmfs_inode *in, uint64_t off, const void *buf,
 			size_t len)
 {
 	const guint8 *b = buf;
-	struct shadow *s;
+	struct shmfs_shadow *s;
 
 	if (g_atomic_int_get(&writers_total) == 0)
 		return;
-	G_LOCK(shadow_lock);
-	s = shadow_of(ino);
+	g_mutex_lock(&in->shadow.lock);
+	s = shadow_of(in);
 	/* Nothing kept yet: nothing to patch, and nothing to create (see
 	 * below). */
 	if (s && g_hash_table_size(s->pages) == 0)
 		s = NULL;
 	while (s && len) {
 		uint64_t idx = off / SHMFS_PAGE;
-		size_t in = off % SHMFS_PAGE;
-		size_t n = MIN(SHMFS_PAGE - in, len);
+		size_t at = off % SHMFS_PAGE;
+		size_t n = MIN(SHMFS_PAGE - at, len);
 		/* A page written whole is cached without a read: kept too,
 		 * once the inode's pages are being read (mapped), not for a
 		 * writer that only writes (cp, dd), where it would cost half
@@ -179,27 +152,27 @@ void shmfs_shadow_patch(fuse_ino_t ino, uint64_t off, const void *buf,
 					    g_hash_table_size(s->pages) > 0);
 
 		if (p)
-			memcpy(p + in, b, n);
+			memcpy(p + at, b, n);
 		b += n, off += n, len -= n;
 	}
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&in->shadow.lock);
 }
 
-void shmfs_shadow_truncate(fuse_ino_t ino, uint64_t size)
+void shmfs_shadow_truncate(struct shmfs_inode *in, uint64_t size)
 {
 	uint64_t first = (size + SHMFS_PAGE - 1) / SHMFS_PAGE;
+	struct shmfs_shadow *s;
 	GHashTableIter it;
-	struct shadow *s;
 	gpointer k, v;
 
-	G_LOCK(shadow_lock);
-	s = shadow_of(ino);
+	g_mutex_lock(&in->shadow.lock);
+	s = shadow_of(in);
 	if (s) {
 		g_hash_table_iter_init(&it, s->pages);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			if ((uint64_t)GPOINTER_TO_SIZE(k) >= first) {
 				g_hash_table_iter_remove(&it);
-				kept--;
+				g_atomic_int_add(&kept, -1);
 			} else if ((uint64_t)GPOINTER_TO_SIZE(k) == first - 1 &&
 				   size % SHMFS_PAGE) {
 				memset((guint8 *)v + size % SHMFS_PAGE, 0,
@@ -207,12 +180,13 @@ void shmfs_shadow_truncate(fuse_ino_t ino, uint64_t size)
 			}
 		}
 	}
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&in->shadow.lock);
 }
 
 /* Pages [idx, idx + n) of s that are kept, from the first: how many in a
  * row are (kept) or are not (!kept) as the first is. */
-static size_t run_of(struct shadow *s, uint64_t idx, size_t n, bool *kept_run)
+static size_t run_of(struct shmfs_shadow *s, uint64_t idx, size_t n,
+		     bool *kept_run)
 {
 	size_t i = 1;
 
@@ -224,7 +198,7 @@ static size_t run_of(struct shadow *s, uint64_t idx, size_t n, bool *kept_run)
 
 /* Write b[0..n) at off, n within the pages [off/PAGE, ...) that are all
  * kept: the kept copy as `old`, then the copy becomes b. */
-static ssize_t write_kept(struct shadow *s, uint64_t off, const guint8 *b,
+static ssize_t write_kept(struct shmfs_shadow *s, uint64_t off, const guint8 *b,
 			  size_t n, struct shmfs_file *f)
 {
 	g_autofree guint8 *old = g_malloc(n);
@@ -238,7 +212,7 @@ static ssize_t write_kept(struct shadow *s, uint64_t off, const guint8 *b,
 		c = MIN(SHMFS_PAGE - in, n - i);
 		memcpy(old + i, page_of(s, at / SHMFS_PAGE, false) + in, c);
 	}
-	w = f->be->write_changed(f->h, b, old, n, off);
+	w = shm_be_write_changed(f->inode->be, f->h, b, old, n, off);
 	for (i = 0; w > 0 && i < (size_t)w; i += c) {
 		uint64_t at = off + i;
 		size_t in = at % SHMFS_PAGE;
@@ -255,10 +229,11 @@ ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
 	const guint8 *b = buf;
 	size_t done = 0;
 	ssize_t w = 0;
-	struct shadow *s;
+	struct shmfs_inode *in = f->inode;
+	struct shmfs_shadow *s;
 
-	G_LOCK(shadow_lock);
-	s = shadow_of(f->ino);
+	g_mutex_lock(&in->shadow.lock);
+	s = shadow_of(in);
 	while (done < len) {
 		uint64_t at = off + done;
 		uint64_t first = at / SHMFS_PAGE;
@@ -269,13 +244,13 @@ ssize_t shmfs_shadow_write_back(struct shmfs_file *f, uint64_t off,
 		size_t n = MIN((first + pages) * SHMFS_PAGE - at, len - done);
 
 		w = kept_run ? write_kept(s, at, b + done, n, f) :
-			       f->be->write(f->h, b + done, n, at);
+			       shm_be_write(in->be, f->h, b + done, n, at);
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 		if ((size_t)w < n)
 			break;
 	}
-	G_UNLOCK(shadow_lock);
+	g_mutex_unlock(&in->shadow.lock);
 	return done ? (ssize_t)done : w;
 }

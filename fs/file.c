@@ -1,16 +1,34 @@
-/* file.c - open files and their I/O (see file.h).  An open is: the
- * backend's open, then passthrough.c's choice of data path, then one reply.
+/* file.c - open files, their life and their I/O (see file.h).  An open
+ * is: the backend's open, then passthrough.c's choice of data path, then
+ * one reply.
  * read and write come here only on the fallback path, for a System V
  * writer on the passthrough path (so that the segment keeps its size), and
  * for the rare writer of a read-only backing file. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fallback.h"
+#include "log.h"
 #include "passthrough.h"
+
+/* For the tests of an open whose reply cannot be sent: how long an open
+ * waits before its reply, from SHMFS_DEBUG_OPEN_DELAY_MS (0: none). */
+static void shmfs_debug_open_delay(void)
+{
+	static gint ms = -1;
+
+	if (g_atomic_int_get(&ms) < 0) {
+		const char *v = getenv("SHMFS_DEBUG_OPEN_DELAY_MS");
+
+		g_atomic_int_set(&ms, v ? (gint)CLAMP(atoi(v), 0, 60000) : 0);
+	}
+	if (g_atomic_int_get(&ms) > 0)
+		g_usleep((gulong)g_atomic_int_get(&ms) * 1000);
+}
 
 struct shmfs_file *shmfs_file_of(const struct fuse_file_info *fi)
 {
@@ -27,146 +45,194 @@ struct shmfs_file *shmfs_file_ref(struct shmfs_file *f)
 
 void shmfs_file_unref(struct shmfs_file *f)
 {
-	if (!g_atomic_int_dec_and_test(&f->refs))
+	if (!f || !g_atomic_int_dec_and_test(&f->refs))
 		return;
-	f->be->close(f->h);
+	f->inode->be->close(f->h);
+	shmfs_inode_unref(f->inode);
 	g_free(f);
 }
 
+int shmfs_file_fstat_any(struct shmfs_inode *in, struct shm_attr *a)
+{
+	struct shmfs_file *f = NULL;
+	int r;
+
+	g_mutex_lock(&in->lock);
+	if (in->files->len)
+		f = shmfs_file_ref(in->files->pdata[0]);
+	g_mutex_unlock(&in->lock);
+	if (!f)
+		return -ENOENT;
+	r = in->be->fstat(f->h, a);
+	shmfs_file_unref(f);
+	return r;
+}
+
+/* The end of f's open: unlisted from its inode, its reference (fi->fh's)
+ * dropped. */
+static void file_close(struct fuse_session *se, struct shmfs_file *f)
+{
+	if (shmfs_io_close(se, f))
+		shmfs_file_unref(f);
+}
+
+void shmfs_files_drain(void)
+{
+	g_autoptr(GPtrArray) open = shmfs_inodes_open();
+
+	for (guint i = 0; i < open->len; i++) {
+		struct shmfs_inode *in = open->pdata[i];
+		struct shmfs_file *f;
+
+		/* Backing ids go with the session's /dev/fuse descriptor. */
+		for (;;) {
+			g_mutex_lock(&in->lock);
+			f = in->files->len ? in->files->pdata[0] : NULL;
+			g_mutex_unlock(&in->lock);
+			if (!f)
+				break;
+			file_close(NULL, f);
+		}
+	}
+}
+
 /* Hand h to the kernel as fi->fh on the path passthrough.c chooses;
- * closed again if the reply cannot be sent (the open was interrupted). */
-static void reply_open(fuse_req_t req, fuse_ino_t ino,
-		       const struct shmfs_backend *be, struct shm_handle *h,
-		       struct fuse_file_info *fi,
+ * closed again if the reply cannot be sent (the open was interrupted).
+ * A failed reply has freed req: what the close needs (the session) is
+ * taken before. */
+static void reply_open(fuse_req_t req, struct shmfs_inode *in,
+		       struct shm_handle *h, struct fuse_file_info *fi,
 		       const struct shm_attr *created)
 {
+	struct fuse_session *se = shmfs_state_of(req)->se;
 	struct shmfs_file *f = g_new0(struct shmfs_file, 1);
 	struct fuse_entry_param e;
 	int r;
 
 	f->kind = SHMFS_FH_FILE;
-	f->ino = ino;
-	f->be = be;
+	f->inode = shmfs_inode_ref(in);
 	f->h = h;
 	f->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
-	f->refs = 1; /* the inode's list of open files holds it */
+	f->refs = 1; /* fi->fh's, dropped at release */
 	fi->fh = (uint64_t)(uintptr_t)f;
 	shmfs_io_open(req, f, fi);
+	shmfs_debug_open_delay();
 	if (created) {
-		shmfs_fill_entry(req, &e, ino, created);
+		shmfs_fill_entry(req, &e, in->ino, created);
 		r = fuse_reply_create(req, &e, fi);
 	} else {
 		r = fuse_reply_open(req, fi);
 	}
 	if (r == -ENOENT) {
-		shmfs_io_close(req, f);
+		shmfs_log("open %s: the kernel took no reply (the open was "
+			  "interrupted, or the connection aborted): closed",
+			  in->path);
+		file_close(se, f);
 		if (created)
-			shmfs_node_forget(ino, 1);
+			shmfs_inode_forget(in->ino, 1);
 	}
 }
 
 /* The name was removed and made again since the kernel looked the inode
  * up: what h opened is another object.  ESTALE makes the kernel look the
  * name up again (a new inode) and retry the open.  h is closed then. */
-static int same_object(const struct shmfs_ref *ref, struct shm_handle *h)
+static int same_object(const struct shmfs_inode *in, struct shm_handle *h)
 {
 	struct shm_attr a;
-	int r = ref->be->fstat(h, &a);
+	int r = in->be->fstat(h, &a);
 
-	if (r == 0 && shmfs_ref_other_object(ref, &a))
+	if (r == 0 && shmfs_inode_other_object(in, &a))
 		r = -ESTALE;
 	if (r)
-		ref->be->close(h);
+		in->be->close(h);
 	return r;
 }
 
 void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	struct shm_handle *h = NULL;
-	int r = shmfs_node_ref(ino, &ref);
+	int r = in ? 0 : -ENOENT;
 
-	if (r == 0 && (!ref.be || !ref.path[0]))
+	if (r == 0 && (!in->be || !in->path[0]))
 		r = -EISDIR;
 	if (r == 0)
-		r = ref.be->open(ref.path, fi->flags, &h);
-	if (r == 0 && ref.ident_dev)
-		r = same_object(&ref, h);
+		r = shm_be_open(in->be, in->path, fi->flags, &h);
+	if (r == 0 && in->ident_dev)
+		r = same_object(in, h);
 	if (r)
-		return shmfs_reply_err(req, r, "open", ref.path);
+		return shmfs_reply_err(req, r, "open", in ? in->path : NULL);
 	/* The size may have changed natively since the kernel cached it:
 	 * drop the cached attributes so this open sees the new end. */
 	fuse_lowlevel_notify_inval_inode(shmfs_state_of(req)->se, ino, -1, 0);
-	reply_open(req, ino, ref.be, h, fi, NULL);
+	reply_open(req, in, h, fi, NULL);
 }
 
 /* Create name in parent for the caller: the backend's create, then the
- * new file's attributes and inode.  On success *h is open. */
+ * new file's attributes and inode (a lookup the reply hands the kernel).
+ * On success *h is open and *out a reference. */
 static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode, int flags, const struct shmfs_backend **be,
-		     struct shm_handle **h, fuse_ino_t *ino, struct shm_attr *a)
+		     mode_t mode, int flags, struct shm_handle **h,
+		     struct shmfs_inode **out, struct shm_attr *a)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	g_auto(shmfs_ref) ref = { 0 };
+	g_autoptr(shmfs_inode) dir = shmfs_inode_get(parent);
 	g_autofree char *path = NULL;
 	int r = shmfs_name_ok(name);
 
-	if (r == 0)
-		r = shmfs_node_ref(parent, &ref);
+	if (r == 0 && !dir)
+		r = -ENOENT;
 	if (r)
 		return r;
-	if (!ref.be)
+	if (!dir->be)
 		return -EPERM; /* no new kinds at the root */
-	r = ref.be->create(ref.path, name, mode, flags, ctx->uid, ctx->gid, h);
+	r = shm_be_create(dir->be, dir->path, name, mode, flags, ctx->uid,
+			  ctx->gid, h);
 	if (r)
 		return r;
-	r = ref.be->fstat(*h, a);
+	r = dir->be->fstat(*h, a);
 	if (r) {
-		ref.be->close(*h);
+		dir->be->close(*h);
 		return r;
 	}
-	*be = ref.be;
-	path = shmfs_child_path(ref.path, name);
-	*ino = shmfs_node_lookup(ref.be, path, a);
+	path = shmfs_child_path(dir->path, name);
+	*out = shmfs_inode_get(shmfs_inode_lookup(dir->be, path, a));
 	return 0;
 }
 
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  mode_t mode, struct fuse_file_info *fi)
 {
-	const struct shmfs_backend *be;
+	g_autoptr(shmfs_inode) in = NULL;
 	struct shm_handle *h;
 	struct shm_attr a;
-	fuse_ino_t ino;
-	int r = create_in(req, parent, name, mode, fi->flags, &be, &h, &ino,
-			  &a);
+	int r = create_in(req, parent, name, mode, fi->flags, &h, &in, &a);
 
 	if (r)
 		return shmfs_reply_err(req, r, "create", name);
-	reply_open(req, ino, be, h, fi, &a);
+	reply_open(req, in, h, fi, &a);
 }
 
 void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		 mode_t mode, dev_t rdev)
 {
-	const struct shmfs_backend *be;
+	g_autoptr(shmfs_inode) in = NULL;
 	struct fuse_entry_param e;
 	struct shm_handle *h;
 	struct shm_attr a;
-	fuse_ino_t ino;
 	int r;
 
 	(void)rdev;
 	/* Only regular files are segments; mknod(S_IFREG) is a create. */
-	r = S_ISREG(mode) ? create_in(req, parent, name, mode, O_RDONLY, &be,
-				      &h, &ino, &a) :
-			    -EPERM;
+	r = S_ISREG(mode) ?
+		    create_in(req, parent, name, mode, O_RDONLY, &h, &in, &a) :
+		    -EPERM;
 	if (r)
 		return shmfs_reply_err(req, r, "mknod", name);
-	be->close(h);
-	shmfs_fill_entry(req, &e, ino, &a);
+	in->be->close(h);
+	shmfs_fill_entry(req, &e, in->ino, &a);
 	if (fuse_reply_entry(req, &e) == -ENOENT)
-		shmfs_node_forget(ino, 1);
+		shmfs_inode_forget(in->ino, 1);
 }
 
 /* A copy of x's bytes (short at an fd's end of file); *n its length. */
@@ -200,19 +266,20 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct shm_extent x;
 	int r;
 
+	(void)ino;
 	if (off < 0)
 		return shmfs_reply_err(req, -EINVAL, "read", NULL);
-	r = f->be->read(f->h, (uint64_t)off, size, &x);
+	r = f->inode->be->read(f->h, (uint64_t)off, size, &x);
 	if (r)
 		return shmfs_reply_err(req, r, "read", NULL);
 	/* Fallback: a page cache fill (O_DIRECT reads go around the cache).
 	 * Reply with exactly the bytes kept for the write-back. */
 	if (f->io == SHMFS_IO_FALLBACK && !(fi->flags & O_DIRECT) &&
-	    shmfs_shadow_active(ino)) {
+	    shmfs_shadow_active(f->inode)) {
 		size_t n = 0;
 
 		copy = x.len ? extent_copy(&x, &n) : NULL;
-		shmfs_shadow_store(ino, (uint64_t)off, size, copy, n);
+		shmfs_shadow_store(f->inode, (uint64_t)off, size, copy, n);
 		x.mem = copy;
 		x.len = n;
 	}
@@ -236,6 +303,7 @@ void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct shmfs_file *f = shmfs_file_of(fi);
 	ssize_t n;
 
+	(void)ino;
 	if (off < 0)
 		return shmfs_reply_err(req, -EINVAL, "write", NULL);
 	if (fi->writepage) {
@@ -243,9 +311,10 @@ void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 * changed. */
 		n = shmfs_shadow_write_back(f, (uint64_t)off, buf, size);
 	} else {
-		n = f->be->write(f->h, buf, size, (uint64_t)off);
+		n = shm_be_write(f->inode->be, f->h, buf, size, (uint64_t)off);
 		if (n > 0 && f->io == SHMFS_IO_FALLBACK)
-			shmfs_shadow_patch(ino, (uint64_t)off, buf, (size_t)n);
+			shmfs_shadow_patch(f->inode, (uint64_t)off, buf,
+					   (size_t)n);
 	}
 	if (n < 0)
 		return shmfs_reply_err(req, (int)n,
@@ -271,6 +340,6 @@ void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	shmfs_io_close(req, shmfs_file_of(fi));
+	file_close(shmfs_state_of(req)->se, shmfs_file_of(fi));
 	fuse_reply_err(req, 0);
 }

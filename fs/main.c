@@ -283,7 +283,7 @@ static int check_mountpoint(const char *mnt)
 static int init_backends(const struct shmfs_config *cfg)
 {
 	for (size_t i = 0; backends[i]; i++) {
-		int r = backends[i]->init(cfg);
+		int r = shm_be_init(backends[i], cfg);
 
 		if (r)
 			return startup_error("%s: %s", backends[i]->name,
@@ -332,7 +332,7 @@ static void own_mount(const char *mountpoint)
 static void fini_backends(void)
 {
 	for (size_t i = 0; backends[i]; i++)
-		backends[i]->fini();
+		shm_be_fini(backends[i]);
 }
 
 static int run(int argc, char *argv[])
@@ -471,7 +471,6 @@ out_session:
 	fuse_session_destroy(se);
 out_nodes:
 	shmfs_nodes_fini();
-	shmfs_shadow_fini();
 	fini_backends();
 out_args:
 	free(opts.posix_dir);

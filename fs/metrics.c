@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "shmfs.h"
 
 #define METRICS_FILE METRICS_FILE_NAME
 
@@ -23,11 +24,17 @@ static guint64 opens[3];  /* by enum shmfs_io */
 #define ERRNO_COUNTED 134 /* errnos 1..133: all Linux has */
 static guint64 errors[ERRNO_COUNTED];
 static struct timespec metrics_started;
+static gint backing_files; /* registered and not yet released */
 
 void shmfs_metrics_open(enum shmfs_io io)
 {
 	if ((unsigned)io < G_N_ELEMENTS(opens))
 		__atomic_fetch_add(&opens[io], 1, __ATOMIC_RELAXED);
+}
+
+void shmfs_metrics_backing(int delta)
+{
+	g_atomic_int_add(&backing_files, delta);
 }
 
 void shmfs_metrics_error(int err)
@@ -54,7 +61,7 @@ static void count_kind(const struct shmfs_backend *be, struct kind_figures *k)
 {
 	g_autoptr(GArray) ents = shm_dirents_new();
 
-	if (be->list("", ents) != 0)
+	if (shm_be_list(be, "", ents) != 0)
 		return;
 	for (guint i = 0; i < ents->len; i++) {
 		const struct shm_dirent *d =
@@ -68,12 +75,13 @@ static void count_kind(const struct shmfs_backend *be, struct kind_figures *k)
 }
 
 /* The unused ones (unused/KIND), with their sizes from the kind itself. */
-static void count_unused(const struct shmfs_backend *be, struct kind_figures *k)
+static void count_unused(const struct shmfs_backend *unused,
+			 const struct shmfs_backend *be, struct kind_figures *k)
 {
 	g_autoptr(GArray) ents = shm_dirents_new();
 	struct shm_attr a;
 
-	if (unused_backend.list(be->name, ents) != 0)
+	if (!unused || shm_be_list(unused, be->name, ents) != 0)
 		return;
 	for (guint i = 0; i < ents->len; i++) {
 		const struct shm_dirent *d =
@@ -99,27 +107,50 @@ static void sample(GString *t, const char *name, const char *labels, uint64_t v)
 			       (unsigned long long)v);
 }
 
+/* The kinds whose files are segments, in mount order (at most 4). */
+static size_t counted_kinds(const struct shmfs_backend *out[4])
+{
+	size_t n = 0;
+
+	for (const struct shmfs_backend *const *b = shmfs_backends();
+	     *b && n < 4; b++)
+		if ((*b)->segments)
+			out[n++] = *b;
+	return n;
+}
+
 static GString *make_text(void)
 {
-	const struct shmfs_backend *kinds[] = { &sysv_backend, &posix_backend };
-	struct kind_figures k[2] = { { 0 } };
+	const struct shmfs_backend *kinds[4];
+	const struct shmfs_backend *unused = shmfs_backend_named("unused");
+	size_t nk = counted_kinds(kinds);
+	struct kind_figures k[4] = { { 0 } };
 	struct shm_dir_usage su = { 0 }, pu = { 0 };
 	long page = sysconf(_SC_PAGESIZE);
 	GString *t = g_string_new(NULL);
 	char labels[64];
 	struct timespec now;
 
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < nk; i++) {
+		struct shm_dir_usage u = { 0 };
+
 		count_kind(kinds[i], &k[i]);
-		count_unused(kinds[i], &k[i]);
+		count_unused(unused, kinds[i], &k[i]);
+		/* The System V limits, and the POSIX directory's size. */
+		if (shm_be_dir_usage(kinds[i], "", &u) != 0)
+			continue;
+		if (u.have & SHM_DIR_SYSV)
+			su = u;
+		else if (u.have & SHM_DIR_FILES)
+			pu = u;
+		else
+			shm_dir_usage_clear(&u);
 	}
-	sysv_backend.dir_usage("", &su);
-	posix_backend.dir_usage("", &pu);
 
 #define PER_KIND(metric, field, help)                                          \
 	do {                                                                   \
 		family(t, metric, "gauge", help);                              \
-		for (int i = 0; i < 2; i++) {                                  \
+		for (size_t i = 0; i < nk; i++) {                              \
 			snprintf(labels, sizeof(labels), "{kind=\"%s\"}",      \
 				 kinds[i]->name);                              \
 			sample(t, metric, labels, k[i].field);                 \
@@ -169,6 +200,11 @@ static GString *make_text(void)
 	       __atomic_load_n(&opens[SHMFS_IO_FALLBACK], __ATOMIC_RELAXED));
 	sample(t, "shmfs_opens_total", "{path=\"direct\"}",
 	       __atomic_load_n(&opens[SHMFS_IO_DIRECT], __ATOMIC_RELAXED));
+	family(t, "shmfs_backing_files", "gauge",
+	       "Backing files registered with the kernel for passthrough "
+	       "(one per inode with open files) and not yet released.");
+	sample(t, "shmfs_backing_files", NULL,
+	       (uint64_t)g_atomic_int_get(&backing_files));
 	family(t, "shmfs_errors_total", "counter",
 	       "Requests answered with an error, by errno.");
 	for (int e = 1; e < ERRNO_COUNTED; e++) {
@@ -195,16 +231,6 @@ static int metrics_init(const struct shmfs_config *cfg)
 	return 0;
 }
 
-static void metrics_fini(void)
-{
-}
-
-static int metrics_list(const char *dir, GArray *out)
-{
-	(void)dir, (void)out;
-	return -ENOTDIR;
-}
-
 static int metrics_stat(const char *path, struct shm_attr *out)
 {
 	struct timespec now;
@@ -220,12 +246,6 @@ static int metrics_stat(const char *path, struct shm_attr *out)
 	return 0;
 }
 
-static int metrics_meta(const char *path, unsigned want, struct shm_meta *m)
-{
-	(void)path, (void)want, (void)m;
-	return -ENODATA;
-}
-
 static int metrics_open(const char *path, int flags, struct shm_handle **out)
 {
 	if (!shmfs_metrics_name(path))
@@ -235,15 +255,6 @@ static int metrics_open(const char *path, int flags, struct shm_handle **out)
 	*out = g_new0(struct shm_handle, 1);
 	(*out)->text = make_text();
 	return 0;
-}
-
-static int metrics_create(const char *dir, const char *name, mode_t mode,
-			  int flags, uid_t uid, gid_t gid,
-			  struct shm_handle **out)
-{
-	(void)dir, (void)name, (void)mode, (void)flags, (void)uid, (void)gid;
-	(void)out;
-	return -EPERM;
 }
 
 static void metrics_close(struct shm_handle *h)
@@ -273,62 +284,13 @@ static int metrics_read(struct shm_handle *h, uint64_t off, size_t size,
 	return 0;
 }
 
-static ssize_t metrics_write(struct shm_handle *h, const void *buf, size_t size,
-			     uint64_t off)
-{
-	(void)h, (void)buf, (void)size, (void)off;
-	return -EBADF;
-}
-
-static ssize_t metrics_write_changed(struct shm_handle *h, const void *buf,
-				     const void *old, size_t size, uint64_t off)
-{
-	(void)old;
-	return metrics_write(h, buf, size, off);
-}
-
-static int metrics_truncate(const char *path, struct shm_handle *h,
-			    uint64_t size)
-{
-	(void)path, (void)h, (void)size;
-	return -EPERM;
-}
-
-static int metrics_remove(const char *path)
-{
-	(void)path;
-	return -EPERM;
-}
-
-static int metrics_setattr(const char *path, const struct shm_set *set)
-{
-	(void)path, (void)set;
-	return -EPERM;
-}
-
-static int metrics_statfs(struct shm_usage *acc)
-{
-	(void)acc;
-	return 0;
-}
-
 const struct shmfs_backend shmfs_metrics_file = {
 	.name = "metrics",
 	.direct = true,
 	.init = metrics_init,
-	.fini = metrics_fini,
-	.list = metrics_list,
 	.stat = metrics_stat,
-	.meta = metrics_meta,
 	.open = metrics_open,
-	.create = metrics_create,
 	.close = metrics_close,
 	.fstat = metrics_fstat,
 	.read = metrics_read,
-	.write = metrics_write,
-	.write_changed = metrics_write_changed,
-	.truncate = metrics_truncate,
-	.remove = metrics_remove,
-	.setattr = metrics_setattr,
-	.statfs = metrics_statfs,
 };

@@ -3,7 +3,7 @@
 #ifndef SHMFS_METRICS_H
 #define SHMFS_METRICS_H
 
-#include "file.h"
+#include "inode.h"
 
 /* The file, as a backend the front reaches by name at the root. */
 extern const struct shmfs_backend shmfs_metrics_file;
@@ -14,5 +14,7 @@ bool shmfs_metrics_name(const char *name);
 /* Count an open on its data path, and an error answered (errno > 0). */
 void shmfs_metrics_open(enum shmfs_io io);
 void shmfs_metrics_error(int err);
+/* A backing file was registered (+1) or released (-1). */
+void shmfs_metrics_backing(int delta);
 
 #endif

@@ -1,13 +1,13 @@
-/* passthrough.h - what the opens of one inode share: the list of its open
- * files, and the data path they take (file.h).  On the passthrough path
- * that is one backing id, registered with the kernel before the first
- * open is answered, shared by every later open of the inode, and released
- * after its last release: the kernel allows one backing file per inode,
- * an id closed before an open completes fails that open with EIO, and an
- * inode cannot have passthrough and page-cache opens at once.  So the path
- * is chosen when an inode has no open file, and kept until it has none.
+/* passthrough.h - the data path of an inode's opens (inode.h).  On the
+ * passthrough path that is one backing id, registered with the kernel
+ * before the first open is answered, shared by every later open of the
+ * inode, and released after its last release: the kernel allows one
+ * backing file per inode, an id closed before an open completes fails
+ * that open with EIO, and an inode cannot have passthrough and page-cache
+ * opens at once.  So the path is chosen when an inode has no open file,
+ * and kept until it has none.
  *
- * Thread-safe: io_lock in passthrough.c (see the order in shmfs.h).
+ * Thread-safe: each inode's lock (see the order in inode.h).
  */
 #ifndef SHMFS_PASSTHROUGH_H
 #define SHMFS_PASSTHROUGH_H
@@ -23,25 +23,20 @@ void shmfs_io_negotiate(struct fuse_conn_info *conn, bool want);
  * was not refused since for want of privilege). */
 bool shmfs_io_mount_passthrough(void);
 
-/* f is a new open of f->ino: choose its path, set f->io and what the open
- * reply carries in fi (backing_id, direct_io, keep_cache), and list f
- * among the inode's open files.  Before the reply is sent. */
+/* f is a new open of f->inode: choose its path, set f->io and what the
+ * open reply carries in fi (backing_id, direct_io, keep_cache), and list
+ * f among the inode's open files (the list holds no reference: f is
+ * listed until shmfs_io_close).  Before the reply is sent. */
 void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 		   struct fuse_file_info *fi);
-/* f's open ended (release, or its open reply could not be sent): unlist
- * it, release the backing id after the inode's last open, drop the list's
- * reference. */
-void shmfs_io_close(fuse_req_t req, struct shmfs_file *f);
-/* The session ended: close every open file still listed. */
-void shmfs_io_drain(void);
+/* f's open ended (its release, or its open reply could not be sent):
+ * unlist it and, after the inode's last open, release the backing id
+ * through the session (never through a request, which a reply frees).
+ * False, and nothing done, if f was not listed (closed already). */
+bool shmfs_io_close(struct fuse_session *se, struct shmfs_file *f);
 
-/* fstat through any open file of ino (a segment removed while open);
- * -ENOENT if none is open. */
-int shmfs_io_fstat(fuse_ino_t ino, struct shm_attr *a);
-/* The inodes with open files on the fallback path, appended to out. */
-void shmfs_io_fallback_inos(GArray *out);
-/* "passthrough" or "fallback": the path ino's opens take now, or (none
+/* "passthrough" or "fallback": the path in's opens take now, or (none
  * open) the path a new open takes unless its backing file is refused. */
-const char *shmfs_io_name(fuse_ino_t ino);
+const char *shmfs_io_name(struct shmfs_inode *in);
 
 #endif

@@ -1,19 +1,9 @@
 /* shmfs.h - what the parts of the FUSE front share: the per-mount state,
- * the ops table, and the helpers every op uses to answer.
+ * the ops table, and the helpers every op uses to answer (reply.c).
  *
- * Locks of the front.  Each is taken alone: none is ever held while
- * another of them is taken, so there is no order to keep.
- *   io_lock (passthrough.c)    each inode's open files and data path
- *   nodes_lock (nodes.c)       the inode table
- *   shadow_lock (fallback_shadow.c)  the fallback's kept pages
- *   refresh_lock (fallback_refresh.c)  stopping the refresh thread
- * No backend call runs under io_lock or nodes_lock.  The fallback's
- * write-back calls the backend under shadow_lock on purpose, so that a
- * kept page and the segment change together; the backend takes at most
- * its own leaf lock there (pending_lock in sysv_key.c, when a write
- * makes a by-key/ file's segment).  For a file under ns/ that call waits
- * for a pool thread of its namespace (nspool.h), which takes none of the
- * front's locks.
+ * The front's locks and their order are written in inode.h, where the
+ * inode they guard is defined; refresh_lock (fallback_refresh.c) only
+ * stops the refresh thread and is taken alone.
  */
 #ifndef SHMFS_H
 #define SHMFS_H
@@ -22,7 +12,7 @@
 #include <fuse_lowlevel.h>
 
 #include "backend.h"
-#include "nodes.h"
+#include "inode.h"
 
 #define SHMFS_VERSION "0.2.0"
 
@@ -64,6 +54,14 @@ const struct shmfs_backend *shmfs_backend_named(const char *name);
 /* fi->fh is a struct shmfs_file (file.h) or a struct shmfs_dir (dir.c);
  * both begin with this tag (setattr may pass a directory's handle). */
 enum { SHMFS_FH_FILE = 1, SHMFS_FH_DIR };
+
+/* xattr ops (xattr_ops.c). */
+void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		    size_t size);
+void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		    const char *value, size_t size, int flags);
+void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 /* Directory ops (dir.c). */
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

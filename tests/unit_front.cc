@@ -67,21 +67,31 @@ struct shmfs_backend recorder()
 	return b;
 }
 
+const struct shmfs_backend rec_kind = recorder();
+const struct shmfs_backend *const rec_kinds[] = { &rec_kind, nullptr };
+
 class Shadow : public testing::Test {
 protected:
-	struct shmfs_backend be = recorder();
 	struct shmfs_file f = {};
+	struct shmfs_inode *in = nullptr, *other = nullptr;
 	void SetUp() override
 	{
 		calls.clear();
+		shmfs_nodes_init(rec_kinds, 1);
+		struct shm_attr a = {};
+		a.mode = S_IFREG | 0600;
+		in = shmfs_inode_get(shmfs_inode_lookup(&rec_kind, "f", &a));
+		other = shmfs_inode_get(shmfs_inode_lookup(&rec_kind, "g", &a));
 		f.kind = SHMFS_FH_FILE;
-		f.ino = 42;
-		f.be = &be;
+		f.inode = in;
 		f.refs = 1;
 	}
 	void TearDown() override
 	{
-		shmfs_shadow_fini();
+		EXPECT_EQ(shmfs_shadow_writers(), 0u);
+		shmfs_inode_unref(in);
+		shmfs_inode_unref(other);
+		shmfs_nodes_fini();
 	}
 	std::string page(char c)
 	{
@@ -91,16 +101,16 @@ protected:
 
 TEST_F(Shadow, KeepsPagesOnlyWhileAWriterHasTheFileOpen)
 {
-	EXPECT_FALSE(shmfs_shadow_active(42));
-	shmfs_shadow_open(42);
-	EXPECT_TRUE(shmfs_shadow_active(42));
-	EXPECT_FALSE(shmfs_shadow_active(43));
+	EXPECT_FALSE(shmfs_shadow_active(in));
+	shmfs_shadow_open(in);
+	EXPECT_TRUE(shmfs_shadow_active(in));
+	EXPECT_FALSE(shmfs_shadow_active(other));
 	EXPECT_EQ(shmfs_shadow_writers(), 1u);
-	shmfs_shadow_open(42);
-	shmfs_shadow_close(42);
-	EXPECT_TRUE(shmfs_shadow_active(42));
-	shmfs_shadow_close(42);
-	EXPECT_FALSE(shmfs_shadow_active(42));
+	shmfs_shadow_open(in);
+	shmfs_shadow_close(in);
+	EXPECT_TRUE(shmfs_shadow_active(in));
+	shmfs_shadow_close(in);
+	EXPECT_FALSE(shmfs_shadow_active(in));
 	EXPECT_EQ(shmfs_shadow_writers(), 0u);
 }
 
@@ -108,9 +118,9 @@ TEST_F(Shadow, KeepsPagesOnlyWhileAWriterHasTheFileOpen)
 // page never read is written whole; the copy follows what was written.
 TEST_F(Shadow, WriteBackMergesKeptPagesAndWritesOthersWhole)
 {
-	shmfs_shadow_open(42);
+	shmfs_shadow_open(in);
 	std::string p0 = page('a');
-	shmfs_shadow_store(42, 0, SHMFS_PAGE, p0.data(), p0.size());
+	shmfs_shadow_store(in, 0, SHMFS_PAGE, p0.data(), p0.size());
 	std::string dirty = page('a') + page('b');
 	dirty[7] = 'X';
 	EXPECT_EQ(shmfs_shadow_write_back(&f, 0, dirty.data(), dirty.size()),
@@ -128,7 +138,7 @@ TEST_F(Shadow, WriteBackMergesKeptPagesAndWritesOthersWhole)
 		  (ssize_t)SHMFS_PAGE);
 	ASSERT_EQ(calls.size(), 1u);
 	EXPECT_EQ(calls[0].old, dirty.substr(0, SHMFS_PAGE));
-	shmfs_shadow_close(42);
+	shmfs_shadow_close(in);
 }
 
 // A short fill (the end of the file) keeps zeros past it; write() through
@@ -136,10 +146,10 @@ TEST_F(Shadow, WriteBackMergesKeptPagesAndWritesOthersWhole)
 // and forgets the pages past it.
 TEST_F(Shadow, ShortFillsPatchesAndTruncation)
 {
-	shmfs_shadow_open(42);
+	shmfs_shadow_open(in);
 	std::string two = page('c') + std::string(100, 'd');
-	shmfs_shadow_store(42, 0, 2 * SHMFS_PAGE, two.data(), two.size());
-	shmfs_shadow_patch(42, 10, "PATCH", 5);
+	shmfs_shadow_store(in, 0, 2 * SHMFS_PAGE, two.data(), two.size());
+	shmfs_shadow_patch(in, 10, "PATCH", 5);
 	std::string now = page('c') + page('e');
 	shmfs_shadow_write_back(&f, 0, now.data(), now.size());
 	ASSERT_EQ(calls.size(), 1u); // both pages kept: one merge
@@ -148,26 +158,26 @@ TEST_F(Shadow, ShortFillsPatchesAndTruncation)
 	memcpy(&want[10], "PATCH", 5);
 	EXPECT_EQ(calls[0].old, want);
 	calls.clear();
-	shmfs_shadow_truncate(42, 50);
+	shmfs_shadow_truncate(in, 50);
 	shmfs_shadow_write_back(&f, 0, now.data(), now.size());
 	ASSERT_EQ(calls.size(), 2u);
 	std::string t = now.substr(0, 50) + std::string(SHMFS_PAGE - 50, '\0');
 	EXPECT_EQ(calls[0].old, t); // the copy after the last write-back, cut
 	EXPECT_EQ(calls[1].kind, "write"); // page 1 forgotten
-	shmfs_shadow_close(42);
+	shmfs_shadow_close(in);
 }
 
 // Reads that are not page cache fills (an offset inside a page) are not
 // kept.
 TEST_F(Shadow, OnlyPageAlignedFillsAreKept)
 {
-	shmfs_shadow_open(42);
+	shmfs_shadow_open(in);
 	std::string p = page('z');
-	shmfs_shadow_store(42, 100, SHMFS_PAGE, p.data(), p.size());
+	shmfs_shadow_store(in, 100, SHMFS_PAGE, p.data(), p.size());
 	shmfs_shadow_write_back(&f, 0, p.data(), p.size());
 	ASSERT_EQ(calls.size(), 1u);
 	EXPECT_EQ(calls[0].kind, "write");
-	shmfs_shadow_close(42);
+	shmfs_shadow_close(in);
 }
 
 // ---- the inode table ----
@@ -204,51 +214,84 @@ protected:
 
 TEST_F(Nodes, RootAndOneDirectoryPerKindArePinned)
 {
-	shmfs_ref ref = {};
-	ASSERT_EQ(shmfs_node_ref(FUSE_ROOT_ID, &ref), 0);
-	EXPECT_EQ(ref.be, nullptr);
-	EXPECT_EQ(ref.type, (mode_t)S_IFDIR);
-	shmfs_ref_clear(&ref);
-	ASSERT_EQ(shmfs_node_ref(FUSE_ROOT_ID + 1, &ref), 0);
-	EXPECT_EQ(ref.be, &kind_a);
-	EXPECT_STREQ(ref.path, "");
-	shmfs_ref_clear(&ref);
-	shmfs_node_forget(FUSE_ROOT_ID + 1, 1000);
-	EXPECT_EQ(shmfs_node_ref(FUSE_ROOT_ID + 1, &ref), 0);
-	shmfs_ref_clear(&ref);
-	EXPECT_EQ(shmfs_node_ref(99999, &ref), -ENOENT);
+	struct shmfs_inode *in = shmfs_inode_get(FUSE_ROOT_ID);
+	ASSERT_NE(in, nullptr);
+	EXPECT_EQ(in->be, nullptr);
+	EXPECT_EQ(in->type, (mode_t)S_IFDIR);
+	shmfs_inode_unref(in);
+	in = shmfs_inode_get(FUSE_ROOT_ID + 1);
+	ASSERT_NE(in, nullptr);
+	EXPECT_EQ(in->be, &kind_a);
+	EXPECT_STREQ(in->path, "");
+	shmfs_inode_unref(in);
+	shmfs_inode_forget(FUSE_ROOT_ID + 1, 1000);
+	in = shmfs_inode_get(FUSE_ROOT_ID + 1);
+	EXPECT_NE(in, nullptr);
+	shmfs_inode_unref(in);
+	EXPECT_EQ(shmfs_inode_get(99999), nullptr);
 	EXPECT_EQ(shmfs_backends()[1], &kind_b);
+}
+
+// As passthrough_hp: an inode the kernel forgets while a file of it is
+// open stays (its release is still to come), and goes with the release;
+// a reference taken before outlives both.
+TEST_F(Nodes, ForgetKeepsAnInodeWhileFilesAreOpen)
+{
+	struct shm_attr f1 = file(100);
+	fuse_ino_t a = shmfs_inode_lookup(&kind_a, "x", &f1);
+	struct shmfs_inode *in = shmfs_inode_get(a);
+	ASSERT_NE(in, nullptr);
+	shmfs_inode_opened(in);
+	shmfs_inode_forget(a, 1);
+	struct shmfs_inode *again = shmfs_inode_get(a);
+	EXPECT_EQ(again, in);
+	shmfs_inode_unref(again);
+	// Looked up again meanwhile: the same inode, not a new number.
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "x", &f1), a);
+	shmfs_inode_forget(a, 1);
+	GPtrArray *open = shmfs_inodes_open();
+	ASSERT_EQ(open->len, 1u);
+	EXPECT_EQ(open->pdata[0], in);
+	g_ptr_array_unref(open);
+	shmfs_inode_released(in);
+	EXPECT_EQ(shmfs_inode_get(a), nullptr);
+	open = shmfs_inodes_open();
+	EXPECT_EQ(open->len, 0u);
+	g_ptr_array_unref(open);
+	EXPECT_STREQ(in->path, "x"); // still ours: we hold a reference
+	shmfs_inode_unref(in);
 }
 
 TEST_F(Nodes, OneInodePerNameTypeAndObject)
 {
 	struct shm_attr f1 = file(100), f2 = file(200), link = {};
 	link.mode = S_IFLNK | 0777;
-	fuse_ino_t a = shmfs_node_lookup(&kind_a, "x", &f1);
-	EXPECT_EQ(shmfs_node_lookup(&kind_a, "x", &f1), a);   // same again
-	EXPECT_NE(shmfs_node_lookup(&kind_b, "x", &f1), a);   // other kind
-	EXPECT_NE(shmfs_node_lookup(&kind_a, "y", &f1), a);   // other name
-	EXPECT_NE(shmfs_node_lookup(&kind_a, "x", &link), a); // a link now
-	fuse_ino_t again = shmfs_node_lookup(&kind_a, "x", &f2);
+	fuse_ino_t a = shmfs_inode_lookup(&kind_a, "x", &f1);
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "x", &f1), a);   // same again
+	EXPECT_NE(shmfs_inode_lookup(&kind_b, "x", &f1), a);   // other kind
+	EXPECT_NE(shmfs_inode_lookup(&kind_a, "y", &f1), a);   // other name
+	EXPECT_NE(shmfs_inode_lookup(&kind_a, "x", &link), a); // a link now
+	fuse_ino_t again = shmfs_inode_lookup(&kind_a, "x", &f2);
 	EXPECT_NE(again, a); // removed and made again: another object
-	shmfs_ref ref = {};
-	ASSERT_EQ(shmfs_node_ref(a, &ref), 0);
-	EXPECT_STREQ(ref.path, "x");
-	EXPECT_EQ(ref.type, (mode_t)S_IFREG);
-	EXPECT_EQ(ref.ident_ino, 100u);
-	EXPECT_FALSE(shmfs_ref_other_object(&ref, &f1));
-	EXPECT_TRUE(shmfs_ref_other_object(&ref, &f2));
+	struct shmfs_inode *in = shmfs_inode_get(a);
+	ASSERT_NE(in, nullptr);
+	EXPECT_STREQ(in->path, "x");
+	EXPECT_EQ(in->type, (mode_t)S_IFREG);
+	EXPECT_EQ(in->ident_ino, 100u);
+	EXPECT_FALSE(shmfs_inode_other_object(in, &f1));
+	EXPECT_TRUE(shmfs_inode_other_object(in, &f2));
 	struct shm_attr unknown = {}; // a kind that keeps no identity
 	unknown.mode = S_IFREG;
-	EXPECT_FALSE(shmfs_ref_other_object(&ref, &unknown));
-	shmfs_ref_clear(&ref);
+	EXPECT_FALSE(shmfs_inode_other_object(in, &unknown));
+	shmfs_inode_unref(in);
 	// Two lookups of a, two forgets: gone, and the number never reused.
-	shmfs_node_forget(a, 1);
-	ASSERT_EQ(shmfs_node_ref(a, &ref), 0);
-	shmfs_ref_clear(&ref);
-	shmfs_node_forget(a, 1);
-	EXPECT_EQ(shmfs_node_ref(a, &ref), -ENOENT);
-	EXPECT_GT(shmfs_node_lookup(&kind_a, "x", &f1), again);
+	shmfs_inode_forget(a, 1);
+	in = shmfs_inode_get(a);
+	ASSERT_NE(in, nullptr);
+	shmfs_inode_unref(in);
+	shmfs_inode_forget(a, 1);
+	EXPECT_EQ(shmfs_inode_get(a), nullptr);
+	EXPECT_GT(shmfs_inode_lookup(&kind_a, "x", &f1), again);
 }
 
 TEST_F(Nodes, DirectoriesAreTheirName)
@@ -257,8 +300,8 @@ TEST_F(Nodes, DirectoriesAreTheirName)
 	d1.mode = d2.mode = S_IFDIR | 0755;
 	d1.ident_ino = 1;
 	d2.ident_ino = 2;
-	EXPECT_EQ(shmfs_node_lookup(&kind_a, "dir", &d1),
-		  shmfs_node_lookup(&kind_a, "dir", &d2));
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "dir", &d1),
+		  shmfs_inode_lookup(&kind_a, "dir", &d2));
 	char *p = shmfs_child_path("", "n");
 	EXPECT_STREQ(p, "n");
 	g_free(p);

@@ -1,0 +1,228 @@
+/* inode.c - the inode table and the life of an inode (see inode.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "inode.h"
+
+/* nodes_lock protects by_ino, by_name, open_set, next_ino and every
+ * inode's nlookup and nopen. */
+G_LOCK_DEFINE_STATIC(nodes_lock);
+static GHashTable *by_ino;   /* &in->ino -> in, one reference each */
+static GHashTable *by_name;  /* in->key -> in */
+static GHashTable *open_set; /* the inodes whose nopen > 0 */
+static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
+static const struct shmfs_backend *const *backends;
+
+struct shmfs_inode *shmfs_inode_ref(struct shmfs_inode *in)
+{
+	g_atomic_int_inc(&in->refs);
+	return in;
+}
+
+void shmfs_inode_unref(struct shmfs_inode *in)
+{
+	if (!in || !g_atomic_int_dec_and_test(&in->refs))
+		return;
+	/* Files hold references: none is open, and so none writes (the
+	 * last writer's close dropped the kept pages). */
+	g_clear_pointer(&in->shadow.pages, g_hash_table_unref);
+	g_mutex_clear(&in->shadow.lock);
+	g_ptr_array_unref(in->files);
+	g_cond_clear(&in->decided);
+	g_mutex_clear(&in->lock);
+	g_free(in->path);
+	g_free(in->key);
+	g_free(in);
+}
+
+static void table_unref(void *p)
+{
+	shmfs_inode_unref(p);
+}
+
+/* Only files are objects; a directory or a link is its name. */
+static char *node_key(const struct shmfs_backend *be, const char *path,
+		      const struct shm_attr *a)
+{
+	bool file = S_ISREG(a->mode);
+
+	return g_strdup_printf(
+		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
+		"x:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER "x",
+		be ? be->name : "", path, (unsigned)(a->mode & S_IFMT),
+		file ? a->ident_dev : 0, file ? a->ident_ino : 0,
+		file ? a->ident_ns : 0, file ? a->ident_gen : 0);
+}
+
+/* Called with nodes_lock held; the table takes the first reference. */
+static struct shmfs_inode *node_new(const struct shmfs_backend *be,
+				    const char *path, const struct shm_attr *a,
+				    fuse_ino_t ino)
+{
+	struct shmfs_inode *in = g_new0(struct shmfs_inode, 1);
+	bool file = S_ISREG(a->mode);
+
+	in->ino = ino;
+	in->be = be;
+	in->path = g_strdup(path);
+	in->type = a->mode & S_IFMT;
+	in->ident_dev = file ? a->ident_dev : 0;
+	in->ident_ino = file ? a->ident_ino : 0;
+	in->ident_ns = file ? a->ident_ns : 0;
+	in->ident_gen = file ? a->ident_gen : 0;
+	in->key = node_key(be, path, a);
+	in->refs = 1;
+	g_mutex_init(&in->lock);
+	g_cond_init(&in->decided);
+	in->files = g_ptr_array_new();
+	g_mutex_init(&in->shadow.lock);
+	g_hash_table_insert(by_ino, &in->ino, in);
+	g_hash_table_insert(by_name, in->key, in);
+	return in;
+}
+
+/* Out of the table once the kernel knows it no more and no file of it is
+ * open.  Called with nodes_lock held. */
+static void maybe_drop(struct shmfs_inode *in)
+{
+	if (in->pinned || in->nlookup || in->nopen)
+		return;
+	g_hash_table_remove(by_name, in->key);
+	g_hash_table_remove(by_ino, &in->ino); /* drops the table's ref */
+}
+
+void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
+{
+	struct shm_attr dir = { .mode = S_IFDIR };
+
+	by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+				       table_unref);
+	by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	open_set = g_hash_table_new(g_direct_hash, g_direct_equal);
+	backends = bes;
+	next_ino = FUSE_ROOT_ID + 1;
+	node_new(NULL, "", &dir, FUSE_ROOT_ID)->pinned = true;
+	for (size_t i = 0; i < n; i++)
+		node_new(bes[i], "", &dir, next_ino++)->pinned = true;
+}
+
+void shmfs_nodes_fini(void)
+{
+	g_clear_pointer(&open_set, g_hash_table_destroy);
+	g_clear_pointer(&by_name, g_hash_table_destroy);
+	g_clear_pointer(&by_ino, g_hash_table_destroy);
+}
+
+const struct shmfs_backend *const *shmfs_backends(void)
+{
+	return backends;
+}
+
+struct shmfs_inode *shmfs_inode_get(fuse_ino_t ino)
+{
+	struct shmfs_inode *in;
+
+	G_LOCK(nodes_lock);
+	in = by_ino ? g_hash_table_lookup(by_ino, &ino) : NULL;
+	if (in)
+		shmfs_inode_ref(in);
+	G_UNLOCK(nodes_lock);
+	return in;
+}
+
+bool shmfs_inode_other_object(const struct shmfs_inode *in,
+			      const struct shm_attr *a)
+{
+	/* (shmid 0 is inode number 0: an identity is a device.) */
+	return in->ident_dev && a->ident_dev &&
+	       (in->ident_ino != a->ident_ino ||
+		in->ident_dev != a->ident_dev || in->ident_ns != a->ident_ns ||
+		in->ident_gen != a->ident_gen);
+}
+
+fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
+			      const struct shm_attr *a)
+{
+	g_autofree char *key = node_key(be, path, a);
+	struct shmfs_inode *in;
+	fuse_ino_t ino;
+
+	G_LOCK(nodes_lock);
+	in = g_hash_table_lookup(by_name, key);
+	if (!in)
+		in = node_new(be, path, a, next_ino++);
+	in->nlookup++;
+	ino = in->ino;
+	G_UNLOCK(nodes_lock);
+	return ino;
+}
+
+void shmfs_inode_forget(fuse_ino_t ino, uint64_t count)
+{
+	struct shmfs_inode *in;
+
+	G_LOCK(nodes_lock);
+	in = g_hash_table_lookup(by_ino, &ino);
+	if (in && !in->pinned) {
+		in->nlookup = count >= in->nlookup ? 0 : in->nlookup - count;
+		maybe_drop(in);
+	}
+	G_UNLOCK(nodes_lock);
+}
+
+void shmfs_inode_opened(struct shmfs_inode *in)
+{
+	G_LOCK(nodes_lock);
+	if (in->nopen++ == 0)
+		g_hash_table_add(open_set, in);
+	G_UNLOCK(nodes_lock);
+}
+
+void shmfs_inode_released(struct shmfs_inode *in)
+{
+	G_LOCK(nodes_lock);
+	if (in->nopen && --in->nopen == 0) {
+		g_hash_table_remove(open_set, in);
+		maybe_drop(in);
+	}
+	G_UNLOCK(nodes_lock);
+}
+
+GPtrArray *shmfs_inodes_open(void)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(table_unref);
+	GHashTableIter it;
+	gpointer k;
+
+	G_LOCK(nodes_lock);
+	if (open_set) {
+		g_hash_table_iter_init(&it, open_set);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			g_ptr_array_add(out, shmfs_inode_ref(k));
+	}
+	G_UNLOCK(nodes_lock);
+	return out;
+}
+
+bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns)
+{
+	fuse_ino_t key = (fuse_ino_t)ino;
+	struct shmfs_inode *in;
+	bool r = false;
+
+	G_LOCK(nodes_lock);
+	in = by_ino ? g_hash_table_lookup(by_ino, &key) : NULL;
+	if (in && in->ident_dev) {
+		*dev = (dev_t)in->ident_dev;
+		*obj = (ino_t)in->ident_ino;
+		*ns = (ino_t)in->ident_ns;
+		r = true;
+	}
+	G_UNLOCK(nodes_lock);
+	return r;
+}
+
+char *shmfs_child_path(const char *dir, const char *name)
+{
+	return dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);
+}

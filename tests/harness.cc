@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -321,6 +322,34 @@ void MountTest::SetUp()
 	umask(0);
 	std::string err;
 	ASSERT_TRUE(m.start(mount_args(), &err)) << err;
+	require_granted_passthrough(m.dir, m.log);
+}
+
+bool kernel_may_pass_through()
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+	uname(&u);
+	sscanf(u.release, "%d.%d", &maj, &min);
+	return maj > 6 || (maj == 6 && min >= 9);
+}
+
+void require_granted_passthrough(const std::string &dir, const std::string &log)
+{
+	if (!passthrough_wanted())
+		return;
+	// The mount's root says what the mount got (user.shm.io); a fixture
+	// that asks for passthrough=off itself is on the fallback on purpose.
+	std::string root = get_xattr(dir, "user.shm.io");
+	if (root == "passthrough" ||
+	    read_file(log).find("passthrough: off") != std::string::npos)
+		return;
+	if (kernel_may_pass_through())
+		FAIL() << "this kernel has FUSE passthrough, but the mount is "
+			  "on the fallback; daemon log:\n"
+		       << read_file(log);
+	GTEST_SKIP() << "no-passthrough: the kernel grants no FUSE "
+			"passthrough, so this pass would be the fallback again";
 }
 
 void MountTest::TearDown()
@@ -578,7 +607,17 @@ std::string in_child(const std::function<std::string()> &fn)
 	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
 		s.append(buf, (size_t)n);
 	close(pfd[0]);
-	waitpid(c, nullptr, 0);
+	int st = 0;
+	if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		ADD_FAILURE()
+			<< "in_child: the child "
+			<< (WIFSIGNALED(st) ?
+				    "was killed by signal " +
+					    std::to_string(WTERMSIG(st)) :
+				    "exited " +
+					    std::to_string(WEXITSTATUS(st)));
+		return "";
+	}
 	return s;
 }
 

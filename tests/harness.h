@@ -58,6 +58,15 @@ protected:
 // Whether this run's mounts ask for passthrough (SHMFS_TEST_PASSTHROUGH
 // is not "off"); make check runs the mount tests both ways.
 bool passthrough_wanted();
+// Whether this kernel has FUSE passthrough at all (6.9 and later).
+bool kernel_may_pass_through();
+// In a test of the passthrough pass: skip it (with the reason beginning
+// "no-passthrough:") when the mount at dir was not granted passthrough on
+// a kernel that has none, fail it when the kernel has it.  So a kernel
+// without passthrough reports that pass as skipped instead of running
+// the fallback twice, and a kernel with it can never do so.
+void require_granted_passthrough(const std::string &dir,
+				 const std::string &log);
 
 // Run fn in a child as uid:gid (no supplementary groups); its result
 // (an errno, 0 for success) is returned.  -1 if the child died.
@@ -88,7 +97,8 @@ std::string run(const std::string &cmd);
 // mount namespace)?  If not, why.
 bool namespaces_available(std::string *why);
 // What fn returns, run in a forked child (which may change its namespaces
-// or ids freely); "" if the child died first.
+// or ids freely); "" and a test failure if the child died or exited
+// non-zero.
 std::string in_child(const std::function<std::string()> &fn);
 
 } // namespace shmfs_test

@@ -9,6 +9,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,16 +182,29 @@ TEST_F(Mapped, SysvPidsComeFromTheMapsAndNattchFromTheKernel)
 }
 
 // How many times the daemon opens a process's maps while cmd runs.
+// How many /proc/PID/maps files the daemon opened while cmd ran, counted
+// by strace; -1, and a test failure, if strace did not attach to every
+// thread of the daemon before cmd started.
 int maps_opened(pid_t daemon, const std::string &cmd, const std::string &tmp)
 {
+	std::string d = std::to_string(daemon);
 	std::string out = run(
-		"timeout -s INT 3 strace -f -qq -e trace=openat -p " +
-		std::to_string(daemon) + " -o " + tmp + " & sleep 1; " + cmd +
-		" >/dev/null 2>&1; wait; "
+		"strace -f -qq -e trace=openat -p " + d + " -o " + tmp +
+		" 2>/dev/null & sp=$!; attached() { for s in /proc/" + d +
+		"/task/*/status; do grep -q 'TracerPid:[[:space:]]*[1-9]' $s "
+		"|| return 1; done; }; for i in $(seq 200); do attached && "
+		"break; sleep 0.02; done; if attached; then { " +
+		cmd +
+		"; } >/dev/null 2>&1; echo attached; fi; kill -INT $sp; wait "
+		"$sp; "
 		"grep -c '/maps\"' " +
 		tmp);
 	unlink(tmp.c_str());
-	return atoi(out.c_str());
+	if (out.rfind("attached\n", 0) != 0) {
+		ADD_FAILURE() << "strace did not attach to the daemon: " << out;
+		return -1;
+	}
+	return atoi(out.c_str() + strlen("attached\n"));
 }
 
 TEST_F(Mapped, TheProcScanHappensOnlyWhenPidsAreAsked)

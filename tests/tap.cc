@@ -6,6 +6,23 @@
 
 namespace {
 
+// The first line of a skipped test's message (GTEST_SKIP() << why).
+std::string skip_reason(const testing::TestResult *r)
+{
+	for (int i = 0; i < r->total_part_count(); i++) {
+		const testing::TestPartResult &p = r->GetTestPartResult(i);
+		if (!p.skipped())
+			continue;
+		std::string m = p.message() ? p.message() : "";
+		if (m.rfind("Skipped", 0) == 0)
+			m = m.substr(m.find('\n') == std::string::npos ?
+					     m.size() :
+					     m.find('\n') + 1);
+		return m.substr(0, m.find('\n'));
+	}
+	return "";
+}
+
 // One "ok"/"not ok" line per test, failures as "#" diagnostics.
 class TapListener : public testing::EmptyTestEventListener {
 	int n_ = 0;
@@ -39,8 +56,9 @@ class TapListener : public testing::EmptyTestEventListener {
 		const testing::TestResult *r = t.result();
 		n_++;
 		if (r->Skipped())
-			printf("ok %d - %s.%s # SKIP\n", n_,
-			       t.test_suite_name(), t.name());
+			printf("ok %d - %s.%s # SKIP %s\n", n_,
+			       t.test_suite_name(), t.name(),
+			       skip_reason(r).c_str());
 		else
 			printf("%s %d - %s.%s\n", r->Passed() ? "ok" : "not ok",
 			       n_, t.test_suite_name(), t.name());

@@ -6,13 +6,9 @@
  *   ns/INODE/unused/...        what nobody there uses
  *   ns/by-container/ID -> ../INODE   ID: 12 hex digits, as docker ps
  *
- * INODE is the namespace's inode number, as lsns prints it.  Below
- * ns/INODE/KIND this backend is only a door: each call goes, unchanged,
- * to the KIND backend, run by a pool thread that has entered the
- * namespace (nspool.h), so the kinds need not know namespaces exist.  The
- * one exception is closing a handle of a namespace that is gone: that
- * releases only the daemon's own descriptors and attachment, in the
- * calling thread.
+ * INODE is the namespace's inode number, as lsns prints it.  This file
+ * is the tree; below ns/INODE/KIND it is only a door: each call goes,
+ * unchanged, to the KIND backend, run inside the namespace by nscall.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "nscall.h"
 #include "nspool.h"
 #include "nsscan.h"
 
@@ -107,186 +104,16 @@ static int parse(const char *path, struct ns_path *p)
 	return -ENOENT;
 }
 
-/* How a name finds its namespace in a snapshot: by inode number, or by
- * container id (link_ns below). */
-typedef const struct ns_info *(*ns_finder)(const struct ns_scan *s,
-					   const void *key);
-
-static const struct ns_info *by_inode(const struct ns_scan *s, const void *key)
-{
-	return ns_scan_find(s, *(const ino_t *)key);
-}
-
-/* The snapshot (a reference) and *info, what find gives in it; a name
- * missing from the snapshot looks again in a newer one. */
-static struct ns_scan *scan_lookup(ns_finder find, const void *key,
-				   const struct ns_info **info)
-{
-	struct ns_scan *s = ns_scan_get(NS_SCAN_LISTING_US);
-
-	*info = find(s, key);
-	if (!*info) {
-		ns_scan_unref(s);
-		s = ns_scan_get(NS_SCAN_MISS_US);
-		*info = find(s, key);
-	}
-	return s;
-}
-
-static struct ns_scan *scan_with(ino_t ns, const struct ns_info **info)
-{
-	return scan_lookup(by_inode, &ns, info);
-}
-
-/* A process of namespace ns to enter it by: its lowest pid.  -ENOENT if
- * the namespace has no process.  `again`: the one chosen before was
- * gone, look at /proc now. */
-static int target_of(ino_t ns, bool again, struct ns_target *t)
-{
-	const struct ns_info *info;
-	g_autoptr(ns_scan) s = NULL;
-
-	if (again) {
-		s = ns_scan_get(NS_SCAN_NOW);
-		info = ns_scan_find(s, ns);
-	} else {
-		s = scan_with(ns, &info);
-	}
-	if (!info)
-		return -ENOENT;
-	t->ns = ns;
-	t->pid = g_array_index(info->pids, pid_t, 0);
-	return 0;
-}
-
-/* ---- calls run inside a namespace ---- */
-
-enum ns_op {
-	OP_LIST,
-	OP_STAT,
-	OP_META,
-	OP_READLINK,
-	OP_OPEN,
-	OP_CREATE,
-	OP_CLOSE,
-	OP_FSTAT,
-	OP_READ,
-	OP_WRITE,
-	OP_WRITE_CHANGED,
-	OP_BACKING,
-	OP_TRUNCATE,
-	OP_REMOVE,
-	OP_SETATTR,
-	OP_DIR_USAGE,
-	OP_KIND_DIRS,
-};
-
-/* One backend call and its arguments; out is the op's output. */
-struct ns_call {
-	enum ns_op op;
-	const struct shmfs_backend *be;
-	const char *path;
-	const char *name;
-	struct shm_handle *h;
-	int flags;
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	unsigned want;
-	uint64_t off;
-	size_t size;
-	const void *buf, *old;
-	const struct shm_set *set;
-	void *out;
-	ssize_t written;
-};
-
-/* A handle of a namespace's segment: the kind's own handle and where it
- * lives. */
-struct shm_handle {
-	const struct shmfs_backend *be;
-	struct shm_handle *inner;
-	ino_t ns;
-};
-
 /* ns/INODE lists the kinds that have a directory there. */
-static int kind_dirs(GArray *out)
+static int kind_dirs(void *arg)
 {
+	GArray *out = arg;
 	struct shm_attr a;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
 		if (kinds[i]->stat("", &a) == 0)
 			shm_dirents_add(out, kinds[i]->name, &a);
 	return 0;
-}
-
-static int call_in_ns(void *arg)
-{
-	struct ns_call *c = arg;
-	const struct shmfs_backend *be = c->be;
-	ssize_t w;
-
-	switch (c->op) {
-	case OP_LIST:
-		return shm_be_list(be, c->path, c->out);
-	case OP_STAT:
-		return be->stat(c->path, c->out);
-	case OP_META:
-		return shm_be_meta(be, c->path, c->want, c->out);
-	case OP_READLINK:
-		return shm_be_readlink(be, c->path, c->out);
-	case OP_OPEN:
-		return shm_be_open(be, c->path, c->flags, c->out);
-	case OP_CREATE:
-		return shm_be_create(be, c->path, c->name, c->mode, c->flags,
-				     c->uid, c->gid, c->out);
-	case OP_CLOSE:
-		be->close(c->h);
-		return 0;
-	case OP_FSTAT:
-		return be->fstat(c->h, c->out);
-	case OP_READ:
-		return be->read(c->h, c->off, c->size, c->out);
-	case OP_WRITE:
-	case OP_WRITE_CHANGED:
-		w = c->op == OP_WRITE ?
-			    shm_be_write(be, c->h, c->buf, c->size, c->off) :
-			    shm_be_write_changed(be, c->h, c->buf, c->old,
-						 c->size, c->off);
-		c->written = w;
-		return w < 0 ? (int)w : 0;
-	case OP_BACKING:
-		return shm_be_backing(be, c->h, c->out);
-	case OP_TRUNCATE:
-		return shm_be_truncate(be, c->path, c->h, c->off);
-	case OP_REMOVE:
-		return shm_be_remove(be, c->path);
-	case OP_SETATTR:
-		return shm_be_setattr(be, c->path, c->set);
-	case OP_DIR_USAGE:
-		return shm_be_dir_usage(be, c->path, c->out);
-	case OP_KIND_DIRS:
-		return kind_dirs(c->out);
-	}
-	return -EINVAL;
-}
-
-/* Run c inside namespace ns: -ENOENT once the namespace has no process
- * (if the process chosen to enter it by exits, another is chosen). */
-static int run_in(ino_t ns, struct ns_call *c)
-{
-	struct ns_target t;
-
-	for (int fresh = 0; fresh < 2; fresh++) {
-		int r = target_of(ns, fresh, &t);
-
-		if (r)
-			return r;
-		r = ns_pool_run(&t, call_in_ns, c);
-		if (r != -ESRCH)
-			return r;
-	}
-	return -ENOENT;
 }
 
 /* ---- ns/ itself ---- */
@@ -385,17 +212,18 @@ static int ns_list(const char *dir, GArray *out)
 	case NS_LINK:
 		return -ENOTDIR;
 	case NS_DIR:
-		return run_in(p.ns, &(struct ns_call){ .op = OP_KIND_DIRS,
-						       .out = out });
+		return ns_call_in(p.ns, &(struct ns_call){ .op = OP_FN,
+							   .fn = kind_dirs,
+							   .out = out });
 	case NS_KIND:
 		break;
 	}
-	return run_in(p.ns, &(struct ns_call){
-				    .op = OP_LIST,
-				    .be = p.be,
-				    .path = p.rest,
-				    .out = out,
-			    });
+	return ns_call_in(p.ns, &(struct ns_call){
+					.op = OP_LIST,
+					.be = p.be,
+					.path = p.rest,
+					.out = out,
+				});
 }
 
 static int ns_stat(const char *path, struct shm_attr *out)
@@ -413,13 +241,13 @@ static int ns_stat(const char *path, struct shm_attr *out)
 		dir_attr(out, ns_started);
 		return 0;
 	case NS_LINK:
-		s = scan_lookup(link_ns, p.link, &info);
+		s = ns_scan_lookup(link_ns, p.link, &info);
 		if (!info)
 			return -ENOENT;
 		link_attr(out, info);
 		return 0;
 	case NS_DIR:
-		s = scan_with(p.ns, &info);
+		s = ns_scan_with(p.ns, &info);
 		if (!info)
 			return -ENOENT;
 		dir_attr(out, info->started);
@@ -427,12 +255,12 @@ static int ns_stat(const char *path, struct shm_attr *out)
 	case NS_KIND:
 		break;
 	}
-	return run_in(p.ns, &(struct ns_call){
-				    .op = OP_STAT,
-				    .be = p.be,
-				    .path = p.rest,
-				    .out = out,
-			    });
+	return ns_call_in(p.ns, &(struct ns_call){
+					.op = OP_STAT,
+					.be = p.be,
+					.path = p.rest,
+					.out = out,
+				});
 }
 
 /* Kind-level calls: -EPERM above ns/INODE/KIND/ (nothing can be made,
@@ -455,11 +283,11 @@ static int ns_meta(const char *path, unsigned want, struct shm_meta *out)
 		return r;
 	if (p.where != NS_KIND)
 		return -ENODATA;
-	r = run_in(p.ns, &(struct ns_call){ .op = OP_META,
-					    .be = p.be,
-					    .path = p.rest,
-					    .want = want,
-					    .out = out });
+	r = ns_call_in(p.ns, &(struct ns_call){ .op = OP_META,
+						.be = p.be,
+						.path = p.rest,
+						.want = want,
+						.out = out });
 	out->kind = p.be->name;
 	return r;
 }
@@ -474,7 +302,7 @@ static int ns_readlink(const char *path, char **out)
 	if (r)
 		return r;
 	if (p.where == NS_LINK) {
-		s = scan_lookup(link_ns, p.link, &info);
+		s = ns_scan_lookup(link_ns, p.link, &info);
 		if (!info)
 			return -ENOENT;
 		*out = g_strdup_printf("../%lu", (unsigned long)info->ns);
@@ -482,20 +310,10 @@ static int ns_readlink(const char *path, char **out)
 	}
 	if (p.where != NS_KIND)
 		return -EINVAL;
-	return run_in(p.ns, &(struct ns_call){ .op = OP_READLINK,
-					       .be = p.be,
-					       .path = p.rest,
-					       .out = out });
-}
-
-static struct shm_handle *wrap(const struct ns_path *p, struct shm_handle *in)
-{
-	struct shm_handle *h = g_new0(struct shm_handle, 1);
-
-	h->be = p->be;
-	h->inner = in;
-	h->ns = p->ns;
-	return h;
+	return ns_call_in(p.ns, &(struct ns_call){ .op = OP_READLINK,
+						   .be = p.be,
+						   .path = p.rest,
+						   .out = out });
 }
 
 static int ns_open(const char *path, int flags, struct shm_handle **out)
@@ -508,13 +326,13 @@ static int ns_open(const char *path, int flags, struct shm_handle **out)
 		return r;
 	if (p.where != NS_KIND)
 		return -EISDIR;
-	r = run_in(p.ns, &(struct ns_call){ .op = OP_OPEN,
-					    .be = p.be,
-					    .path = p.rest,
-					    .flags = flags,
-					    .out = &in });
+	r = ns_call_in(p.ns, &(struct ns_call){ .op = OP_OPEN,
+						.be = p.be,
+						.path = p.rest,
+						.flags = flags,
+						.out = &in });
 	if (r == 0)
-		*out = wrap(&p, in);
+		*out = ns_handle_new(p.ns, p.be, in);
 	return r;
 }
 
@@ -527,81 +345,18 @@ static int ns_create(const char *dir, const char *name, mode_t mode, int flags,
 
 	if (r)
 		return r;
-	r = run_in(p.ns, &(struct ns_call){ .op = OP_CREATE,
-					    .be = p.be,
-					    .path = p.rest,
-					    .name = name,
-					    .mode = mode,
-					    .flags = flags,
-					    .uid = uid,
-					    .gid = gid,
-					    .out = &in });
+	r = ns_call_in(p.ns, &(struct ns_call){ .op = OP_CREATE,
+						.be = p.be,
+						.path = p.rest,
+						.name = name,
+						.mode = mode,
+						.flags = flags,
+						.uid = uid,
+						.gid = gid,
+						.out = &in });
 	if (r == 0)
-		*out = wrap(&p, in);
+		*out = ns_handle_new(p.ns, p.be, in);
 	return r;
-}
-
-static void ns_close(struct shm_handle *h)
-{
-	struct ns_call c = { .op = OP_CLOSE, .be = h->be, .h = h->inner };
-
-	if (run_in(h->ns, &c) != 0)
-		h->be->close(h->inner); /* the namespace is gone */
-	g_free(h);
-}
-
-/* A call on an open handle, inside its namespace. */
-static int handle_call(struct shm_handle *h, struct ns_call *c)
-{
-	c->be = h->be;
-	c->h = h->inner;
-	return run_in(h->ns, c);
-}
-
-static int ns_fstat(struct shm_handle *h, struct shm_attr *out)
-{
-	return handle_call(h, &(struct ns_call){ .op = OP_FSTAT, .out = out });
-}
-
-static int ns_read(struct shm_handle *h, uint64_t off, size_t size,
-		   struct shm_extent *out)
-{
-	return handle_call(h, &(struct ns_call){
-				      .op = OP_READ,
-				      .off = off,
-				      .size = size,
-				      .out = out,
-			      });
-}
-
-static ssize_t ns_write(struct shm_handle *h, const void *buf, size_t size,
-			uint64_t off)
-{
-	struct ns_call c = {
-		.op = OP_WRITE, .buf = buf, .size = size, .off = off
-	};
-	int r = handle_call(h, &c);
-
-	return r ? r : c.written;
-}
-
-static ssize_t ns_write_changed(struct shm_handle *h, const void *buf,
-				const void *old, size_t size, uint64_t off)
-{
-	struct ns_call c = { .op = OP_WRITE_CHANGED,
-			     .buf = buf,
-			     .old = old,
-			     .size = size,
-			     .off = off };
-	int r = handle_call(h, &c);
-
-	return r ? r : c.written;
-}
-
-static int ns_backing(struct shm_handle *h, struct shm_backing *out)
-{
-	return handle_call(h,
-			   &(struct ns_call){ .op = OP_BACKING, .out = out });
 }
 
 static int ns_truncate(const char *path, struct shm_handle *h, uint64_t size)
@@ -611,11 +366,12 @@ static int ns_truncate(const char *path, struct shm_handle *h, uint64_t size)
 
 	if (r)
 		return r;
-	return run_in(p.ns, &(struct ns_call){ .op = OP_TRUNCATE,
-					       .be = p.be,
-					       .path = p.rest,
-					       .h = h ? h->inner : NULL,
-					       .off = size });
+	return ns_call_in(p.ns,
+			  &(struct ns_call){ .op = OP_TRUNCATE,
+					     .be = p.be,
+					     .path = p.rest,
+					     .h = h ? ns_handle_inner(h) : NULL,
+					     .off = size });
 }
 
 static int ns_remove(const char *path)
@@ -625,11 +381,11 @@ static int ns_remove(const char *path)
 
 	if (r)
 		return r;
-	return run_in(p.ns, &(struct ns_call){
-				    .op = OP_REMOVE,
-				    .be = p.be,
-				    .path = p.rest,
-			    });
+	return ns_call_in(p.ns, &(struct ns_call){
+					.op = OP_REMOVE,
+					.be = p.be,
+					.path = p.rest,
+				});
 }
 
 static int ns_setattr(const char *path, const struct shm_set *set)
@@ -639,12 +395,12 @@ static int ns_setattr(const char *path, const struct shm_set *set)
 
 	if (r)
 		return r;
-	return run_in(p.ns, &(struct ns_call){
-				    .op = OP_SETATTR,
-				    .be = p.be,
-				    .path = p.rest,
-				    .set = set,
-			    });
+	return ns_call_in(p.ns, &(struct ns_call){
+					.op = OP_SETATTR,
+					.be = p.be,
+					.path = p.rest,
+					.set = set,
+				});
 }
 
 /* What lsns shows as COMMAND: the command line, or the name of a process
@@ -672,13 +428,13 @@ static int ns_dir_usage(const char *dir, struct shm_dir_usage *out)
 	if (r)
 		return r;
 	if (p.where == NS_KIND)
-		return run_in(p.ns, &(struct ns_call){ .op = OP_DIR_USAGE,
-						       .be = p.be,
-						       .path = p.rest,
-						       .out = out });
+		return ns_call_in(p.ns, &(struct ns_call){ .op = OP_DIR_USAGE,
+							   .be = p.be,
+							   .path = p.rest,
+							   .out = out });
 	if (p.where != NS_DIR)
 		return -ENODATA;
-	s = scan_with(p.ns, &info);
+	s = ns_scan_with(p.ns, &info);
 	if (!info)
 		return -ENOENT;
 	*out = (struct shm_dir_usage){

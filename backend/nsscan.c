@@ -237,3 +237,29 @@ const struct ns_info *ns_scan_find(const struct ns_scan *s, ino_t ns)
 	}
 	return NULL;
 }
+
+static const struct ns_info *by_inode(const struct ns_scan *s, const void *key)
+{
+	return ns_scan_find(s, *(const ino_t *)key);
+}
+
+/* The snapshot (a reference) and *info, what find gives in it; a name
+ * missing from the snapshot looks again in a newer one. */
+struct ns_scan *ns_scan_lookup(ns_finder find, const void *key,
+			       const struct ns_info **info)
+{
+	struct ns_scan *s = ns_scan_get(NS_SCAN_LISTING_US);
+
+	*info = find(s, key);
+	if (!*info) {
+		ns_scan_unref(s);
+		s = ns_scan_get(NS_SCAN_MISS_US);
+		*info = find(s, key);
+	}
+	return s;
+}
+
+struct ns_scan *ns_scan_with(ino_t ns, const struct ns_info **info)
+{
+	return ns_scan_lookup(by_inode, &ns, info);
+}

@@ -44,6 +44,17 @@ const struct ns_info *ns_scan_at(const struct ns_scan *s, guint i);
 /* The namespace with inode ns, or NULL. */
 const struct ns_info *ns_scan_find(const struct ns_scan *s, ino_t ns);
 
+/* How a name finds its namespace in a snapshot: by inode number, or by
+ * container id (ns.c's links). */
+typedef const struct ns_info *(*ns_finder)(const struct ns_scan *s,
+					   const void *key);
+/* The snapshot (a reference) and *info, what find gives in it; a name
+ * missing from the snapshot looks again in a newer one. */
+struct ns_scan *ns_scan_lookup(ns_finder find, const void *key,
+			       const struct ns_info **info);
+/* The same for namespace ns by its inode number. */
+struct ns_scan *ns_scan_with(ino_t ns, const struct ns_info **info);
+
 /* The container id a /proc/PID/cgroup text names, newly allocated (64
  * lowercase hex digits), or NULL: Docker ("docker-ID.scope",
  * "/docker/ID"), containerd and CRI-O ("cri-containerd-ID.scope",

@@ -1,7 +1,8 @@
-/* sysv.h - what the two halves of the System V kind share: sysv.c
- * (segments by shmid, and the backend instance) and sysv_key.c (by-key/
- * and the files created there before their segment exists).  Not part of
- * the backend interface. */
+/* sysv.h - what the parts of the System V kind share: sysv.c (the
+ * backend instance, routing each path), sysv_rows.c (what the kernel says
+ * of segments, without attaching), sysv_seg.c (an open segment) and
+ * sysv_key.c (by-key/ and the files created there before their segment
+ * exists).  Not part of the backend interface. */
 #ifndef SHMFS_SYSV_H
 #define SHMFS_SYSV_H
 
@@ -26,6 +27,8 @@ struct shm_handle {
 	bool memfd_writable;
 };
 
+/* sysv_rows.c.  Learn the shm device and the start time (at init). */
+void sysv_rows_init(void);
 /* The device of the kernel's shm filesystem: a segment's memory file is
  * (sysv_shm_dev(), shmid) there. */
 dev_t sysv_shm_dev(void);
@@ -44,6 +47,12 @@ void sysv_link_attr(struct shm_attr *a, const struct shmid_ds *ds, int id);
 int sysv_stat_id(int id, struct shm_attr *out);
 int sysv_meta_id(int id, unsigned want, struct shm_meta *m);
 int sysv_set_id(int id, const struct shm_set *set);
+int sysv_remove_id(int id);
+/* The segments not marked for removal, as listing entries. */
+int sysv_list_ids(GArray *out);
+/* IPC_INFO and SHM_INFO: sysv/'s limits and use, and statfs's share. */
+int sysv_usage(struct shm_dir_usage *out);
+int sysv_add_statfs(struct shm_usage *acc);
 
 /* One row of /proc/sysvipc/shm. */
 struct sysv_row {
@@ -59,12 +68,27 @@ struct sysv_row {
 /* Call fn on every row of /proc/sysvipc/shm until it returns true. */
 int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg);
 
-/* Attach h (id -1) to segment id; a new handle attached to id. */
+/* sysv_seg.c.  Attach h (id -1) to segment id; a new handle attached to
+ * id. */
 int sysv_attach_to(struct shm_handle *h, int id);
 int sysv_attach(int id, bool writable, struct shm_handle **out);
 void sysv_close(struct shm_handle *h);
-typedef struct shm_handle sysv_handle;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sysv_handle, sysv_close)
+typedef struct shm_handle shm_handle;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(shm_handle, sysv_close)
+/* Open segment `name` (a shmid) with open(2) flags; O_TRUNC zeroes it. */
+int sysv_open_id(const char *name, int flags, struct shm_handle **out);
+/* Zero segment id past size, through h if it may write, else through an
+ * attachment of its own; -EFBIG past its end. */
+int sysv_truncate_id(int id, struct shm_handle *h, uint64_t size);
+/* The handle operations of the backend (a pending handle included). */
+int sysv_fstat(struct shm_handle *h, struct shm_attr *out);
+int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
+	      struct shm_extent *out);
+ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
+		   uint64_t off);
+ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
+			   const void *old, size_t size, uint64_t off);
+int sysv_backing(struct shm_handle *h, struct shm_backing *out);
 
 /* by-key/ (sysv_key.c).  NAME is what follows "by-key/". */
 void sysv_key_init(void);
@@ -81,6 +105,9 @@ int sysv_key_fstat(struct shm_handle *h, struct shm_attr *out);
 /* A pending handle gets its size: the segment is made and h attached. */
 int sysv_key_materialize(struct shm_handle *h, uint64_t size);
 int sysv_key_setattr(const char *name, const struct shm_set *set);
+/* truncate -s SIZE by-key/0xKEY: a pending file gets its size (h, or a
+ * handle of its own when NULL); a made one is truncated as a segment. */
+int sysv_key_truncate(const char *name, struct shm_handle *h, uint64_t size);
 int sysv_key_remove(const char *name);
 
 #endif

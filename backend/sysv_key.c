@@ -323,6 +323,22 @@ int sysv_key_materialize(struct shm_handle *h, uint64_t size)
 	return r ? r : sysv_attach_to(h, id);
 }
 
+int sysv_key_truncate(const char *name, struct shm_handle *h, uint64_t size)
+{
+	g_autoptr(shm_handle) own = NULL;
+	int r;
+
+	if (!h) {
+		r = sysv_key_open(name, O_WRONLY, &own);
+		if (r)
+			return r;
+		h = own;
+	}
+	if (h->id < 0)
+		return size ? sysv_key_materialize(h, size) : 0;
+	return sysv_truncate_id(h->id, h, size);
+}
+
 int sysv_key_setattr(const char *name, const struct shm_set *set)
 {
 	struct sysv_pending *p;

@@ -1,0 +1,397 @@
+/* sysv_rows.c - what the kernel says of System V segments, without
+ * attaching: the rows of /proc/sysvipc/shm, IPC_STAT and the attributes
+ * and metadata made from it, IPC_SET, IPC_RMID, and the limits
+ * (IPC_INFO, SHM_INFO).  Looking never attaches, so nattch, lpid and the
+ * times stay as they were.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "nsctx.h"
+#include "procscan.h"
+#include "sysv.h"
+
+#define SYSV_PROC "/proc/sysvipc/shm"
+
+static struct timespec sysv_started;
+/* The device of the kernel's internal shm filesystem: a segment's memory
+ * file is its inode number there (what /proc/PID/maps shows as dev:ino
+ * of an attachment).  memfd_create's files live there too. */
+static dev_t shm_dev;
+
+void sysv_rows_init(void)
+{
+	struct stat st;
+	int fd;
+
+	clock_gettime(CLOCK_REALTIME, &sysv_started);
+	fd = memfd_create("shmfs-shm-dev", MFD_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		shm_dev = st.st_dev;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A shmid in canonical decimal ("0", "42"; not "042", "+4", "4 "), or -1. */
+int sysv_parse_id(const char *path)
+{
+	long v = 0;
+
+	if (!path[0] || (path[0] == '0' && path[1]))
+		return -1;
+	for (const char *p = path; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	return (int)v;
+}
+
+int sysv_errno(int e)
+{
+	/* The kernel says EINVAL for an id that does not exist (any more)
+	 * and EIDRM for one being removed: both are "no such file". */
+	return (e == EINVAL || e == EIDRM) ? -ENOENT : -e;
+}
+
+int sysv_ipc_stat(int id, struct shmid_ds *ds)
+{
+	if (id < 0)
+		return -ENOENT;
+	if (shmctl(id, IPC_STAT, ds) < 0)
+		return sysv_errno(errno);
+	return 0;
+}
+
+static struct timespec ts_of(time_t t)
+{
+	return (struct timespec){ .tv_sec = t };
+}
+
+/* atime: last attach; mtime: last detach (a writer's last moment), or
+ * change; ctime: creation or last IPC_SET.  Never-attached segments show
+ * their change time rather than 1970. */
+static void fill_attr(struct shm_attr *a, mode_t mode, uid_t uid, gid_t gid,
+		      uint64_t size, time_t at, time_t dt, time_t ct)
+{
+	*a = (struct shm_attr){
+		.mode = S_IFREG | (mode & 0777),
+		.uid = uid,
+		.gid = gid,
+		.size = size,
+		.blocks = (size + 511) / 512,
+		.atime = ts_of(at ? at : ct),
+		.mtime = ts_of(dt > ct ? dt : ct),
+		.ctime = ts_of(ct),
+		.gone = (mode & SHM_DEST) != 0,
+		/* Marked for removal, still attached: no name any more. */
+		.nlink = (mode & SHM_DEST) ? 0 : 1,
+		.nlink_set = true,
+	};
+}
+
+void sysv_attr_from_ds(struct shm_attr *a, const struct shmid_ds *ds)
+{
+	fill_attr(a, ds->shm_perm.mode, ds->shm_perm.uid, ds->shm_perm.gid,
+		  ds->shm_segsz, ds->shm_atime, ds->shm_dtime, ds->shm_ctime);
+}
+
+void sysv_dir_attr(struct shm_attr *a)
+{
+	/* Like /dev/shm: anyone may look, the sticky bit lets only a
+	 * segment's owner (or root) remove it. */
+	*a = (struct shm_attr){
+		.mode = S_IFDIR | 01777,
+		.atime = sysv_started,
+		.mtime = sysv_started,
+		.ctime = sysv_started,
+	};
+}
+
+void sysv_link_attr(struct shm_attr *a, const struct shmid_ds *ds, int id)
+{
+	char target[24];
+
+	fill_attr(a, ds->shm_perm.mode, ds->shm_perm.uid, ds->shm_perm.gid, 0,
+		  ds->shm_atime, ds->shm_dtime, ds->shm_ctime);
+	a->mode = S_IFLNK | 0777;
+	a->size = (uint64_t)snprintf(target, sizeof(target), "../%d", id);
+	a->blocks = 0;
+}
+
+static bool parse_row(const char *line, struct sysv_row *r)
+{
+	return sscanf(line,
+		      "%d %d %o %llu %d %d %lu %u %u %u %u %lld %lld %lld "
+		      "%llu %llu",
+		      &r->key, &r->id, &r->mode, &r->size, &r->cpid, &r->lpid,
+		      &r->nattch, &r->uid, &r->gid, &r->cuid, &r->cgid,
+		      &r->atime, &r->dtime, &r->ctime, &r->rss, &r->swap) == 16;
+}
+
+int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
+{
+	FILE *f = fopen(SYSV_PROC, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	struct sysv_row r;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (parse_row(line, &r) && fn(&r, arg))
+			break;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+dev_t sysv_shm_dev(void)
+{
+	return shm_dev;
+}
+
+/* The segment's identity: its memory file (see shm_dev) in the calling
+ * thread's namespace, and its creator. */
+static void set_ident(struct shm_attr *a, int id, pid_t cpid)
+{
+	a->ident_dev = (uint64_t)shm_dev;
+	a->ident_ino = (uint64_t)id;
+	a->ident_ns = (uint64_t)shm_ctx_ipc_ns();
+	a->ident_gen = (uint64_t)cpid;
+}
+
+/* One listing entry per row not marked for removal. */
+static bool list_row(const struct sysv_row *r, void *arg)
+{
+	struct shm_attr a;
+	char name[16];
+
+	if (r->mode & SHM_DEST)
+		return false;
+	fill_attr(&a, r->mode, r->uid, r->gid, r->size, r->atime, r->dtime,
+		  r->ctime);
+	set_ident(&a, r->id, r->cpid);
+	snprintf(name, sizeof(name), "%d", r->id);
+	shm_dirents_add(arg, name, &a);
+	return false;
+}
+
+int sysv_stat_id(int id, struct shm_attr *out)
+{
+	struct shmid_ds ds;
+	int r = sysv_ipc_stat(id, &ds);
+
+	if (r == 0) {
+		sysv_attr_from_ds(out, &ds);
+		set_ident(out, id, ds.shm_cpid);
+	}
+	return r;
+}
+
+struct sysv_find {
+	int id;
+	struct sysv_row row;
+	bool found;
+};
+
+static bool find_row(const struct sysv_row *r, void *arg)
+{
+	struct sysv_find *f = arg;
+
+	if (r->id != f->id)
+		return false;
+	f->row = *r;
+	f->found = true;
+	return true;
+}
+
+struct mapper_match {
+	int id;
+	ino_t ns;
+};
+
+/* A process attaches segment id of the calling thread's IPC namespace:
+ * its maps show the segment's file "/SYSV%08x" with the shmid as inode
+ * number.  Shmids repeat across namespaces, hence the namespace check.  A
+ * mapping through the mount is of the segment its file names (m->ns),
+ * whatever namespace the process is in (a container using the mount
+ * through a volume). */
+static bool maps_segment(const struct shm_mapping *m, void *arg)
+{
+	const struct mapper_match *w = arg;
+
+	if (m->ino != (ino_t)w->id)
+		return false;
+	if (m->via_mount)
+		return m->dev == shm_dev && m->ns == w->ns;
+	if (!m->path || strncmp(m->path, "/SYSV", 5) != 0)
+		return false;
+	return shm_ipc_ns_of_pid(m->pid) == w->ns;
+}
+
+static void find_mappers(int id, struct shm_meta *m)
+{
+	struct mapper_match w = { id, shm_ctx_ipc_ns() };
+	GArray *scan = shm_scan_shared(true);
+
+	m->pids = shm_scan_pids(scan, maps_segment, &w);
+	g_array_unref(scan);
+}
+
+/* lsipc's STATUS: the flags the kernel keeps in the mode (today's kernels
+ * keep SHM_HUGETLB and SHM_NORESERVE there for no segment; lsipc asks
+ * all the same). */
+static unsigned status_of(unsigned mode)
+{
+	return ((mode & SHM_DEST) ? SHM_STATUS_DEST : 0) |
+	       ((mode & SHM_LOCKED) ? SHM_STATUS_LOCKED : 0) |
+	       ((mode & SHM_HUGETLB) ? SHM_STATUS_HUGETLB : 0) |
+	       ((mode & SHM_NORESERVE) ? SHM_STATUS_NORESERVE : 0);
+}
+
+int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
+{
+	struct sysv_find f = { .id = id };
+	struct shmid_ds ds;
+	int err;
+
+	/* IPC_STAT has every field but rss and swap, at O(1): ls -l asks
+	 * each file for an xattr, so this must not read all of /proc. */
+	err = sysv_ipc_stat(id, &ds);
+	if (err)
+		return err;
+	*m = (struct shm_meta){
+		.have = SHM_META_ID | SHM_META_KEY | SHM_META_SIZE |
+			SHM_META_PERMS | SHM_META_OWNER | SHM_META_CREATOR |
+			SHM_META_PIDS | SHM_META_NATTCH | SHM_META_TIMES |
+			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS |
+			SHM_META_COMMAND,
+		.id = id,
+		.key = (uint32_t)ds.shm_perm.__key,
+		.size = ds.shm_segsz,
+		.perms = ds.shm_perm.mode & 0777,
+		.uid = ds.shm_perm.uid,
+		.gid = ds.shm_perm.gid,
+		.cuid = ds.shm_perm.cuid,
+		.cgid = ds.shm_perm.cgid,
+		.cpid = ds.shm_cpid,
+		.lpid = ds.shm_lpid,
+		.nattch = ds.shm_nattch,
+		.atime = ds.shm_atime,
+		.dtime = ds.shm_dtime,
+		.ctime = ds.shm_ctime,
+		.status = status_of(ds.shm_perm.mode),
+	};
+	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
+	if (want & SHM_META_MEMORY) {
+		err = sysv_scan(find_row, &f);
+		if (err)
+			return err;
+		if (!f.found)
+			return -ENOENT;
+		m->rss = f.row.rss;
+		m->swap = f.row.swap;
+	}
+	if (want & SHM_META_MAPPERS)
+		find_mappers(id, m);
+	if (want & SHM_META_COMMAND)
+		m->command = shm_command_of(ds.shm_cpid);
+	return 0;
+}
+
+int sysv_list_ids(GArray *out)
+{
+	return sysv_scan(list_row, out);
+}
+
+int sysv_remove_id(int id)
+{
+	if (id < 0)
+		return -ENOENT;
+	if (shmctl(id, IPC_RMID, NULL) < 0)
+		return sysv_errno(errno);
+	return 0;
+}
+
+/* IPC_STAT, change, IPC_SET: the only way to set mode and owner. */
+int sysv_set_id(int id, const struct shm_set *set)
+{
+	struct shmid_ds ds;
+	int r = sysv_ipc_stat(id, &ds);
+
+	if (r)
+		return r;
+	if (set->mode >= 0)
+		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) |
+				   ((unsigned)set->mode & 0777);
+	if (set->uid != (uid_t)-1)
+		ds.shm_perm.uid = set->uid;
+	if (set->gid != (gid_t)-1)
+		ds.shm_perm.gid = set->gid;
+	if (shmctl(id, IPC_SET, &ds) < 0)
+		return sysv_errno(errno);
+	return 0;
+}
+
+/* sysv/: the limits and use ipcs -l and ipcs -u show. */
+int sysv_usage(struct shm_dir_usage *out)
+{
+	struct shminfo lim;
+	struct shm_info use;
+
+	if (shmctl(0, IPC_INFO, (struct shmid_ds *)&lim) < 0 ||
+	    shmctl(0, SHM_INFO, (struct shmid_ds *)&use) < 0)
+		return -errno;
+	*out = (struct shm_dir_usage){
+		.have = SHM_DIR_SYSV,
+		.shmmax = lim.shmmax,
+		.shmall = lim.shmall,
+		.shmmni = lim.shmmni,
+		.shmmin = lim.shmmin,
+		.segments = (uint64_t)use.used_ids,
+		.pages = use.shm_tot,
+		.resident = use.shm_rss,
+		.swapped = use.shm_swp,
+	};
+	return 0;
+}
+
+int sysv_add_statfs(struct shm_usage *acc)
+{
+	struct shminfo lim;
+	struct shm_info use;
+	long page = sysconf(_SC_PAGESIZE);
+	struct sysinfo si;
+	uint64_t total;
+
+	if (shmctl(0, IPC_INFO, (struct shmid_ds *)&lim) < 0 ||
+	    shmctl(0, SHM_INFO, (struct shmid_ds *)&use) < 0)
+		return -errno;
+	/* kernel.shmall is "unlimited" by default: the real ceiling is
+	 * memory plus swap, so report the smaller of the two. */
+	if (sysinfo(&si) < 0)
+		return -errno;
+	total = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit /
+		(uint64_t)page;
+	if (lim.shmall < total)
+		total = lim.shmall;
+	acc->total_bytes += total * (uint64_t)page;
+	acc->used_bytes += (uint64_t)use.shm_tot * (uint64_t)page;
+	acc->total_files += lim.shmmni;
+	acc->free_files += lim.shmmni > (unsigned long)use.used_ids ?
+				   lim.shmmni - (unsigned long)use.used_ids :
+				   0;
+	return 0;
+}

@@ -74,7 +74,7 @@ UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 TESTS       := $(UNIT_T) $(MOUNT_T) \
 	       $(if $(T),$(patsubst %,tests/%.sh,$(filter tools,$(T))),tests/tools.sh)
-TEST_COMMON := $(BUILD)/obj/tests/tap.o
+TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
 MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
 .PHONY: all deps check mount umount install uninstall clean format lint bench

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "child.h"
 #include "harness.h"
 
 using namespace shmfs_test;
@@ -21,50 +22,19 @@ using namespace shmfs_test;
 namespace {
 
 // A process that maps a file (or attaches a segment) until destroyed.
-struct Mapper {
-	pid_t pid = -1;
-
+struct Mapper : Holder {
 	// fd mapped MAP_SHARED (or MAP_PRIVATE), or segment `shmid` attached.
 	bool start(const std::string &path, bool shared, int shmid = -1)
 	{
-		int ready[2];
-		if (pipe(ready) < 0)
-			return false;
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			bool ok;
-			if (shmid >= 0) {
-				ok = shmat(shmid, nullptr, 0) != (void *)-1;
-			} else {
-				int fd = open(path.c_str(), O_RDWR);
-				ok = fd >= 0 &&
-				     mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
-					  shared ? MAP_SHARED : MAP_PRIVATE, fd,
-					  0) != MAP_FAILED;
-			}
-			char c = ok ? 'y' : 'n';
-			(void)!write(ready[1], &c, 1);
-			pause();
-			_exit(0);
-		}
-		char c = 0;
-		(void)!read(ready[0], &c, 1);
-		close(ready[0]);
-		close(ready[1]);
-		return c == 'y';
-	}
-	void stop()
-	{
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, nullptr, 0);
-			pid = -1;
-		}
-	}
-	~Mapper()
-	{
-		stop();
+		return Holder::start([&] {
+			if (shmid >= 0)
+				return shmat(shmid, nullptr, 0) != (void *)-1;
+			int fd = open(path.c_str(), O_RDWR);
+			return fd >= 0 &&
+			       mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+				    shared ? MAP_SHARED : MAP_PRIVATE, fd,
+				    0) != MAP_FAILED;
+		});
 	}
 };
 

@@ -15,47 +15,12 @@
 #include <algorithm>
 #include <functional>
 
+#include "child.h"
 #include "harness.h"
 
 using namespace shmfs_test;
 
 namespace {
-
-// A child that holds something (set up by fn) until stopped.
-struct Holder {
-	pid_t pid = -1;
-	bool start(const std::function<bool()> &fn)
-	{
-		int ready[2];
-		if (pipe(ready) != 0)
-			return false;
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			char c = fn() ? 'y' : 'n';
-			(void)!write(ready[1], &c, 1);
-			pause();
-			_exit(0);
-		}
-		char c = 0;
-		(void)!read(ready[0], &c, 1);
-		close(ready[0]);
-		close(ready[1]);
-		return c == 'y';
-	}
-	void stop()
-	{
-		if (pid > 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, nullptr, 0);
-		}
-		pid = -1;
-	}
-	~Holder()
-	{
-		stop();
-	}
-};
 
 bool map_shared(const std::string &path)
 {

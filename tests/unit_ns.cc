@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "child.h"
+
 #include <glib.h>
 
 extern "C" {
@@ -80,40 +82,15 @@ TEST(ContainerId, NoIdIsNone)
 }
 
 // A child in a new IPC namespace, until destroyed.
-struct NsChild {
-	pid_t pid = -1;
-	int ctl[2];
-
+struct NsChild : shmfs_test::Holder {
 	bool start()
 	{
-		int ready[2];
-		if (pipe(ctl) < 0 || pipe(ready) < 0)
-			return false;
-		pid = fork();
-		if (pid == 0) {
-			char c = unshare(CLONE_NEWIPC) == 0 ? 'y' : 'n';
-			(void)!write(ready[1], &c, 1);
-			(void)!read(ctl[0], &c, 1);
-			_exit(0);
-		}
-		char c = 0;
-		(void)!read(ready[0], &c, 1);
-		close(ready[0]);
-		close(ready[1]);
-		return c == 'y';
+		return Holder::start([] { return unshare(CLONE_NEWIPC) == 0; });
 	}
 
 	ino_t ns() const
 	{
 		return shm_ipc_ns_of_pid(pid);
-	}
-
-	~NsChild()
-	{
-		if (pid > 0) {
-			(void)!write(ctl[1], "x", 1);
-			waitpid(pid, nullptr, 0);
-		}
 	}
 };
 

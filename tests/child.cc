@@ -1,0 +1,41 @@
+// child.cc - children that hold something until stopped (see child.h).
+#include "child.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace shmfs_test {
+
+bool Holder::start(const std::function<bool()> &fn)
+{
+	int ready[2];
+	if (pipe(ready) != 0)
+		return false;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char c = fn() ? 'y' : 'n';
+		(void)!write(ready[1], &c, 1);
+		for (;;)
+			pause();
+	}
+	char c = 0;
+	if (pid > 0)
+		(void)!read(ready[0], &c, 1);
+	close(ready[0]);
+	close(ready[1]);
+	return c == 'y';
+}
+
+void Holder::stop()
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, nullptr, 0);
+	}
+	pid = -1;
+}
+
+} // namespace shmfs_test

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace shmfs_test {
@@ -27,6 +28,18 @@ bool Holder::start(const std::function<bool()> &fn)
 	close(ready[0]);
 	close(ready[1]);
 	return c == 'y';
+}
+
+double now_us()
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+double now_ms()
+{
+	return now_us() / 1e3;
 }
 
 void Holder::stop()

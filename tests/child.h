@@ -1,10 +1,12 @@
 // child.h - what the unit and mount tests share that needs no mount: a
 // child process that holds something (a mapping, an attachment, an open
-// file, a namespace) until it is stopped.
+// file, a namespace) until it is stopped, and the clock and wait that
+// time how soon a store is seen.
 #ifndef SHMFS_TEST_CHILD_H
 #define SHMFS_TEST_CHILD_H
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -30,6 +32,26 @@ struct Holder {
 		stop();
 	}
 };
+
+// The monotonic clock, in milliseconds and in microseconds.
+double now_ms();
+double now_us();
+
+// Microseconds until *p == want (read atomically, polling every pause_us
+// microseconds, or spinning when 0), or -1 after limit_us.
+template <typename T>
+double wait_for_value(const volatile T *p, T want, double limit_us,
+		      unsigned pause_us = 0)
+{
+	double t0 = now_us();
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != want) {
+		if (now_us() - t0 > limit_us)
+			return -1;
+		if (pause_us)
+			usleep(pause_us);
+	}
+	return now_us() - t0;
+}
 
 } // namespace shmfs_test
 

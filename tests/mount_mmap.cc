@@ -11,29 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "harness.h"
 
 using namespace shmfs_test;
 
 namespace {
 
-double now_ms()
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 // Milliseconds until *p == want, or -1 after limit_ms.
 double wait_for(volatile char *p, char want, double limit_ms)
 {
-	double t0 = now_ms();
-	while (*p != want) {
-		if (now_ms() - t0 > limit_ms)
-			return -1;
-		usleep(200);
-	}
-	return now_ms() - t0;
+	double us = wait_for_value(p, want, limit_ms * 1e3, 200);
+	return us < 0 ? -1 : us / 1e3;
 }
 
 // A System V segment attached natively and mapped through the mount.

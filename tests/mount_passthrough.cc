@@ -23,6 +23,7 @@
 
 #include <fstream>
 
+#include "child.h"
 #include "harness.h"
 
 using namespace shmfs_test;
@@ -31,22 +32,10 @@ namespace {
 
 const size_t kSize = 64 * 1024;
 
-double now_us()
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-// Microseconds until *p == want, or -1 after limit_us.
+// Microseconds until *p == want (spinning), or -1 after limit_us.
 double wait_for(volatile uint64_t *p, uint64_t want, double limit_us)
 {
-	double t0 = now_us();
-	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != want) {
-		if (now_us() - t0 > limit_us)
-			return -1;
-	}
-	return now_us() - t0;
+	return wait_for_value(p, want, limit_us);
 }
 
 // The physical frame behind a mapped address (root reads pagemap).

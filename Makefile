@@ -81,7 +81,7 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/shmfs $(BUILD)/shmbench
+all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold
 
 $(LIBFUSE_STAMP): tools/libfuse.sh
 	@mkdir -p $(dir $@)
@@ -90,6 +90,10 @@ $(LIBFUSE_STAMP): tools/libfuse.sh
 $(BUILD)/shmbench: tools/shmbench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS) -lrt
+
+$(BUILD)/shmhold: tools/shmhold.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
 
 $(BUILD)/obj/backend/%.o: backend/%.c
 	@mkdir -p $(dir $@)
@@ -170,6 +174,7 @@ bench: deps all
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p \
 		>/dev/null; done
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
+	tools/bench-busy.sh $(BUILD)/shmfs $(BUILD)/shmhold
 
 # Installs what `make` built; never runs apt-get (run make deps first).
 PREFIX ?= /usr/local
@@ -194,8 +199,9 @@ uninstall:
 # nothing in the code, the tools or the tests.  In the tests, a failed
 # ASSERT returns early and an open() expected to fail is not kept, by
 # design: leaks on those paths are not reported there.
-FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/shmbench.c
+FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/skips.sh tools/bench.sh \
+	      tools/bench-busy.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

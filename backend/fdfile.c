@@ -259,24 +259,9 @@ int fdfile_statfs(int fd, struct shm_usage *acc)
 	return 0;
 }
 
-struct inode_id {
-	dev_t dev;
-	ino_t ino;
-};
-
-static bool same_inode(const struct shm_mapping *m, void *arg)
+void fdfile_mappers(dev_t dev, ino_t ino, unsigned want, struct shm_meta *m)
 {
-	const struct inode_id *id = arg;
-
-	return m->dev == id->dev && m->ino == id->ino;
-}
-
-void fdfile_mappers(dev_t dev, ino_t ino, struct shm_meta *m)
-{
-	struct inode_id id = { dev, ino };
-	GArray *scan = shm_scan_shared(false);
-
-	m->pids = shm_scan_pids(scan, same_inode, &id);
+	m->pids = shm_proc_mappers(
+		dev, ino, 0, want & (SHM_META_NATTCH | SHM_META_MAPPERS), 0);
 	m->nattch = m->pids->len;
-	g_array_unref(scan);
 }

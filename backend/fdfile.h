@@ -49,6 +49,6 @@ int fdfile_set_path(fdfile_opener open_fd, const char *path,
 /* Add the usage of the filesystem fd lives on. */
 int fdfile_statfs(int fd, struct shm_usage *acc);
 /* The pids that map dev:ino shared, into m (SHM_META_MAPPERS). */
-void fdfile_mappers(dev_t dev, ino_t ino, struct shm_meta *m);
+void fdfile_mappers(dev_t dev, ino_t ino, unsigned want, struct shm_meta *m);
 
 #endif

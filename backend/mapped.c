@@ -2,8 +2,8 @@
  * their absolute paths (mapped/var/lib/app/data.shm), plus every file under
  * each --map-dir, mapped or not.
  *
- * Which files are mapped comes from a scan of /proc/PID/maps (see
- * procscan.c), kept for SCAN_TTL so that a listing costs one scan.  Only
+ * Which files are mapped comes from the /proc layer (procscan.h), within
+ * its freshness bound, so that a listing costs at most one pass.  Only
  * what the scan or a map-dir makes visible can be looked at: everything
  * else on the machine is ENOENT.  Every path is resolved from / without
  * following any symlink (openat2 RESOLVE_NO_SYMLINKS), so a link planted
@@ -24,8 +24,6 @@
 #include "fdfile.h"
 #include "procscan.h"
 
-#define SCAN_TTL_US (1000 * 1000)
-
 static int root_fd = -1; /* "/", O_PATH */
 static char **map_dirs;	 /* canonical, without the leading '/' */
 static dev_t posix_dev;	 /* objects there belong to posix/ */
@@ -35,7 +33,7 @@ static struct timespec mapped_started;
  * that lead to them (both as paths without the leading '/'). */
 G_LOCK_DEFINE_STATIC(scan_lock);
 static GHashTable *scan_files, *scan_dirs;
-static gint64 scan_time;
+static gint64 scan_from; /* when the pass they come from began */
 
 static int open_beneath(const char *rel, int flags, mode_t mode)
 {
@@ -134,25 +132,24 @@ static bool mapping_listed(const struct shm_mapping *m)
 	       st.st_dev != posix_dev;
 }
 
-/* Refresh the cached scan if it is older than SCAN_TTL_US. */
+/* Make the mapped files and their directories again from the newest
+ * snapshot, if they were made from an older one. */
 static void scan_refresh(void)
 {
-	gint64 now = g_get_monotonic_time();
-	GArray *scan;
+	g_autoptr(shm_proc) snap =
+		shm_proc_get(SHM_PROC_PATHS, SHM_PROC_FRESH_US);
+	const GArray *maps = shm_proc_maps(snap);
 
 	G_LOCK(scan_lock);
-	if (scan_time && now - scan_time < SCAN_TTL_US) {
+	if (scan_from == shm_proc_began(snap)) {
 		G_UNLOCK(scan_lock);
 		return;
 	}
-	G_UNLOCK(scan_lock);
-	scan = shm_scan_shared(true);
-	G_LOCK(scan_lock);
 	g_hash_table_remove_all(scan_files);
 	g_hash_table_remove_all(scan_dirs);
-	for (guint i = 0; i < scan->len; i++) {
+	for (guint i = 0; i < maps->len; i++) {
 		const struct shm_mapping *m =
-			&g_array_index(scan, struct shm_mapping, i);
+			&g_array_index(maps, struct shm_mapping, i);
 
 		if (!mapping_listed(m))
 			continue;
@@ -165,9 +162,8 @@ static void scan_refresh(void)
 			g_hash_table_add(scan_dirs, g_strdup(*d));
 		}
 	}
-	scan_time = g_get_monotonic_time();
+	scan_from = shm_proc_began(snap);
 	G_UNLOCK(scan_lock);
-	g_array_unref(scan);
 }
 
 /* May rel be shown with this file type?  (Root always.) */
@@ -331,7 +327,7 @@ static int mapped_meta(const char *rel, unsigned want, struct shm_meta *m)
 		.path = g_strconcat("/", rel, NULL),
 	};
 	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
-		fdfile_mappers(st.st_dev, st.st_ino, m);
+		fdfile_mappers(st.st_dev, st.st_ino, want, m);
 	return 0;
 }
 

@@ -180,7 +180,7 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 		.path = g_strconcat(posix_dir_path(), "/", path, NULL),
 	};
 	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
-		fdfile_mappers(st.st_dev, st.st_ino, m);
+		fdfile_mappers(st.st_dev, st.st_ino, want, m);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* procscan.c - see procscan.h. */
+/* procscan.c - the /proc layer (see procscan.h). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,31 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "nsctx.h"
 #include "procscan.h"
+
+/* An immutable snapshot, but for `asked`. */
+struct shm_proc {
+	gint refs;
+	unsigned have;	    /* SHM_PROC_* read */
+	gint64 began;	    /* monotonic microseconds */
+	GArray *maps;	    /* struct shm_mapping */
+	GHashTable *pids;   /* struct shm_file_id * -> GArray of pid_t */
+	GHashTable *in_use; /* struct shm_file_id * set: mapped or open */
+};
+
+/* proc_lock protects latest, running, running_have, running_began and
+ * last_asked; proc_done wakes those waiting for a pass. */
+static GMutex proc_lock;
+static GCond proc_done;
+static struct shm_proc *latest;
+static bool running;
+static unsigned running_have;
+static gint64 running_began;
+static guint64 passes; /* atomic */
+/* struct question -> when it was last asked (monotonic microseconds); no
+ * older than SHM_PROC_FRESH_US (older ones need no pass of their own). */
+static GHashTable *last_asked;
 
 static void mapping_clear(void *p)
 {
@@ -33,27 +57,6 @@ static char *mapping_path(pid_t pid, const char *range)
 		return NULL;
 	buf[n] = '\0';
 	return g_strdup(buf);
-}
-
-/* Parse one maps line; true for a shared mapping of an inode. */
-static bool parse_maps_line(const char *line, char *range, size_t rangesz,
-			    dev_t *dev, ino_t *ino)
-{
-	unsigned long start, end, off, inode;
-	unsigned maj, min;
-	char perms[8];
-
-	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &off,
-		   &maj, &min, &inode) != 7)
-		return false;
-	/* No file at all is 00:00 0; a System V segment's file may have
-	 * inode number 0 (shmid 0, the first in every namespace). */
-	if (perms[3] != 's' || (inode == 0 && maj == 0 && min == 0))
-		return false;
-	snprintf(range, rangesz, "%lx-%lx", start, end);
-	*dev = makedev(maj, min);
-	*ino = (ino_t)inode;
-	return true;
 }
 
 /* Set once before the mount serves, read-only after. */
@@ -79,75 +82,12 @@ static bool resolve_own(struct shm_mapping *m)
 
 	if (!own_set || !own_resolve(m->ino, &dev, &ino, &ns))
 		return false;
-	m->dev = dev;
+	/* A System V segment is (0, shmid, ns), however it is mapped. */
+	m->dev = ns ? 0 : dev;
 	m->ino = ino;
 	m->ns = ns;
 	m->via_mount = true;
 	return true;
-}
-
-static void scan_pid(pid_t pid, bool paths, GArray *out)
-{
-	char file[64], range[64], *line = NULL;
-	size_t cap = 0;
-	guint first = out->len;
-	FILE *f;
-
-	snprintf(file, sizeof(file), "/proc/%d/maps", pid);
-	f = fopen(file, "re");
-	if (!f)
-		return; /* exited meanwhile, or not ours to read */
-	while (getline(&line, &cap, f) > 0) {
-		struct shm_mapping m = { .pid = pid };
-		bool seen = false;
-
-		if (!parse_maps_line(line, range, sizeof(range), &m.dev,
-				     &m.ino))
-			continue;
-		/* The mount's own files: never themselves, always what is
-		 * behind them (on every data path /proc names the mount's
-		 * file, not the segment's). */
-		if (own_set && m.dev == own_dev && !resolve_own(&m))
-			continue;
-		for (guint i = first; i < out->len && !seen; i++) {
-			struct shm_mapping *o =
-				&g_array_index(out, struct shm_mapping, i);
-			seen = o->dev == m.dev && o->ino == m.ino;
-		}
-		if (seen)
-			continue;
-		if (paths && !m.via_mount) {
-			m.path = mapping_path(pid, range);
-			if (!m.path)
-				continue;
-		}
-		g_array_append_val(out, m);
-	}
-	free(line);
-	fclose(f);
-}
-
-GArray *shm_scan_shared(bool paths)
-{
-	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct shm_mapping));
-	struct dirent *de;
-	DIR *d;
-
-	g_array_set_clear_func(out, mapping_clear);
-	d = opendir("/proc");
-	if (!d)
-		return out;
-	// cppcheck-suppress readdirCalled
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		scan_pid((pid_t)pid, paths, out);
-	}
-	closedir(d);
-	return out;
 }
 
 static guint file_id_hash(gconstpointer p)
@@ -165,31 +105,25 @@ static gboolean file_id_equal(gconstpointer a, gconstpointer b)
 	return x->dev == y->dev && x->ino == y->ino && x->ns == y->ns;
 }
 
-GHashTable *shm_file_ids_new(void)
-{
-	return g_hash_table_new_full(file_id_hash, file_id_equal, g_free, NULL);
-}
-
-static void file_ids_add(GHashTable *set, const struct shm_mapping *m)
+static struct shm_file_id *file_id_new(const struct shm_mapping *m)
 {
 	struct shm_file_id *f = g_new(struct shm_file_id, 1);
 
 	f->dev = m->dev;
 	f->ino = m->ino;
 	f->ns = m->ns;
-	/* The set owns f from here (its key destructor frees it). */
-	g_hash_table_add(set, f);
-	// cppcheck-suppress memleak
+	return f;
 }
 
-bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino, ino_t ns)
+static void file_ids_add(GHashTable *set, const struct shm_mapping *m)
 {
-	struct shm_file_id f = { dev, ino, ns };
+	struct shm_file_id key = { m->dev, m->ino, m->ns };
 
-	return g_hash_table_contains(set, &f);
+	if (!g_hash_table_contains(set, &key))
+		g_hash_table_add(set, file_id_new(m));
 }
 
-/* The files pid holds open, into set. */
+/* The files pid holds open, into set (struct shm_file_id keys). */
 static void scan_fds(pid_t pid, GHashTable *set)
 {
 	char dir[64], link[320], target[32];
@@ -232,34 +166,135 @@ static void scan_fds(pid_t pid, GHashTable *set)
 	closedir(d);
 }
 
-GHashTable *shm_scan_in_use(void)
+/* The whole of a /proc file into *buf (grown as needed); its length, or
+ * -1 if it cannot be read (the process exited, or is not ours). */
+static ssize_t read_all(const char *path, char **buf, size_t *cap)
 {
-	GHashTable *set = shm_file_ids_new();
-	GArray *maps = shm_scan_shared(false);
-	struct dirent *de;
-	DIR *d;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
 
-	for (guint i = 0; i < maps->len; i++) {
-		const struct shm_mapping *m =
-			&g_array_index(maps, struct shm_mapping, i);
-
-		file_ids_add(set, m);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (*cap - len < 4096) {
+			*cap = *cap ? *cap * 2 : 65536;
+			*buf = g_realloc(*buf, *cap);
+		}
+		n = read(fd, *buf + len, *cap - len);
+		if (n > 0)
+			len += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			break;
 	}
-	g_array_unref(maps);
-	d = opendir("/proc");
-	if (!d)
-		return set;
-	// cppcheck-suppress readdirCalled
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
+	close(fd);
+	return n < 0 && len == 0 ? -1 : (ssize_t)len;
+}
 
-		if (*end || pid <= 0)
+static const char *hex(const char *s, const char *e, unsigned long *v)
+{
+	unsigned long x = 0;
+	const char *s0 = s;
+
+	for (; s < e; s++) {
+		unsigned d = (unsigned)*s;
+
+		if (d - '0' < 10)
+			d -= '0';
+		else if ((d | 0x20) - 'a' < 6)
+			d = (d | 0x20) - 'a' + 10;
+		else
+			break;
+		x = x * 16 + d;
+	}
+	*v = x;
+	return s > s0 ? s : NULL;
+}
+
+/* One maps line [s, e): a shared mapping of an inode?  "START-END PERMS
+ * OFFSET MAJ:MIN INODE   PATH". */
+static bool parse_line(const char *s, const char *e, unsigned long *start,
+		       unsigned long *end, dev_t *dev, ino_t *ino,
+		       const char **path)
+{
+	unsigned long off, maj, min, inode = 0;
+
+	if (!(s = hex(s, e, start)) || s >= e || *s++ != '-' ||
+	    !(s = hex(s, e, end)) || e - s < 6 || *s != ' ')
+		return false;
+	if (s[4] != 's')
+		return false; /* not shared: most lines stop here */
+	s += 6;
+	if (!(s = hex(s, e, &off)) || s >= e || *s++ != ' ' ||
+	    !(s = hex(s, e, &maj)) || s >= e || *s++ != ':' ||
+	    !(s = hex(s, e, &min)) || s >= e || *s++ != ' ')
+		return false;
+	for (; s < e && *s >= '0' && *s <= '9'; s++)
+		inode = inode * 10 + (unsigned long)(*s - '0');
+	/* No file at all is 00:00 0; a System V segment's file may have
+	 * inode number 0 (shmid 0, the first in every namespace). */
+	if (inode == 0 && maj == 0 && min == 0)
+		return false;
+	while (s < e && *s == ' ')
+		s++;
+	*path = s;
+	*dev = makedev(maj, min);
+	*ino = (ino_t)inode;
+	return true;
+}
+
+/* pid's shared mappings into p->maps, one per (dev, ino, ns). */
+static void scan_maps(struct shm_proc *p, pid_t pid, char **buf, size_t *cap)
+{
+	char file[64];
+	ssize_t len;
+	guint first = p->maps->len;
+	ino_t pid_ns = 0;
+
+	snprintf(file, sizeof(file), "/proc/%d/maps", pid);
+	len = read_all(file, buf, cap);
+	for (const char *s = *buf, *e; len > 0 && s < *buf + len; s = e + 1) {
+		struct shm_mapping m = { .pid = pid };
+		unsigned long start, end;
+		const char *path;
+		bool seen = false;
+
+		e = memchr(s, '\n', (size_t)(*buf + len - s));
+		if (!e)
+			e = *buf + len;
+		if (!parse_line(s, e, &start, &end, &m.dev, &m.ino, &path))
 			continue;
-		scan_fds((pid_t)pid, set);
+		/* The mount's own files: never themselves, always what is
+		 * behind them (on every data path /proc names the mount's
+		 * file, not the segment's). */
+		if (own_set && m.dev == own_dev) {
+			if (!resolve_own(&m))
+				continue;
+		} else if (e - path >= 5 && memcmp(path, "/SYSV", 5) == 0) {
+			if (!pid_ns)
+				pid_ns = shm_ipc_ns_of_pid(pid);
+			m.dev = 0;
+			m.ns = pid_ns;
+		}
+		for (guint i = first; i < p->maps->len && !seen; i++) {
+			const struct shm_mapping *o =
+				&g_array_index(p->maps, struct shm_mapping, i);
+
+			seen = o->dev == m.dev && o->ino == m.ino &&
+			       o->ns == m.ns;
+		}
+		if (seen)
+			continue;
+		if ((p->have & SHM_PROC_PATHS) && !m.via_mount) {
+			char range[40];
+
+			snprintf(range, sizeof(range), "%lx-%lx", start, end);
+			m.path = mapping_path(pid, range);
+			if (!m.path)
+				continue; /* unmapped meanwhile */
+		}
+		g_array_append_val(p->maps, m);
 	}
-	closedir(d);
-	return set;
 }
 
 static int pid_cmp(const void *a, const void *b)
@@ -269,28 +304,225 @@ static int pid_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-GArray *shm_scan_pids(const GArray *scan,
-		      bool (*match)(const struct shm_mapping *m, void *arg),
-		      void *arg)
+static void pids_free(void *a)
 {
-	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	g_array_unref(a);
+}
 
-	for (guint i = 0; i < scan->len; i++) {
+/* A question about a file: which file, and which SHM_META_* bits. */
+struct question {
+	struct shm_file_id f;
+	unsigned q;
+};
+
+static guint question_hash(gconstpointer p)
+{
+	const struct question *x = p;
+
+	return file_id_hash(&x->f) ^ (x->q * 2654435761u);
+}
+
+static gboolean question_equal(gconstpointer a, gconstpointer b)
+{
+	const struct question *x = a, *y = b;
+
+	return x->q == y->q && file_id_equal(&x->f, &y->f);
+}
+
+/* One pass over /proc, begun at `began`. */
+static struct shm_proc *pass(unsigned need, gint64 began)
+{
+	struct shm_proc *p = g_new0(struct shm_proc, 1);
+	g_autofree char *buf = NULL;
+	size_t cap = 0;
+	GHashTableIter it;
+	struct dirent *de;
+	gpointer v;
+	DIR *d;
+
+	p->refs = 1;
+	p->have = need;
+	p->began = began;
+	p->maps = g_array_new(FALSE, FALSE, sizeof(struct shm_mapping));
+	g_array_set_clear_func(p->maps, mapping_clear);
+	p->pids = g_hash_table_new_full(file_id_hash, file_id_equal, g_free,
+					pids_free);
+	p->in_use = g_hash_table_new_full(file_id_hash, file_id_equal, g_free,
+					  NULL);
+	d = opendir("/proc");
+	// cppcheck-suppress readdirCalled
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		scan_maps(p, (pid_t)pid, &buf, &cap);
+		if (need & SHM_PROC_FDS)
+			scan_fds((pid_t)pid, p->in_use);
+	}
+	if (d)
+		closedir(d);
+	for (guint i = 0; i < p->maps->len; i++) {
 		const struct shm_mapping *m =
-			&g_array_index(scan, struct shm_mapping, i);
+			&g_array_index(p->maps, struct shm_mapping, i);
+		struct shm_file_id key = { m->dev, m->ino, m->ns };
+		GArray *a = g_hash_table_lookup(p->pids, &key);
 
-		if (match(m, arg))
-			g_array_append_val(pids, m->pid);
+		if (!a) {
+			a = g_array_new(FALSE, FALSE, sizeof(pid_t));
+			g_hash_table_insert(p->pids, file_id_new(m), a);
+		}
+		/* One entry per (pid, file) already. */
+		g_array_append_val(a, m->pid);
+		file_ids_add(p->in_use, m);
 	}
-	g_array_sort(pids, pid_cmp);
-	/* One entry per (pid, dev, ino) already; drop repeats across
-	 * inodes that match together. */
-	for (guint i = 1; i < pids->len;) {
-		if (g_array_index(pids, pid_t, i) ==
-		    g_array_index(pids, pid_t, i - 1))
-			g_array_remove_index(pids, i);
-		else
-			i++;
+	g_hash_table_iter_init(&it, p->pids);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		g_array_sort(v, pid_cmp);
+	__atomic_fetch_add(&passes, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+static void proc_free(struct shm_proc *p)
+{
+	g_array_unref(p->maps);
+	g_hash_table_unref(p->pids);
+	g_hash_table_unref(p->in_use);
+	g_free(p);
+}
+
+void shm_proc_unref(struct shm_proc *p)
+{
+	if (p && g_atomic_int_dec_and_test(&p->refs))
+		proc_free(p);
+}
+
+static struct shm_proc *proc_ref(struct shm_proc *p)
+{
+	g_atomic_int_inc(&p->refs);
+	return p;
+}
+
+struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
+{
+	gint64 asked = g_get_monotonic_time();
+	struct shm_proc *p;
+	bool mine;
+	gint64 began;
+
+	g_mutex_lock(&proc_lock);
+	for (;;) {
+		if (latest && (latest->have & need) == need &&
+		    latest->began >= asked - max_age_us) {
+			p = proc_ref(latest);
+			g_mutex_unlock(&proc_lock);
+			return p;
+		}
+		/* A pass in progress that will do: wait for it, not for a
+		 * pass of our own after it. */
+		if (!running || (running_have & need) != need ||
+		    running_began < asked - max_age_us)
+			break;
+		g_cond_wait(&proc_done, &proc_lock);
 	}
-	return pids;
+	began = g_get_monotonic_time();
+	mine = !running;
+	if (mine) {
+		running = true;
+		running_have = need;
+		running_began = began;
+	}
+	g_mutex_unlock(&proc_lock);
+	p = pass(need, began);
+	g_mutex_lock(&proc_lock);
+	if (!latest || p->began >= latest->began) {
+		if (latest)
+			shm_proc_unref(latest);
+		latest = proc_ref(p);
+	}
+	if (mine)
+		running = false;
+	g_cond_broadcast(&proc_done);
+	g_mutex_unlock(&proc_lock);
+	return p;
+}
+
+gint64 shm_proc_began(const struct shm_proc *p)
+{
+	return p->began;
+}
+
+const GArray *shm_proc_maps(const struct shm_proc *p)
+{
+	return p->maps;
+}
+
+bool shm_proc_in_use(const struct shm_proc *p, dev_t dev, ino_t ino, ino_t ns)
+{
+	struct shm_file_id f = { dev, ino, ns };
+
+	return g_hash_table_contains(p->in_use, &f);
+}
+
+/* When question k was asked before (0 if not within the bound), now
+ * recorded as asked at `now`.  Called with proc_lock held. */
+static gint64 ask(const struct question *k, gint64 now)
+{
+	GHashTableIter it;
+	gpointer v;
+	gint64 *at, prev = 0;
+
+	if (!last_asked)
+		last_asked = g_hash_table_new_full(
+			question_hash, question_equal, g_free, g_free);
+	/* Forget what is older than the bound, at most once per bound. */
+	static gint64 pruned;
+	if (now - pruned > SHM_PROC_FRESH_US) {
+		g_hash_table_iter_init(&it, last_asked);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			if (now - *(gint64 *)v > SHM_PROC_FRESH_US)
+				g_hash_table_iter_remove(&it);
+		pruned = now;
+	}
+	at = g_hash_table_lookup(last_asked, k);
+	if (at) {
+		prev = *at;
+	} else {
+		at = g_new(gint64, 1);
+		g_hash_table_insert(last_asked, g_memdup2(k, sizeof(*k)), at);
+	}
+	*at = now;
+	return prev;
+}
+
+GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
+			 gint64 changed)
+{
+	struct question k = { { dev, ino, ns }, question };
+	gint64 now = g_get_monotonic_time();
+	gint64 max_age = SHM_PROC_FRESH_US, prev;
+	GArray *a, *out = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	struct shm_proc *p;
+
+	g_mutex_lock(&proc_lock);
+	prev = ask(&k, now);
+	g_mutex_unlock(&proc_lock);
+	/* Asked again: a pass begun now. */
+	if (prev)
+		max_age = SHM_PROC_NOW;
+	/* Changed at `changed`: a pass begun after that. */
+	if (changed)
+		max_age = MIN(max_age, MAX(0, g_get_real_time() - changed));
+	p = shm_proc_get(0, max_age);
+	a = g_hash_table_lookup(p->pids, &k.f);
+	if (a)
+		g_array_append_vals(out, a->data, a->len);
+	shm_proc_unref(p);
+	return out;
+}
+
+guint64 shm_proc_passes(void)
+{
+	return __atomic_load_n(&passes, __ATOMIC_RELAXED);
 }

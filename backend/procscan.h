@@ -1,6 +1,27 @@
-/* procscan.h - who maps what: shared mappings of every process, from
- * /proc/PID/maps.  Costly (reads every process's maps): called only when
- * someone asks who maps a segment, or lists mapped/. */
+/* procscan.h - the /proc layer: who maps and who holds what, from one
+ * pass over every process's /proc/PID/maps (and, where a question needs
+ * it, its /proc/PID/fd), kept as one immutable, refcounted snapshot that
+ * every question shares.  Not part of the backend interface.
+ *
+ * Freshness, the one rule: an answer comes from a pass that began at
+ * most SHM_PROC_FRESH_US before the question, except that
+ *   - the same question about the same file, asked again within the
+ *     bound, comes from a pass begun after it is asked (so a program that
+ *     polls one file, or asks again after a change it made, always sees
+ *     now, while a sweep over many files shares one pass);
+ *   - a System V segment attached or detached since a pass began is
+ *     answered by a newer pass (the kernel's attach and detach times
+ *     tell, to the second);
+ *   - a caller that needs now (rm through unused/) asks for
+ *     SHM_PROC_NOW: a pass that began after it asked.
+ * Single flight: askers that may share a pass in progress wait for it
+ * instead of starting their own, so many at once cost one pass; no pass
+ * runs while nobody asks.
+ *
+ * Identity: a file is (dev, ino, ns) as in struct shm_file_id; a System V
+ * segment is (0, shmid, its IPC namespace), whether mapped natively (its
+ * maps line names "/SYSV...") or through the mount.
+ */
 #ifndef SHMFS_PROCSCAN_H
 #define SHMFS_PROCSCAN_H
 
@@ -15,11 +36,12 @@ struct shm_mapping {
 	dev_t dev;
 	ino_t ino;
 	char *path; /* as the kernel names it now; " (deleted)" if removed;
-		     * NULL for a mapping through the mount */
+		     * NULL for a mapping through the mount, or in a snapshot
+		     * made without SHM_PROC_PATHS */
 	/* Made through the mount (a file of shmfs itself): dev and ino are
-	 * those of the object behind that file, and ns its IPC namespace
-	 * where its identity needs one (a System V segment), else 0. */
+	 * those of the object behind that file. */
 	bool via_mount;
+	/* A System V segment's IPC namespace (dev is then 0); else 0. */
 	ino_t ns;
 };
 
@@ -27,14 +49,9 @@ struct shm_mapping {
  * one of them (the device and inode number its kind's files have; false
  * if ino names no such object).  Set once, before the mount serves; until
  * then, and for a file it cannot tell, a mapping of the mount is left
- * out of every scan. */
+ * out of every pass. */
 typedef bool (*shm_own_resolver)(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns);
 void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve);
-
-/* Every shared file mapping of every process whose maps we may read, one
- * entry per (pid, dev, ino): a GArray of struct shm_mapping that frees its
- * paths.  With paths false, path is NULL (cheaper). */
-GArray *shm_scan_shared(bool paths);
 
 /* A file, by device and inode number; ns as in struct shm_mapping. */
 struct shm_file_id {
@@ -43,18 +60,41 @@ struct shm_file_id {
 	ino_t ns;
 };
 
-/* Every file some process maps MAP_SHARED or holds open (its descriptors
- * in /proc/PID/fd), files of the mount counted as the objects behind
- * them: a set of struct shm_file_id (see shm_file_ids_new).  Costlier
- * still than shm_scan_shared: it looks at every descriptor. */
-GHashTable *shm_scan_in_use(void);
-GHashTable *shm_file_ids_new(void);
-bool shm_file_ids_has(GHashTable *set, dev_t dev, ino_t ino, ino_t ns);
+/* What a pass reads beyond the maps. */
+enum {
+	SHM_PROC_PATHS = 1u << 0, /* each mapping's path (map_files) */
+	SHM_PROC_FDS = 1u << 1,	  /* every process's descriptors */
+};
 
-/* The distinct pids, ascending, among scan entries for which match(m, arg)
- * is true: a GArray of pid_t. */
-GArray *shm_scan_pids(const GArray *scan,
-		      bool (*match)(const struct shm_mapping *m, void *arg),
-		      void *arg);
+#define SHM_PROC_FRESH_US (1000 * 1000)
+#define SHM_PROC_NOW 0
+
+struct shm_proc;
+
+/* A snapshot with at least `need`, begun at most max_age_us before now
+ * (SHM_PROC_NOW: after now), shared if one is. */
+struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us);
+void shm_proc_unref(struct shm_proc *p);
+typedef struct shm_proc shm_proc;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(shm_proc, shm_proc_unref)
+
+/* When p's pass began (monotonic microseconds): tells snapshots apart. */
+gint64 shm_proc_began(const struct shm_proc *p);
+/* Every shared file mapping, one entry per (pid, dev, ino). */
+const GArray *shm_proc_maps(const struct shm_proc *p);
+/* Whether the file is mapped, or (a snapshot with SHM_PROC_FDS) open. */
+bool shm_proc_in_use(const struct shm_proc *p, dev_t dev, ino_t ino, ino_t ns);
+
+/* Who maps the file now: its pids, ascending (a new GArray of pid_t),
+ * under the freshness rule above; `question` tells questions about one
+ * file apart (the SHM_META_* bits asked), and `changed` (the wall clock
+ * in microseconds, or 0 if unknown) is when its users last changed as
+ * far as the kernel tells (a System V segment's last attach or detach):
+ * the answer comes from a pass begun after it. */
+GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
+			 gint64 changed);
+
+/* Passes made since the daemon started (shmfs.prom). */
+guint64 shm_proc_passes(void);
 
 #endif

@@ -200,54 +200,21 @@ int sysv_stat_id(int id, struct shm_attr *out)
 	return r;
 }
 
-struct sysv_find {
-	int id;
-	struct sysv_row row;
-	bool found;
-};
-
-static bool find_row(const struct sysv_row *r, void *arg)
+/* Who attaches segment id of the calling thread's IPC namespace: its
+ * processes whose maps show the segment ("/SYSV%08x", the shmid as inode
+ * number; shmids repeat across namespaces, so only those in that
+ * namespace), and whoever maps a file of the mount that is this segment,
+ * whatever namespace it is in (a container using the mount through a
+ * volume). */
+static void find_mappers(int id, const struct shmid_ds *ds, struct shm_meta *m)
 {
-	struct sysv_find *f = arg;
+	/* The last attach or detach, to the second: a pass begun after the
+	 * end of that second saw it. */
+	time_t last = MAX(ds->shm_atime, ds->shm_dtime);
 
-	if (r->id != f->id)
-		return false;
-	f->row = *r;
-	f->found = true;
-	return true;
-}
-
-struct mapper_match {
-	int id;
-	ino_t ns;
-};
-
-/* A process attaches segment id of the calling thread's IPC namespace:
- * its maps show the segment's file "/SYSV%08x" with the shmid as inode
- * number.  Shmids repeat across namespaces, hence the namespace check.  A
- * mapping through the mount is of the segment its file names (m->ns),
- * whatever namespace the process is in (a container using the mount
- * through a volume). */
-static bool maps_segment(const struct shm_mapping *m, void *arg)
-{
-	const struct mapper_match *w = arg;
-
-	if (m->ino != (ino_t)w->id)
-		return false;
-	if (m->via_mount)
-		return m->dev == shm_dev && m->ns == w->ns;
-	if (!m->path || strncmp(m->path, "/SYSV", 5) != 0)
-		return false;
-	return shm_ipc_ns_of_pid(m->pid) == w->ns;
-}
-
-static void find_mappers(int id, struct shm_meta *m)
-{
-	struct mapper_match w = { id, shm_ctx_ipc_ns() };
-	GArray *scan = shm_scan_shared(true);
-
-	m->pids = shm_scan_pids(scan, maps_segment, &w);
-	g_array_unref(scan);
+	m->pids = shm_proc_mappers(
+		0, (ino_t)id, shm_ctx_ipc_ns(), SHM_META_MAPPERS,
+		last ? ((gint64)last + 1) * G_USEC_PER_SEC : 0);
 }
 
 /* lsipc's STATUS: the flags the kernel keeps in the mode (today's kernels
@@ -261,9 +228,78 @@ static unsigned status_of(unsigned mode)
 	       ((mode & SHM_NORESERVE) ? SHM_STATUS_NORESERVE : 0);
 }
 
+/* The rss and swap of every segment of one IPC namespace, from one read
+ * of /proc/sysvipc/shm: shmid -> struct sysv_row. */
+struct memory_rows {
+	gint64 at; /* monotonic microseconds, when read */
+	GHashTable *rows;
+};
+
+/* memory_lock protects memory_by_ns: IPC namespace -> memory_rows, none
+ * older than SHM_PROC_FRESH_US when used (pruned when read again). */
+static GMutex memory_lock;
+static GHashTable *memory_by_ns;
+
+static void memory_rows_free(void *p)
+{
+	struct memory_rows *m = p;
+
+	g_hash_table_unref(m->rows);
+	g_free(m);
+}
+
+static bool memory_row(const struct sysv_row *r, void *arg)
+{
+	g_hash_table_insert(arg, GINT_TO_POINTER(r->id),
+			    g_memdup2(r, sizeof(*r)));
+	return false;
+}
+
+/* Segment id's rss and swap, from a read of /proc/sysvipc/shm in the
+ * calling thread's namespace at most SHM_PROC_FRESH_US old. */
+static int memory_of(int id, uint64_t *rss, uint64_t *swap)
+{
+	gpointer ns = GSIZE_TO_POINTER((gsize)shm_ctx_ipc_ns());
+	gint64 now = g_get_monotonic_time();
+	struct memory_rows *m;
+	const struct sysv_row *r;
+	GHashTableIter it;
+	gpointer v;
+	int err = 0;
+
+	g_mutex_lock(&memory_lock);
+	if (!memory_by_ns)
+		memory_by_ns = g_hash_table_new_full(
+			g_direct_hash, g_direct_equal, NULL, memory_rows_free);
+	m = g_hash_table_lookup(memory_by_ns, ns);
+	/* A segment made since the read is looked for in a new one. */
+	if (m && now - m->at <= SHM_PROC_FRESH_US &&
+	    !g_hash_table_contains(m->rows, GINT_TO_POINTER(id)))
+		m->at = 0;
+	if (!m || now - m->at > SHM_PROC_FRESH_US) {
+		g_hash_table_iter_init(&it, memory_by_ns);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			if (now - ((struct memory_rows *)v)->at >
+			    SHM_PROC_FRESH_US)
+				g_hash_table_iter_remove(&it);
+		m = g_new0(struct memory_rows, 1);
+		m->at = now;
+		m->rows = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+						NULL, g_free);
+		err = sysv_scan(memory_row, m->rows);
+		g_hash_table_insert(memory_by_ns, ns, m);
+	}
+	r = g_hash_table_lookup(m->rows, GINT_TO_POINTER(id));
+	if (r) {
+		*rss = r->rss;
+		*swap = r->swap;
+	}
+	g_mutex_unlock(&memory_lock);
+	return err ? err : r ? 0 : -ENOENT;
+}
+
 int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 {
-	struct sysv_find f = { .id = id };
 	struct shmid_ds ds;
 	int err;
 
@@ -294,18 +330,15 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		.ctime = ds.shm_ctime,
 		.status = status_of(ds.shm_perm.mode),
 	};
-	/* rss and swap are only in /proc/sysvipc/shm: read it when asked. */
+	/* rss and swap are only in /proc/sysvipc/shm: read it when asked,
+	 * once for every segment asked about within the bound. */
 	if (want & SHM_META_MEMORY) {
-		err = sysv_scan(find_row, &f);
+		err = memory_of(id, &m->rss, &m->swap);
 		if (err)
 			return err;
-		if (!f.found)
-			return -ENOENT;
-		m->rss = f.row.rss;
-		m->swap = f.row.swap;
 	}
 	if (want & SHM_META_MAPPERS)
-		find_mappers(id, m);
+		find_mappers(id, &ds, m);
 	if (want & SHM_META_COMMAND)
 		m->command = shm_command_of(ds.shm_cpid);
 	return 0;

@@ -12,9 +12,10 @@
  * detach, else the last change or creation; POSIX: the object's mtime),
  * so `find unused -mmin +60` finds what has been idle for an hour, and rm
  * of a link removes the segment only if it is still unused then (EBUSY
- * otherwise, and nothing changes).  Who uses what comes from a scan of
- * every process's maps and descriptors: only when unused/ is listed or
- * looked up, kept for at most SCAN_TTL_US, and done afresh for an rm.
+ * otherwise, and nothing changes).  Who uses what comes from the /proc
+ * layer (procscan.h), with every process's descriptors too: only when
+ * unused/ is listed or looked up, within its freshness bound, and afresh
+ * for an rm.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,17 +32,10 @@
 #include "procscan.h"
 #include "sysv.h"
 
-#define SCAN_TTL_US (1000 * 1000)
 #define SYSV_DIR "sysv"
 #define POSIX_DIR "posix"
 
 static struct timespec unused_started;
-
-/* scan_lock protects the cached scan; a user takes a reference and uses
- * it unlocked.  A leaf lock. */
-G_LOCK_DEFINE_STATIC(scan_lock);
-static GHashTable *in_use; /* struct shm_file_id set */
-static gint64 scanned_at;
 
 static int unused_init(const struct shmfs_config *cfg)
 {
@@ -50,38 +44,14 @@ static int unused_init(const struct shmfs_config *cfg)
 	return 0;
 }
 
-static void unused_fini(void)
+/* Who uses what (maps or holds open): a snapshot of the /proc layer no
+ * older than its freshness bound, or (fresh, for an rm) begun now.  A
+ * reference for the caller. */
+static struct shm_proc *uses(bool fresh)
 {
-	G_LOCK(scan_lock);
-	g_clear_pointer(&in_use, g_hash_table_unref);
-	scanned_at = 0;
-	G_UNLOCK(scan_lock);
+	return shm_proc_get(SHM_PROC_FDS,
+			    fresh ? SHM_PROC_NOW : SHM_PROC_FRESH_US);
 }
-
-/* Who uses what: the cached scan if it is fresh enough and fresh is
- * false, else a new one.  A reference for the caller. */
-static GHashTable *uses(bool fresh)
-{
-	gint64 now = g_get_monotonic_time();
-	GHashTable *set = NULL;
-
-	G_LOCK(scan_lock);
-	if (!fresh && in_use && now - scanned_at < SCAN_TTL_US)
-		set = g_hash_table_ref(in_use);
-	G_UNLOCK(scan_lock);
-	if (set)
-		return set;
-	set = shm_scan_in_use();
-	G_LOCK(scan_lock);
-	g_clear_pointer(&in_use, g_hash_table_unref);
-	in_use = g_hash_table_ref(set);
-	scanned_at = g_get_monotonic_time();
-	G_UNLOCK(scan_lock);
-	return set;
-}
-
-typedef GHashTable uses_set;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(uses_set, g_hash_table_unref)
 
 static void dir_attr(struct shm_attr *a)
 {
@@ -117,11 +87,10 @@ static const char *name_in(const char *path, const char *dir)
 
 /* ---- System V ---- */
 
-static bool sysv_unused(const struct shmid_ds *ds, int id, GHashTable *set)
+static bool sysv_unused(const struct shmid_ds *ds, int id, struct shm_proc *set)
 {
 	return ds->shm_nattch == 0 && !(ds->shm_perm.mode & SHM_DEST) &&
-	       !shm_file_ids_has(set, sysv_shm_dev(), (ino_t)id,
-				 shm_ctx_ipc_ns());
+	       !shm_proc_in_use(set, 0, (ino_t)id, shm_ctx_ipc_ns());
 }
 
 static void sysv_link_of(struct shm_attr *a, const struct shmid_ds *ds, int id)
@@ -137,7 +106,7 @@ static void sysv_link_of(struct shm_attr *a, const struct shmid_ds *ds, int id)
 
 struct sysv_list_ctx {
 	GArray *out;
-	GHashTable *set;
+	struct shm_proc *set;
 };
 
 static bool sysv_list_row(const struct sysv_row *r, void *arg)
@@ -162,7 +131,7 @@ static bool sysv_list_row(const struct sysv_row *r, void *arg)
 }
 
 static int sysv_stat_unused(const char *name, struct shm_attr *a,
-			    GHashTable *set)
+			    struct shm_proc *set)
 {
 	struct shmid_ds ds;
 	int id = sysv_parse_id(name);
@@ -181,7 +150,7 @@ static int sysv_stat_unused(const char *name, struct shm_attr *a,
  * segment stays as it was. */
 static int sysv_remove_unused(const char *name)
 {
-	g_autoptr(uses_set) set = uses(true);
+	g_autoptr(shm_proc) set = uses(true);
 	struct shmid_ds ds;
 	int id = sysv_parse_id(name);
 	int r = sysv_ipc_stat(id, &ds);
@@ -200,10 +169,10 @@ static int sysv_remove_unused(const char *name)
 
 /* ---- POSIX ---- */
 
-static bool posix_unused(const struct shm_attr *a, GHashTable *set)
+static bool posix_unused(const struct shm_attr *a, struct shm_proc *set)
 {
-	return !shm_file_ids_has(set, (dev_t)a->ident_dev, (ino_t)a->ident_ino,
-				 (ino_t)a->ident_ns);
+	return !shm_proc_in_use(set, (dev_t)a->ident_dev, (ino_t)a->ident_ino,
+				(ino_t)a->ident_ns);
 }
 
 static void posix_link_of(struct shm_attr *link, const char *name,
@@ -216,7 +185,7 @@ static void posix_link_of(struct shm_attr *link, const char *name,
 }
 
 static int posix_stat_unused(const char *name, struct shm_attr *a,
-			     GHashTable *set)
+			     struct shm_proc *set)
 {
 	struct shm_attr obj;
 	int r = posix_backend.stat(name, &obj);
@@ -249,7 +218,7 @@ static int posix_remove_unused(const char *name)
 	/* Still the object that was looked at (not made again meanwhile)? */
 	if (fstatat(dirfd, hidden, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (uint64_t)st.st_ino == obj.ident_ino) {
-		g_autoptr(uses_set) set = uses(true);
+		g_autoptr(shm_proc) set = uses(true);
 
 		if (posix_unused(&obj, set))
 			return unlinkat(dirfd, hidden, 0) < 0 ? -errno : 0;
@@ -264,7 +233,7 @@ static int posix_remove_unused(const char *name)
 
 static int unused_list(const char *dir, GArray *out)
 {
-	g_autoptr(uses_set) set = NULL;
+	g_autoptr(shm_proc) set = NULL;
 	struct shm_attr a;
 
 	if (!dir[0]) {
@@ -302,7 +271,7 @@ static int unused_list(const char *dir, GArray *out)
 
 static int unused_stat(const char *path, struct shm_attr *out)
 {
-	g_autoptr(uses_set) set = NULL;
+	g_autoptr(shm_proc) set = NULL;
 	const char *name;
 
 	if (!path[0] || strcmp(path, SYSV_DIR) == 0 ||
@@ -356,7 +325,6 @@ static int unused_remove(const char *path)
 const struct shmfs_backend unused_backend = {
 	.name = "unused",
 	.init = unused_init,
-	.fini = unused_fini,
 	.list = unused_list,
 	.stat = unused_stat,
 	.readlink = unused_readlink,

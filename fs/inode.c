@@ -28,6 +28,9 @@ void shmfs_inode_unref(struct shmfs_inode *in)
 	g_clear_pointer(&in->shadow.pages, g_hash_table_unref);
 	g_mutex_clear(&in->shadow.lock);
 	g_ptr_array_unref(in->files);
+	g_free(in->probe_name);
+	if (in->probe_value)
+		g_string_free(in->probe_value, TRUE);
 	g_cond_clear(&in->decided);
 	g_mutex_clear(&in->lock);
 	g_free(in->path);

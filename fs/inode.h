@@ -16,7 +16,8 @@
  * Locks, in the order they may be taken (never the other way round):
  *   1. nodes_lock (inode.c)   the table, and every inode's nlookup and
  *                             nopen (what keeps it in the table)
- *   2. inode->lock            the inode's open files and data path
+ *   2. inode->lock            the inode's open files and data path, and
+ *                             its last xattr size probe
  *   inode->shadow.lock        the fallback's kept pages of the inode:
  *                             taken alone, never with another lock of
  *                             the front held or taken under it
@@ -90,6 +91,11 @@ struct shmfs_inode {
 	bool writable;	  /* the backing file allows writing */
 	bool writes_to_daemon;
 	bool deciding; /* a first open is choosing the path, unlocked */
+	/* The value the last size probe of an xattr (getxattr with size 0)
+	 * answered, for the read that follows it (xattr_ops.c). */
+	char *probe_name;
+	GString *probe_value;
+	gint64 probe_at;
 
 	struct shmfs_shadow shadow;
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "procscan.h"
 #include "shmfs.h"
 
 #define METRICS_FILE METRICS_FILE_NAME
@@ -200,6 +201,10 @@ static GString *make_text(void)
 	       __atomic_load_n(&opens[SHMFS_IO_FALLBACK], __ATOMIC_RELAXED));
 	sample(t, "shmfs_opens_total", "{path=\"direct\"}",
 	       __atomic_load_n(&opens[SHMFS_IO_DIRECT], __ATOMIC_RELAXED));
+	family(t, "shmfs_proc_passes_total", "counter",
+	       "Passes over every process's /proc maps (who maps what), "
+	       "shared by every question asked meanwhile.");
+	sample(t, "shmfs_proc_passes_total", NULL, shm_proc_passes());
 	family(t, "shmfs_backing_files", "gauge",
 	       "Backing files registered with the kernel for passthrough "
 	       "(one per inode with open files) and not yet released.");

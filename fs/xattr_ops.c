@@ -52,6 +52,46 @@ static void reply_xattr_text(fuse_req_t req, const GString *s, size_t size)
 		fuse_reply_buf(req, s->str, s->len);
 }
 
+/* How long the value a size probe answered stands for the read after it
+ * (getfattr, and every program sizing its buffer, asks twice at once). */
+#define PROBE_US (200 * 1000)
+
+/* A size probe of name on in answered s: keep it for the read. */
+static void probe_keep(struct shmfs_inode *in, const char *name,
+		       const GString *s)
+{
+	g_mutex_lock(&in->lock);
+	g_free(in->probe_name);
+	if (in->probe_value)
+		g_string_free(in->probe_value, TRUE);
+	in->probe_name = g_strdup(name);
+	in->probe_value = g_string_new_len(s->str, (gssize)s->len);
+	in->probe_at = g_get_monotonic_time();
+	g_mutex_unlock(&in->lock);
+}
+
+/* The read after a size probe of name: the value the probe measured,
+ * so that the length and the value agree and the question (a /proc pass
+ * for user.shm.pids) is asked once.  Into *s (replacing it); false if
+ * there is none. */
+static bool probed(struct shmfs_inode *in, const char *name, GString **s)
+{
+	GString *v = NULL;
+
+	g_mutex_lock(&in->lock);
+	if (in->probe_name && strcmp(in->probe_name, name) == 0 &&
+	    g_get_monotonic_time() - in->probe_at < PROBE_US) {
+		v = g_steal_pointer(&in->probe_value);
+		g_clear_pointer(&in->probe_name, g_free);
+	}
+	g_mutex_unlock(&in->lock);
+	if (!v)
+		return false;
+	g_string_free(*s, TRUE);
+	*s = v;
+	return true;
+}
+
 void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		    size_t size)
 {
@@ -71,6 +111,8 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (strncmp(name, "user.shm.", 9) != 0)
 		return shmfs_reply_err(req, -ENODATA, "getxattr", name);
 	in = shmfs_inode_get(ino);
+	if (in && size && probed(in, name, &s))
+		return reply_xattr_text(req, s, size);
 	if (!in)
 		r = -ENOENT;
 	else if (strcmp(name, SHMFS_XATTR_IO) == 0)
@@ -83,6 +125,8 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (r)
 		return shmfs_reply_err(req, r, "getxattr",
 				       in ? in->path : NULL);
+	if (!size)
+		probe_keep(in, name, s);
 	reply_xattr_text(req, s, size);
 }
 

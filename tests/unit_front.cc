@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +31,7 @@
 
 extern "C" {
 #include "fallback.h"
+#include "nsctx.h"
 #include "procscan.h"
 #include "sysv.h"
 }
@@ -318,6 +321,13 @@ bool same_file(const struct shm_mapping *m, void *arg)
 	return m->dev == st->st_dev && m->ino == st->st_ino;
 }
 
+std::vector<pid_t> pids_of(GArray *a)
+{
+	std::vector<pid_t> v((pid_t *)a->data, (pid_t *)a->data + a->len);
+	g_array_unref(a);
+	return v;
+}
+
 // A MAP_SHARED mapping of a file, in this process and in a child, is found
 // with its path; a MAP_PRIVATE one is not.
 TEST(ProcScan, FindsSharedFileMappingsWithTheirPath)
@@ -340,37 +350,108 @@ TEST(ProcScan, FindsSharedFileMappingsWithTheirPath)
 		_exit(0);
 	}
 	close(go[0]);
-	GArray *scan = shm_scan_shared(true);
-	GArray *pids = shm_scan_pids(scan, same_file, &st);
-	std::vector<pid_t> got((pid_t *)pids->data,
-			       (pid_t *)pids->data + pids->len);
 	std::vector<pid_t> want = { getpid(), kid };
 	std::sort(want.begin(), want.end());
-	EXPECT_EQ(got, want);
+	EXPECT_EQ(pids_of(shm_proc_mappers(st.st_dev, st.st_ino, 0, 1, 0)),
+		  want);
+	struct shm_proc *snap = shm_proc_get(SHM_PROC_PATHS, SHM_PROC_NOW);
+	const GArray *maps = shm_proc_maps(snap);
 	bool named = false;
-	for (guint i = 0; i < scan->len; i++) {
-		struct shm_mapping *m =
-			&g_array_index(scan, struct shm_mapping, i);
+	for (guint i = 0; i < maps->len; i++) {
+		const struct shm_mapping *m =
+			&g_array_index(maps, struct shm_mapping, i);
 		if (m->pid == getpid() && same_file(m, &st))
 			named = m->path && strcmp(m->path, path) == 0;
 	}
 	EXPECT_TRUE(named);
-	g_array_unref(pids);
-	g_array_unref(scan);
+	EXPECT_TRUE(shm_proc_in_use(snap, st.st_dev, st.st_ino, 0));
+	shm_proc_unref(snap);
 	close(go[1]);
 	waitpid(kid, nullptr, 0);
 	munmap(shared, 8192);
-	// Private: not a sharer.
+	// Private: not a sharer.  (Asked again: a new pass, so now.)
 	void *priv = mmap(nullptr, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
 	ASSERT_NE(priv, MAP_FAILED);
-	scan = shm_scan_shared(false);
-	pids = shm_scan_pids(scan, same_file, &st);
-	EXPECT_EQ(pids->len, 0u);
-	g_array_unref(pids);
-	g_array_unref(scan);
+	EXPECT_EQ(pids_of(shm_proc_mappers(st.st_dev, st.st_ino, 0, 1, 0)),
+		  std::vector<pid_t>{});
 	munmap(priv, 8192);
+	// Held open only: in use with the descriptors looked at, else not.
+	snap = shm_proc_get(SHM_PROC_FDS, SHM_PROC_NOW);
+	EXPECT_TRUE(shm_proc_in_use(snap, st.st_dev, st.st_ino, 0));
+	shm_proc_unref(snap);
 	close(fd);
+	snap = shm_proc_get(SHM_PROC_FDS, SHM_PROC_NOW);
+	EXPECT_FALSE(shm_proc_in_use(snap, st.st_dev, st.st_ino, 0));
+	shm_proc_unref(snap);
 	unlink(path);
+}
+
+// A System V segment is (0, shmid, namespace): this process's attachment
+// is found in its own namespace's entry, in no other.
+TEST(ProcScan, SysvSegmentsByShmidAndNamespace)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	ASSERT_GE(id, 0);
+	void *a = shmat(id, nullptr, SHM_RDONLY);
+	ASSERT_NE(a, (void *)-1);
+	ino_t ns = shm_ipc_ns_of_pid(getpid());
+	struct shmid_ds ds;
+	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);
+	gint64 attached = ((gint64)ds.shm_atime + 1) * G_USEC_PER_SEC;
+	EXPECT_EQ(pids_of(shm_proc_mappers(0, (ino_t)id, ns, 1, attached)),
+		  std::vector<pid_t>{ getpid() });
+	EXPECT_EQ(pids_of(shm_proc_mappers(0, (ino_t)id, ns + 1, 1, attached)),
+		  std::vector<pid_t>{});
+	shmdt(a);
+	shmctl(id, IPC_RMID, nullptr);
+}
+
+// Askers at once share the pass in progress: eight threads asking about
+// eight files, with no fresh snapshot, cost one pass; a ninth question
+// within the bound costs none; the same question again costs one.
+TEST(ProcScan, ManyAskersShareOnePassAndARepeatLooksAgain)
+{
+	g_usleep(SHM_PROC_FRESH_US + 50000); // every snapshot is stale
+	guint64 before = shm_proc_passes();
+	std::vector<std::thread> ts;
+	std::atomic<int> ready{ 0 };
+	for (int i = 0; i < 8; i++)
+		ts.emplace_back([&, i] {
+			ready++;
+			while (ready < 8)
+				;
+			g_array_unref(shm_proc_mappers(1, 1000 + i, 0, 1, 0));
+		});
+	for (auto &t : ts)
+		t.join();
+	EXPECT_EQ(shm_proc_passes() - before, 1u);
+	g_array_unref(shm_proc_mappers(1, 2000, 0, 1, 0));
+	EXPECT_EQ(shm_proc_passes() - before, 1u);
+	g_array_unref(shm_proc_mappers(1, 2000, 0, 2, 0)); // another question
+	EXPECT_EQ(shm_proc_passes() - before, 1u);
+	g_array_unref(shm_proc_mappers(1, 2000, 0, 1, 0)); // the same again
+	EXPECT_EQ(shm_proc_passes() - before, 2u);
+}
+
+// A snapshot older than the bound is never served; SHM_PROC_NOW is a pass
+// begun after the call.
+TEST(ProcScan, NoAnswerIsOlderThanTheBound)
+{
+	struct shm_proc *a = shm_proc_get(0, SHM_PROC_FRESH_US);
+	struct shm_proc *b = shm_proc_get(0, SHM_PROC_FRESH_US);
+	EXPECT_EQ(shm_proc_began(a), shm_proc_began(b));
+	gint64 t = g_get_monotonic_time();
+	struct shm_proc *c = shm_proc_get(0, SHM_PROC_NOW);
+	EXPECT_GE(shm_proc_began(c), t);
+	g_usleep(SHM_PROC_FRESH_US + 10000);
+	t = g_get_monotonic_time();
+	struct shm_proc *d = shm_proc_get(0, SHM_PROC_FRESH_US);
+	EXPECT_GE(shm_proc_began(d), t - SHM_PROC_FRESH_US);
+	EXPECT_GT(shm_proc_began(d), shm_proc_began(c));
+	shm_proc_unref(a);
+	shm_proc_unref(b);
+	shm_proc_unref(c);
+	shm_proc_unref(d);
 }
 
 struct Find {

@@ -33,7 +33,9 @@ static bool dead_fuse_mount(const char *mnt)
 		close(fd);
 		return false;
 	}
-	return errno == ENOTCONN;
+	/* ENOTCONN once the connection is gone; ECONNABORTED for an open
+	 * that was already waiting on the daemon when it died. */
+	return errno == ENOTCONN || errno == ECONNABORTED;
 }
 
 #define WATCH_ENV "SHMFS_AUTO_UNMOUNT_FD"

@@ -62,10 +62,14 @@ struct shm_attr {
 	uint64_t ident_gen;
 };
 
-/* One entry of a listing; name is owned by the array (see shm_dirents_new). */
+/* One entry of a listing; name and target are owned by the array (see
+ * shm_dirents_new). */
 struct shm_dirent {
 	char *name;
 	struct shm_attr attr;
+	/* A link's target as the listing saw it, or NULL (then readlink
+	 * asks the kind): what `ls -l` reads right after listing. */
+	char *target;
 };
 
 /* The kernel's metadata of one segment, for the user.shm.* xattrs.
@@ -279,8 +283,10 @@ extern const struct shmfs_backend ns_backend;
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);
-/* Append a copy of name with its attributes. */
+/* Append a copy of name with its attributes (and a link's target). */
 void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
+void shm_dirents_add_link(GArray *a, const char *name,
+			  const struct shm_attr *attr, const char *target);
 
 /* What lsipc's COMMAND column shows for pid: its command line, the
  * arguments joined by spaces; "" once it is gone. */

@@ -10,6 +10,7 @@ static void dirent_clear(void *p)
 	struct shm_dirent *d = p;
 
 	g_free(d->name);
+	g_free(d->target);
 }
 
 GArray *shm_dirents_new(void)
@@ -23,6 +24,16 @@ GArray *shm_dirents_new(void)
 void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr)
 {
 	struct shm_dirent d = { .name = g_strdup(name), .attr = *attr };
+
+	g_array_append_val(a, d);
+}
+
+void shm_dirents_add_link(GArray *a, const char *name,
+			  const struct shm_attr *attr, const char *target)
+{
+	struct shm_dirent d = { .name = g_strdup(name),
+				.attr = *attr,
+				.target = g_strdup(target) };
 
 	g_array_append_val(a, d);
 }

@@ -93,6 +93,16 @@ static bool sysv_unused(const struct shmid_ds *ds, int id, struct shm_proc *set)
 	       !shm_proc_in_use(set, 0, (ino_t)id, shm_ctx_ipc_ns());
 }
 
+/* Where unused/KIND/NAME leads: ../../KIND/NAME (in a buffer of the
+ * calling thread's, valid until its next call). */
+static const char *link_target(const char *kind, const char *name)
+{
+	static __thread char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "../../%s/%s", kind, name);
+	return buf;
+}
+
 static void sysv_link_of(struct shm_attr *a, const struct shmid_ds *ds, int id)
 {
 	char target[32];
@@ -126,7 +136,7 @@ static bool sysv_list_row(const struct sysv_row *r, void *arg)
 		return false;
 	sysv_link_of(&a, &ds, r->id);
 	snprintf(name, sizeof(name), "%d", r->id);
-	shm_dirents_add(c->out, name, &a);
+	shm_dirents_add_link(c->out, name, &a, link_target(SYSV_DIR, name));
 	return false;
 }
 
@@ -261,7 +271,8 @@ static int unused_list(const char *dir, GArray *out)
 			if (!posix_unused(&d->attr, set))
 				continue;
 			posix_link_of(&a, d->name, &d->attr);
-			shm_dirents_add(out, d->name, &a);
+			shm_dirents_add_link(out, d->name, &a,
+					     link_target(POSIX_DIR, d->name));
 		}
 		return 0;
 	}
@@ -299,9 +310,9 @@ static int unused_readlink(const char *path, char **out)
 	if (r)
 		return r;
 	if ((name = name_in(path, SYSV_DIR)))
-		*out = g_strconcat("../../" SYSV_DIR "/", name, NULL);
+		*out = g_strdup(link_target(SYSV_DIR, name));
 	else if ((name = name_in(path, POSIX_DIR)))
-		*out = g_strconcat("../../" POSIX_DIR "/", name, NULL);
+		*out = g_strdup(link_target(POSIX_DIR, name));
 	else
 		return -EINVAL;
 	return 0;

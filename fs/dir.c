@@ -88,6 +88,17 @@ static void dir_child(const struct shmfs_dir *d, const char *name,
 	}
 }
 
+/* The link the listing hands the kernel answers the readlink that
+ * `ls -l` makes right after, for as long as the kernel keeps its
+ * attributes: the listing shows what it saw, not an error. */
+static void keep_link(fuse_ino_t ino, const char *target)
+{
+	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
+
+	if (in)
+		shmfs_inode_keep_link(in, target);
+}
+
 static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -107,6 +118,8 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		if (plus && !is_dot(de->name)) {
 			dir_child(d, de->name, &be, &path);
 			ino = shmfs_inode_lookup(be, path, &de->attr);
+			if (de->target)
+				keep_link(ino, de->target);
 		}
 		shmfs_fill_entry(req, &e, ino, &de->attr);
 		if (!plus || is_dot(de->name)) {

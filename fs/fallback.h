@@ -36,9 +36,6 @@
 /* Start the refresh thread (not when refresh_ms is 0); 0 or -errno. */
 int shmfs_refresh_start(struct shmfs_state *st);
 void shmfs_refresh_stop(void);
-/* A file was opened (+1) or released (-1) on the fallback path: the
- * thread runs only while one is open. */
-void shmfs_refresh_opened(int delta);
 
 #define SHMFS_PAGE 4096u
 

@@ -13,14 +13,10 @@
 #include "log.h"
 #include "fallback.h"
 
-/* refresh_lock protects stopping and fallback_open; refresh_cond wakes
- * the thread early. */
+/* refresh_lock protects stopping; refresh_cond wakes the thread early. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t refresh_cond = PTHREAD_COND_INITIALIZER;
 static bool stopping;
-/* Files open on the fallback path: the thread sleeps while there are
- * none (an idle daemon uses no CPU). */
-static unsigned fallback_open;
 static bool running;
 static pthread_t refresh_thread;
 
@@ -85,11 +81,6 @@ static void *refresh_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&refresh_lock);
 	while (!stopping) {
-		if (!fallback_open) {
-			pthread_cond_wait(&refresh_cond, &refresh_lock);
-			clock_gettime(CLOCK_MONOTONIC, &next);
-			continue;
-		}
 		next.tv_nsec += (long)st->refresh_ms % 1000 * 1000000;
 		next.tv_sec +=
 			st->refresh_ms / 1000 + next.tv_nsec / 1000000000;
@@ -103,18 +94,6 @@ static void *refresh_main(void *arg)
 	}
 	pthread_mutex_unlock(&refresh_lock);
 	return NULL;
-}
-
-void shmfs_refresh_opened(int delta)
-{
-	pthread_mutex_lock(&refresh_lock);
-	if (delta < 0 && fallback_open < (unsigned)-delta)
-		fallback_open = 0;
-	else
-		fallback_open = (unsigned)((int)fallback_open + delta);
-	if (delta > 0 && fallback_open == (unsigned)delta)
-		pthread_cond_signal(&refresh_cond);
-	pthread_mutex_unlock(&refresh_lock);
 }
 
 int shmfs_refresh_start(struct shmfs_state *st)

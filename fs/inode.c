@@ -29,6 +29,7 @@ void shmfs_inode_unref(struct shmfs_inode *in)
 	g_mutex_clear(&in->shadow.lock);
 	g_ptr_array_unref(in->files);
 	g_free(in->probe_name);
+	g_free(in->link_target);
 	if (in->probe_value)
 		g_string_free(in->probe_value, TRUE);
 	g_cond_clear(&in->decided);
@@ -189,6 +190,27 @@ void shmfs_inode_released(struct shmfs_inode *in)
 		maybe_drop(in);
 	}
 	G_UNLOCK(nodes_lock);
+}
+
+void shmfs_inode_keep_link(struct shmfs_inode *in, const char *target)
+{
+	g_mutex_lock(&in->lock);
+	g_free(in->link_target);
+	in->link_target = g_strdup(target);
+	in->link_at = g_get_monotonic_time();
+	g_mutex_unlock(&in->lock);
+}
+
+char *shmfs_inode_link(struct shmfs_inode *in, gint64 max_age_us)
+{
+	char *t = NULL;
+
+	g_mutex_lock(&in->lock);
+	if (in->link_target &&
+	    g_get_monotonic_time() - in->link_at <= max_age_us)
+		t = g_strdup(in->link_target);
+	g_mutex_unlock(&in->lock);
+	return t;
 }
 
 GPtrArray *shmfs_inodes_open(void)

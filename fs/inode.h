@@ -17,7 +17,7 @@
  *   1. nodes_lock (inode.c)   the table, and every inode's nlookup and
  *                             nopen (what keeps it in the table)
  *   2. inode->lock            the inode's open files and data path, and
- *                             its last xattr size probe
+ *                             its last xattr size probe and link target
  *   inode->shadow.lock        the fallback's kept pages of the inode:
  *                             taken alone, never with another lock of
  *                             the front held or taken under it
@@ -91,6 +91,9 @@ struct shmfs_inode {
 	bool writable;	  /* the backing file allows writing */
 	bool writes_to_daemon;
 	bool deciding; /* a first open is choosing the path, unlocked */
+	/* A link's target as the last listing of its directory saw it. */
+	char *link_target;
+	gint64 link_at;
 	/* The value the last size probe of an xattr (getxattr with size 0)
 	 * answered, for the read that follows it (xattr_ops.c). */
 	char *probe_name;
@@ -134,6 +137,10 @@ void shmfs_inode_forget(fuse_ino_t ino, uint64_t n);
  * last release. */
 void shmfs_inode_opened(struct shmfs_inode *in);
 void shmfs_inode_released(struct shmfs_inode *in);
+/* A listing saw in's target: kept for readlink (shmfs_inode_link). */
+void shmfs_inode_keep_link(struct shmfs_inode *in, const char *target);
+/* The target kept within max_age_us, newly allocated, or NULL. */
+char *shmfs_inode_link(struct shmfs_inode *in, gint64 max_age_us);
 /* References to every inode with open files, for a walk outside the
  * table's lock (the refresh thread, the end of the session). */
 GPtrArray *shmfs_inodes_open(void);

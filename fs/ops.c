@@ -176,14 +176,20 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 	shmfs_io_negotiate(conn, st->passthrough);
 }
 
+/* A link listed within the attribute timeout answers with the target
+ * its listing saw (dir.c), so that ls -l shows what it listed. */
 static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
-	g_autofree char *target = NULL;
-	int r = !in	? -ENOENT :
-		!in->be ? -EINVAL :
-			  shm_be_readlink(in->be, in->path, &target);
+	gint64 timeout_us = (gint64)(shmfs_state_of(req)->timeout * 1e6);
+	g_autofree char *target = in ? shmfs_inode_link(in, timeout_us) : NULL;
+	int r = 0;
 
+	if (!in)
+		r = -ENOENT;
+	else if (!target)
+		r = in->be ? shm_be_readlink(in->be, in->path, &target) :
+			     -EINVAL;
 	if (r)
 		return shmfs_reply_err(req, r, "readlink",
 				       in ? in->path : NULL);

@@ -154,7 +154,6 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	g_mutex_unlock(&in->lock);
 	shmfs_metrics_open(f->io);
 	if (f->io == SHMFS_IO_FALLBACK) {
-		shmfs_refresh_opened(1);
 		/* Segments change under us: every open starts from the live
 		 * bytes.  Before the reply: the kernel drops the cached pages
 		 * when it gets it, and every page it reads after that must be
@@ -193,11 +192,8 @@ bool shmfs_io_close(struct fuse_session *se, struct shmfs_file *f)
 		return false;
 	if (id > 0)
 		backing_close(se, id);
-	if (f->io == SHMFS_IO_FALLBACK) {
-		shmfs_refresh_opened(-1);
-		if (f->writer)
-			shmfs_shadow_close(in);
-	}
+	if (f->io == SHMFS_IO_FALLBACK && f->writer)
+		shmfs_shadow_close(in);
 	shmfs_inode_released(in);
 	return true;
 }

@@ -204,3 +204,38 @@ TEST_F(Unused, TheScanRunsOnlyForUnused)
 }
 
 } // namespace
+
+namespace {
+
+// A listing shows what it saw: the links it listed read back as listed
+// for the attribute timeout, even if their segments went meanwhile (ls -l
+// under churn shows the entry, never "cannot read symbolic link"); after
+// the timeout a gone link is gone.
+TEST_F(Unused, ALinkReadsBackAsListedUntilTheTimeout)
+{
+	std::vector<std::string> names;
+	for (int i = 0; i < 20; i++)
+		names.push_back(make_posix(
+			"shmfs-test-listed-" + std::to_string(i), 4096, 0600));
+	std::vector<std::string> seen = list_dir(m.path("unused/posix"));
+	for (auto &n : names)
+		ASSERT_NE(std::find(seen.begin(), seen.end(), n), seen.end())
+			<< n;
+	for (auto &n : names)
+		ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
+	for (auto &n : names) {
+		char buf[256];
+		ssize_t len =
+			readlink(link("posix/" + n).c_str(), buf, sizeof(buf));
+		ASSERT_GT(len, 0) << n << ": " << strerror(errno);
+		EXPECT_EQ(std::string(buf, (size_t)len), "../../posix/" + n);
+	}
+	usleep(700 * 1000); // past the default 0.5 s timeout
+	char buf[256];
+	errno = 0;
+	EXPECT_EQ(readlink(link("posix/" + names[0]).c_str(), buf, sizeof(buf)),
+		  -1);
+	EXPECT_EQ(errno, ENOENT);
+}
+
+} // namespace

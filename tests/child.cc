@@ -7,6 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+#include <unistd.h>
+
 namespace shmfs_test {
 
 bool Holder::start(const std::function<bool()> &fn)
@@ -28,6 +33,22 @@ bool Holder::start(const std::function<bool()> &fn)
 	close(ready[0]);
 	close(ready[1]);
 	return c == 'y';
+}
+
+void at_once(int n, const std::function<void(int)> &fn)
+{
+	std::vector<std::thread> ts;
+	std::atomic<int> ready{ 0 };
+
+	for (int i = 0; i < n; i++)
+		ts.emplace_back([&, i] {
+			ready++;
+			while (ready < n)
+				;
+			fn(i);
+		});
+	for (auto &t : ts)
+		t.join();
 }
 
 double now_us()

@@ -33,6 +33,10 @@ struct Holder {
 	}
 };
 
+// fn(0) .. fn(n-1), each on a thread of its own, released together once
+// all are running; returns when all are done.
+void at_once(int n, const std::function<void(int)> &fn);
+
 // The monotonic clock, in milliseconds and in microseconds.
 double now_ms();
 double now_us();

@@ -179,19 +179,11 @@ TEST_F(Busy, AskersAtOnceShareOnePass)
 	long long before = prom_value(m, "shmfs_proc_passes_total");
 	ASSERT_GE(before, 0);
 	usleep(1100 * 1000); // every snapshot is now older than the bound
-	std::vector<std::thread> ts;
-	std::atomic<int> ready{ 0 };
-	for (int i = 0; i < 8; i++)
-		ts.emplace_back([&, i] {
-			ready++;
-			while (ready < 8)
-				;
-			get_xattr(i % 2 ? sysv_path(ids[(size_t)i]) :
-					  posix_path(names[(size_t)i]),
-				  "user.shm.pids");
-		});
-	for (auto &t : ts)
-		t.join();
+	at_once(8, [&](int i) {
+		get_xattr(i % 2 ? sysv_path(ids[(size_t)i]) :
+				  posix_path(names[(size_t)i]),
+			  "user.shm.pids");
+	});
 	for (int i = 8; i < kSegments; i++)
 		get_xattr(posix_path(names[(size_t)i]), "user.shm.pids");
 	EXPECT_EQ(prom_value(m, "shmfs_proc_passes_total") - before, 2);

@@ -28,6 +28,7 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "child.h"
 
 extern "C" {
 #include "fallback.h"
@@ -413,17 +414,9 @@ TEST(ProcScan, ManyAskersShareOnePassAndARepeatLooksAgain)
 {
 	g_usleep(SHM_PROC_FRESH_US + 50000); // every snapshot is stale
 	guint64 before = shm_proc_passes();
-	std::vector<std::thread> ts;
-	std::atomic<int> ready{ 0 };
-	for (int i = 0; i < 8; i++)
-		ts.emplace_back([&, i] {
-			ready++;
-			while (ready < 8)
-				;
-			g_array_unref(shm_proc_mappers(1, 1000 + i, 0, 1, 0));
-		});
-	for (auto &t : ts)
-		t.join();
+	shmfs_test::at_once(8, [](int i) {
+		g_array_unref(shm_proc_mappers(1, 1000 + i, 0, 1, 0));
+	});
 	EXPECT_EQ(shm_proc_passes() - before, 1u);
 	g_array_unref(shm_proc_mappers(1, 2000, 0, 1, 0));
 	EXPECT_EQ(shm_proc_passes() - before, 1u);

@@ -23,12 +23,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace shmfs_test {
 
@@ -164,39 +160,51 @@ double seconds_env(const char *name, double dflt)
 }
 
 // Kills the daemon of a mount that outlives its deadline, so that a hung
-// FUSE request fails the test instead of hanging it.
+// FUSE request fails the test instead of hanging it.  A process, not a
+// thread: tests fork workers, and a child forked while another thread of
+// its parent held an allocator lock (ASan's, at a thread's start) waits
+// for that lock forever in its first malloc.
 struct Watchdog {
-	std::mutex mu;
-	std::condition_variable cv;
-	bool stop = false;
-	std::thread t;
+	pid_t pid = -1;
 
-	void start(pid_t pid, std::string dir, double secs)
+	void start(pid_t daemon, const std::string &dir, double secs)
 	{
-		t = std::thread([this, pid, dir, secs] {
-			std::unique_lock<std::mutex> lk(mu);
-			if (cv.wait_for(lk, std::chrono::duration<double>(secs),
-					[this] { return stop; }))
-				return;
-			fprintf(stdout,
-				"# watchdog: mount %s still busy after "
-				"%.0fs: killing the daemon\n",
-				dir.c_str(), secs);
-			fflush(stdout);
-			kill(pid, SIGKILL);
-			umount2(dir.c_str(), MNT_DETACH);
-		});
+		// Everything the child needs, made before the fork: after it
+		// the child only sleeps, writes, kills and unmounts.
+		char msg[600];
+		int n = snprintf(msg, sizeof(msg),
+				 "# watchdog: mount %s still busy after "
+				 "%gs: killing the daemon\n",
+				 dir.c_str(), secs);
+		std::string target = dir;
+		struct timespec left = { (time_t)secs,
+					 (long)((secs - (time_t)secs) * 1e9) };
+		pid_t parent = getpid();
+		pid = fork();
+		if (pid != 0)
+			return;
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		while (nanosleep(&left, &left) != 0 && errno == EINTR)
+			;
+		if (write(1, msg, (size_t)std::max(n, 0)) < 0)
+			_exit(1);
+		kill(daemon, SIGKILL);
+		umount2(target.c_str(), MNT_DETACH);
+		_exit(0);
 	}
 
 	void finish()
 	{
-		{
-			std::lock_guard<std::mutex> lk(mu);
-			stop = true;
-		}
-		cv.notify_all();
-		if (t.joinable())
-			t.join();
+		if (pid <= 0)
+			return;
+		kill(pid, SIGKILL);
+		waitpid(pid, nullptr, 0);
+		pid = -1;
 	}
 };
 

@@ -284,6 +284,31 @@ struct Worker {
 	}
 };
 
+// The granules where got is not want (the first few, with both values,
+// and how many in all), or "" if none is.
+std::string granules_off(const std::string &got, const std::string &want)
+{
+	if (got.size() != want.size())
+		return "size " + std::to_string(got.size()) + ", want " +
+		       std::to_string(want.size());
+	std::string out;
+	int n = 0;
+	for (size_t g = 0; g < want.size() / 4; g++) {
+		uint32_t a, b;
+		memcpy(&a, &got[g * 4], 4);
+		memcpy(&b, &want[g * 4], 4);
+		if (a == b)
+			continue;
+		if (n++ < 4) {
+			char buf[80];
+			snprintf(buf, sizeof(buf),
+				 "granule %zu: %08x, want %08x; ", g, a, b);
+			out += buf;
+		}
+	}
+	return n ? out + std::to_string(n) + " granules differ" : "";
+}
+
 class Stress : public MountTest {
 protected:
 	// A short refresh: more invalidations racing with everything else.
@@ -354,10 +379,12 @@ TEST_F(Stress, MixedNativeAndMountTrafficMatchesTheModel)
 	std::string want[2];
 	for (int k = 0; k < 2; k++)
 		want[k].assign((const char *)(finals + k * kGranules), kArena);
-	EXPECT_TRUE(sysv_bytes(id) == want[0]);
-	EXPECT_TRUE(read_file("/dev/shm/shmfs-test-stress") == want[1]);
-	EXPECT_TRUE(read_file(files[0]) == want[0]);
-	EXPECT_TRUE(read_file(files[1]) == want[1]);
+	EXPECT_EQ(granules_off(sysv_bytes(id), want[0]), "");
+	EXPECT_EQ(granules_off(read_file("/dev/shm/shmfs-test-stress"),
+			       want[1]),
+		  "");
+	EXPECT_EQ(granules_off(read_file(files[0]), want[0]), "");
+	EXPECT_EQ(granules_off(read_file(files[1]), want[1]), "");
 	munmap(finals, 2 * kArena);
 }
 

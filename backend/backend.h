@@ -60,6 +60,9 @@ struct shm_attr {
 	 * kernel reuses the inode numbers of dead namespaces, so a System V
 	 * segment also gives its creator's pid.  0 where none is needed. */
 	uint64_t ident_gen;
+	/* A named semaphore (sem_open's file), not a segment of its own:
+	 * counted apart. */
+	bool semaphore;
 };
 
 /* One entry of a listing; name and target are owned by the array (see
@@ -91,6 +94,7 @@ enum {
 	SHM_META_PATH = 1u << 12,
 	SHM_META_COMMAND = 1u << 13, /* the creator's command line: read
 				      * from /proc, only when asked */
+	SHM_META_SEM = 1u << 14,     /* a named semaphore: name, value */
 };
 
 /* What lsipc's STATUS column shows, from the segment's mode bits. */
@@ -117,6 +121,8 @@ struct shm_meta {
 	GArray *pids;	    /* pid_t, ascending: who maps it now */
 	char *path;	    /* the real file */
 	char *command;	    /* the creator's command line, "" once gone */
+	char *sem_name;	    /* SHM_META_SEM: the name sem_open takes */
+	uint32_t sem_value; /* SHM_META_SEM: what sem_getvalue gives */
 	/* user.shm.kind where it is not the backend's name (a namespace's
 	 * segments under ns/); static. */
 	const char *kind;
@@ -181,6 +187,27 @@ struct shm_set {
 	gid_t gid;		      /* or (gid_t)-1 */
 	const struct timespec *times; /* atime, mtime (UTIME_NOW/OMIT as
 				       * utimensat), or NULL */
+};
+
+/* A change to the names of a kind's tree (see the tree operation). */
+enum shm_tree_what {
+	SHM_MKDIR,   /* path: mode, uid, gid */
+	SHM_RMDIR,   /* path */
+	SHM_SYMLINK, /* path -> to (the link's text): uid, gid */
+	SHM_MKNOD,   /* path: mode (a FIFO, socket or device), rdev, uid, gid */
+	SHM_LINK,    /* a new name `to` for path */
+	SHM_RENAME,  /* path becomes `to`: flags as renameat2 */
+};
+
+struct shm_tree_op {
+	enum shm_tree_what what;
+	const char *path; /* relative to the kind's directory, as every path */
+	const char *to;
+	mode_t mode; /* file type and permission bits, umask applied */
+	dev_t rdev;
+	unsigned flags; /* RENAME_NOREPLACE, RENAME_EXCHANGE */
+	uid_t uid;	/* the caller's: owner of what is made */
+	gid_t gid;
 };
 
 /* Usage and limits for statfs, added up over every backend. */
@@ -266,6 +293,11 @@ struct shmfs_backend {
 	/* Mode, owner and times in one step.  -EINVAL for mode bits the kind
 	 * cannot keep; -EPERM for times where the kind keeps none. */
 	int (*setattr)(const char *path, const struct shm_set *set);
+	/* Make, remove, link or move a name (struct shm_tree_op), with the
+	 * answers of the kind's own directory (a tmpfs for posix/).  What is
+	 * made is owned as the caller would own it.  May be NULL: -EPERM,
+	 * and -EXDEV for a rename (mv then copies). */
+	int (*tree)(const struct shm_tree_op *op);
 
 	/* Add this kind's usage and limits to *acc.  May be NULL: adds
 	 * nothing (counted where its segments live). */
@@ -387,6 +419,14 @@ static inline int shm_be_setattr(const struct shmfs_backend *be,
 				 const char *path, const struct shm_set *set)
 {
 	return be->setattr ? be->setattr(path, set) : -EPERM;
+}
+
+static inline int shm_be_tree(const struct shmfs_backend *be,
+			      const struct shm_tree_op *op)
+{
+	if (be->tree)
+		return be->tree(op);
+	return op->what == SHM_RENAME ? -EXDEV : -EPERM;
 }
 
 static inline int shm_be_statfs(const struct shmfs_backend *be,

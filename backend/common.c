@@ -62,9 +62,11 @@ void shm_meta_clear(struct shm_meta *m)
 		g_array_unref(m->pids);
 	g_free(m->path);
 	g_free(m->command);
+	g_free(m->sem_name);
 	m->pids = NULL;
 	m->path = NULL;
 	m->command = NULL;
+	m->sem_name = NULL;
 }
 
 /* What lsipc's COMMAND column shows: the creator's command line, its

@@ -288,7 +288,8 @@ static int ns_meta(const char *path, unsigned want, struct shm_meta *out)
 						.path = p.rest,
 						.want = want,
 						.out = out });
-	out->kind = p.be->name;
+	if (!out->kind) /* a kind's own word for it stays (a semaphore) */
+		out->kind = p.be->name;
 	return r;
 }
 
@@ -403,6 +404,42 @@ static int ns_setattr(const char *path, const struct shm_set *set)
 				});
 }
 
+/* A tree operation and the kind it is for, run in the namespace. */
+struct tree_call {
+	const struct shmfs_backend *be;
+	struct shm_tree_op op;
+};
+
+static int tree_in_ns(void *arg)
+{
+	struct tree_call *c = arg;
+
+	return shm_be_tree(c->be, &c->op);
+}
+
+/* Both names of a link or rename must be in one namespace's one kind:
+ * EXDEV otherwise, as between two filesystems. */
+static int ns_tree(const struct shm_tree_op *op)
+{
+	struct tree_call c = { .op = *op };
+	struct ns_path p, q;
+	int r = kind_path(op->path, &p);
+
+	/* Nothing is made, moved or removed above ns/INODE/KIND/. */
+	if (r)
+		return op->what == SHM_RENAME ? -EXDEV : -EPERM;
+	if (op->what == SHM_LINK || op->what == SHM_RENAME) {
+		if (kind_path(op->to, &q) != 0 || q.ns != p.ns || q.be != p.be)
+			return -EXDEV;
+		c.op.to = q.rest;
+	}
+	c.be = p.be;
+	c.op.path = p.rest;
+	return ns_call_in(
+		p.ns,
+		&(struct ns_call){ .op = OP_FN, .fn = tree_in_ns, .out = &c });
+}
+
 /* What lsns shows as COMMAND: the command line, or the name of a process
  * that has none (a kernel thread: the host namespace's lowest pid). */
 static char *command_of(pid_t pid)
@@ -487,6 +524,7 @@ const struct shmfs_backend ns_backend = {
 	.truncate = ns_truncate,
 	.remove = ns_remove,
 	.setattr = ns_setattr,
+	.tree = ns_tree,
 	.statfs = ns_statfs,
 	.dir_usage = ns_dir_usage,
 };

@@ -1,12 +1,11 @@
-/* posix.c - POSIX shared memory objects (shm_open) as files.
- *
- * An object is a regular file in the POSIX directory (/dev/shm unless
- * --posix-dir says otherwise), opened the way glibc's shm_open opens it:
- * relative to that directory, O_NOFOLLOW, O_CLOEXEC.  Only regular files
- * are objects; glibc's named semaphores ("sem.NAME") are not listed and
- * cannot be created here.  Reads and writes go through the object's file
- * descriptor, never through a mapping, so an object truncated by another
- * process gives a short read rather than SIGBUS in the daemon.
+/* posix.c - the POSIX directory (/dev/shm unless --posix-dir says
+ * otherwise) as posix/: every entry of it at any depth, with tmpfs's
+ * answers, and shm_open's objects and sem_open's semaphores as what they
+ * are (posix.h says which files those are).  Paths are resolved beneath
+ * the directory by posix_tree.c, which also makes, links, moves and
+ * removes names.  Reads and writes go through a file's descriptor, never
+ * through a mapping, so a file truncated by another process gives a short
+ * read rather than SIGBUS in the daemon.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -58,58 +57,82 @@ static const char *posix_dir_path(void)
 	return shm_ctx_foreign() ? shm_ctx_posix_path() : posix_dirname;
 }
 
-static bool posix_is_semaphore(const char *name)
+bool posix_is_semaphore(const char *name)
 {
-	return strncmp(name, "sem.", 4) == 0;
+	return strncmp(name, "sem.", 4) == 0 && name[4];
 }
 
-/* A name shm_open could have made: one path component, not a semaphore. */
-bool posix_valid_name(const char *name)
+/* The attributes of st, the entry at path. */
+static void attr_of(struct shm_attr *a, const struct stat *st, const char *path)
 {
-	size_t n = strlen(name);
-
-	return n > 0 && n <= NAME_MAX && !strchr(name, '/') &&
-	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-	       !posix_is_semaphore(name);
+	shm_attr_from_stat(a, st);
+	/* sem_open's files are in the directory itself. */
+	a->semaphore = S_ISREG(st->st_mode) && !strchr(path, '/') &&
+		       posix_is_semaphore(path);
 }
 
-/* Open an existing object: a regular file, never through a symlink, never
- * blocking on a FIFO someone left in the directory. */
-static int posix_open_fd(const char *name, int flags, int *out)
+/* Open an existing regular file: never through a symlink, never blocking
+ * on a FIFO someone left in the directory. */
+static int posix_open_fd(const char *path, int flags, int *out)
 {
+	struct posix_at at;
 	struct stat st;
-	int fd;
+	int fd, r = posix_at(path, &at);
 
-	if (!posix_valid_name(name) || posix_dir_fd() < 0)
-		return -ENOENT;
-	fd = openat(posix_dir_fd(), name,
+	if (r)
+		return r;
+	fd = openat(at.fd, at.base,
 		    (flags & (O_ACCMODE | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC |
 			    O_NONBLOCK);
 	if (fd < 0)
-		return errno == ELOOP ? -ENOENT : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -ENOENT;
+		r = errno == ELOOP ? -ENOENT : -errno;
+	posix_at_done(&at);
+	if (fd < 0)
+		return r;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		*out = fd;
+		return 0;
 	}
-	*out = fd;
-	return 0;
+	r = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) ? -EISDIR : -ENOENT;
+	close(fd);
+	return r;
+}
+
+/* The directory dir, open for reading, in *out. */
+static int open_dir(const char *dir, int *out)
+{
+	struct posix_at at;
+	int r = 0;
+
+	if (!dir[0]) {
+		if (posix_dir_fd() < 0)
+			return -ENOENT;
+		*out = openat(posix_dir_fd(), ".",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return *out < 0 ? -errno : 0;
+	}
+	r = posix_at(dir, &at);
+	if (r)
+		return r;
+	*out = openat(at.fd, at.base,
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*out < 0)
+		r = errno == ELOOP ? -ENOTDIR : -errno;
+	posix_at_done(&at);
+	return r;
 }
 
 static int posix_list(const char *dir, GArray *out)
 {
+	char target[PATH_MAX];
 	struct shm_attr a;
 	struct dirent *de;
 	struct stat st;
+	int fd, r = open_dir(dir, &fd);
 	DIR *d;
-	int fd;
 
-	if (dir[0])
-		return posix_valid_name(dir) ? -ENOTDIR : -ENOENT;
-	if (posix_dir_fd() < 0)
-		return -ENOENT;
-	fd = openat(posix_dir_fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (r)
+		return r;
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -119,15 +142,24 @@ static int posix_list(const char *dir, GArray *out)
 	 */
 	// cppcheck-suppress readdirCalled
 	while ((de = readdir(d))) {
+		ssize_t n;
+
 		if (!posix_valid_name(de->d_name))
 			continue;
-		/* Objects removed since readdir are simply skipped. */
-		if (fstatat(posix_dir_fd(), de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		/* Entries removed since readdir are simply skipped. */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		shm_attr_from_stat(&a, &st);
-		shm_dirents_add(out, de->d_name, &a);
+		attr_of(&a, &st, dir[0] ? "/" : de->d_name);
+		if (!S_ISLNK(st.st_mode)) {
+			shm_dirents_add(out, de->d_name, &a);
+			continue;
+		}
+		n = readlinkat(dirfd(d), de->d_name, target,
+			       sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		shm_dirents_add_link(out, de->d_name, &a, target);
 	}
 	closedir(d);
 	return 0;
@@ -135,11 +167,14 @@ static int posix_list(const char *dir, GArray *out)
 
 static int posix_lstat(const char *path, struct stat *st)
 {
-	if (!posix_valid_name(path) || posix_dir_fd() < 0)
-		return -ENOENT;
-	if (fstatat(posix_dir_fd(), path, st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return S_ISREG(st->st_mode) ? 0 : -ENOENT;
+	struct posix_at at;
+	int r = posix_at(path, &at);
+
+	if (r)
+		return r;
+	r = fstatat(at.fd, at.base, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	posix_at_done(&at);
+	return r;
 }
 
 static int posix_stat(const char *path, struct shm_attr *out)
@@ -157,8 +192,46 @@ static int posix_stat(const char *path, struct shm_attr *out)
 	}
 	r = posix_lstat(path, &st);
 	if (r == 0)
-		shm_attr_from_stat(out, &st);
+		attr_of(out, &st, path);
 	return r;
+}
+
+static int posix_readlink(const char *path, char **out)
+{
+	char target[PATH_MAX];
+	struct posix_at at;
+	ssize_t n;
+	int r = posix_at(path, &at);
+
+	if (r)
+		return r;
+	n = readlinkat(at.fd, at.base, target, sizeof(target) - 1);
+	r = n < 0 ? -errno : 0;
+	posix_at_done(&at);
+	if (r)
+		return r;
+	target[n] = '\0';
+	*out = g_strdup(target);
+	return 0;
+}
+
+/* A semaphore's value as sem_getvalue gives it (glibc keeps it in the low
+ * 31 bits of the first word, musl in the first int beside a waiters
+ * bit), read with pread: never by taking the semaphore. */
+static void sem_value(const char *path, struct shm_meta *m)
+{
+	uint32_t v = 0;
+	int fd;
+
+	if (posix_open_fd(path, O_RDONLY, &fd) != 0)
+		return;
+	if (pread(fd, &v, sizeof(v), 0) == (ssize_t)sizeof(v)) {
+		m->have |= SHM_META_SEM;
+		m->sem_value = v & 0x7fffffff;
+		m->sem_name = g_strconcat("/", path + 4, NULL);
+		m->kind = "semaphore";
+	}
+	close(fd);
 }
 
 static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
@@ -168,6 +241,8 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 
 	if (r)
 		return r;
+	if (!S_ISREG(st.st_mode))
+		return -ENODATA;
 	/* The kernel keeps no key, creator or attach count for these: who
 	 * maps one is read from /proc, and only when asked. */
 	*m = (struct shm_meta){
@@ -179,6 +254,8 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 		.gid = st.st_gid,
 		.path = g_strconcat(posix_dir_path(), "/", path, NULL),
 	};
+	if (!strchr(path, '/') && posix_is_semaphore(path))
+		sem_value(path, m);
 	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
 		fdfile_mappers(st.st_dev, st.st_ino, want, m);
 	return 0;
@@ -198,24 +275,32 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 			int flags, uid_t uid, gid_t gid,
 			struct shm_handle **out)
 {
-	int fd;
+	g_autofree char *path = NULL;
+	struct posix_at at;
+	struct stat parent;
+	int fd, r;
 
-	if (dir[0])
-		return -ENOTDIR;
 	if (!posix_valid_name(name))
 		return -EINVAL;
-	if (posix_dir_fd() < 0)
-		return -ENOENT;
+	path = dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);
+	r = posix_at(path, &at);
+	if (r)
+		return r;
 	/* Always exclusive: only a file this call made may be given to the
 	 * caller's uid.  Had it appeared natively since the kernel's lookup,
 	 * the caller's right to open it was never checked: say EEXIST. */
-	fd = openat(posix_dir_fd(), name,
+	fd = openat(at.fd, at.base,
 		    O_CREAT | O_EXCL | (flags & O_ACCMODE) | O_NOFOLLOW |
 			    O_CLOEXEC,
 		    mode & 07777);
-	if (fd < 0)
-		return -errno;
-	return fdfile_adopt(fd, posix_dir_fd(), name, mode, uid, gid, out);
+	r = fd < 0 ? -errno : 0;
+	/* In a setgid directory the file takes the directory's group. */
+	if (!r && fstat(at.fd, &parent) == 0 && (parent.st_mode & S_ISGID))
+		gid = (gid_t)-1;
+	if (!r)
+		r = fdfile_adopt(fd, at.fd, at.base, mode, uid, gid, out);
+	posix_at_done(&at);
+	return r;
 }
 
 static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
@@ -225,18 +310,14 @@ static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
 
 static int posix_remove(const char *path)
 {
-	struct stat st;
-	int r = posix_lstat(path, &st);
+	struct posix_at at;
+	int r = posix_at(path, &at);
 
 	if (r)
 		return r;
-	return unlinkat(posix_dir_fd(), path, 0) < 0 ? -errno : 0;
-}
-
-/* Mode, owner and times: on the object itself, never through a link. */
-static int posix_setattr(const char *path, const struct shm_set *set)
-{
-	return fdfile_set_path(posix_open_fd, path, set);
+	r = unlinkat(at.fd, at.base, 0) < 0 ? -errno : 0;
+	posix_at_done(&at);
+	return r;
 }
 
 /* posix/: the POSIX directory's size and use (df's numbers) and how many
@@ -245,6 +326,7 @@ static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
 {
 	g_autoptr(GArray) objs = shm_dirents_new();
 	struct statvfs sv;
+	uint64_t n = 0;
 	int r;
 
 	if (dir[0])
@@ -256,6 +338,13 @@ static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
 	r = posix_list("", objs);
 	if (r)
 		return r;
+	for (guint i = 0; i < objs->len; i++) {
+		const struct shm_attr *a =
+			&g_array_index(objs, struct shm_dirent, i).attr;
+
+		if (S_ISREG(a->mode) && !a->semaphore)
+			n++;
+	}
 	*out = (struct shm_dir_usage){
 		.have = SHM_DIR_FILES,
 		.bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize,
@@ -263,7 +352,7 @@ static int posix_dir_usage(const char *dir, struct shm_dir_usage *out)
 			(uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize,
 		.inodes_total = sv.f_files,
 		.inodes_used = sv.f_files - sv.f_ffree,
-		.objects = objs->len,
+		.objects = n,
 	};
 	return 0;
 }
@@ -290,7 +379,9 @@ const struct shmfs_backend posix_backend = {
 	.write_changed = fdfile_write_changed,
 	.truncate = posix_truncate,
 	.remove = posix_remove,
-	.setattr = posix_setattr,
+	.setattr = posix_set,
+	.tree = posix_tree,
+	.readlink = posix_readlink,
 	.backing = fdfile_backing,
 	.statfs = posix_statfs,
 	.dir_usage = posix_dir_usage,

@@ -268,7 +268,10 @@ static int unused_list(const char *dir, GArray *out)
 			struct shm_dirent *d =
 				&g_array_index(objs, struct shm_dirent, i);
 
-			if (!posix_unused(&d->attr, set))
+			/* Objects and semaphores: the directory's own regular
+			 * files (posix.h). */
+			if (!S_ISREG(d->attr.mode) ||
+			    !posix_unused(&d->attr, set))
 				continue;
 			posix_link_of(&a, d->name, &d->attr);
 			shm_dirents_add_link(out, d->name, &a,

@@ -59,12 +59,13 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	d = g_new0(struct shmfs_dir, 1);
 	d->kind = SHMFS_FH_DIR;
 	d->be = in->be;
-	d->path = g_strdup(in->path);
+	d->path = g_strdup(shmfs_inode_path(in));
 	d->ents = shm_dirents_new();
 	dir_add_dots(d);
-	r = in->be ? shm_be_list(in->be, in->path, d->ents) : dir_fill_root(d);
+	r = in->be ? shm_be_list(in->be, shmfs_inode_path(in), d->ents) :
+		     dir_fill_root(d);
 	if (r)
-		return shmfs_reply_err(req, r, "opendir", in->path);
+		return shmfs_reply_err(req, r, "opendir", shmfs_inode_path(in));
 	fi->fh = (uint64_t)(uintptr_t)g_steal_pointer(&d);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		dir_free((struct shmfs_dir *)fi->fh); /* interrupted */

@@ -126,7 +126,7 @@ static void reply_open(fuse_req_t req, struct shmfs_inode *in,
 	if (r == -ENOENT) {
 		shmfs_log("open %s: the kernel took no reply (the open was "
 			  "interrupted, or the connection aborted): closed",
-			  in->path);
+			  shmfs_inode_path(in));
 		file_close(se, f);
 		if (created)
 			shmfs_inode_forget(in->ino, 1);
@@ -154,14 +154,15 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct shm_handle *h = NULL;
 	int r = in ? 0 : -ENOENT;
 
-	if (r == 0 && (!in->be || !in->path[0]))
+	if (r == 0 && (!in->be || !shmfs_inode_path(in)[0]))
 		r = -EISDIR;
 	if (r == 0)
-		r = shm_be_open(in->be, in->path, fi->flags, &h);
+		r = shm_be_open(in->be, shmfs_inode_path(in), fi->flags, &h);
 	if (r == 0 && in->ident_dev)
 		r = same_object(in, h);
 	if (r)
-		return shmfs_reply_err(req, r, "open", in ? in->path : NULL);
+		return shmfs_reply_err(req, r, "open",
+				       in ? shmfs_inode_path(in) : NULL);
 	/* The size may have changed natively since the kernel cached it:
 	 * drop the cached attributes so this open sees the new end. */
 	fuse_lowlevel_notify_inval_inode(shmfs_state_of(req)->se, ino, -1, 0);
@@ -186,8 +187,8 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return r;
 	if (!dir->be)
 		return -EPERM; /* no new kinds at the root */
-	r = shm_be_create(dir->be, dir->path, name, mode, flags, ctx->uid,
-			  ctx->gid, h);
+	r = shm_be_create(dir->be, shmfs_inode_path(dir), name, mode, flags,
+			  ctx->uid, ctx->gid, h);
 	if (r)
 		return r;
 	r = dir->be->fstat(*h, a);
@@ -195,7 +196,7 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 		dir->be->close(*h);
 		return r;
 	}
-	path = shmfs_child_path(dir->path, name);
+	path = shmfs_child_path(shmfs_inode_path(dir), name);
 	*out = shmfs_inode_get(shmfs_inode_lookup(dir->be, path, a));
 	return 0;
 }
@@ -222,11 +223,10 @@ void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct shm_attr a;
 	int r;
 
-	(void)rdev;
-	/* Only regular files are segments; mknod(S_IFREG) is a create. */
-	r = S_ISREG(mode) ?
-		    create_in(req, parent, name, mode, O_RDONLY, &h, &in, &a) :
-		    -EPERM;
+	/* mknod(S_IFREG) is a create; anything else only a name. */
+	if (!S_ISREG(mode))
+		return shmfs_mknod_special(req, parent, name, mode, rdev);
+	r = create_in(req, parent, name, mode, O_RDONLY, &h, &in, &a);
 	if (r)
 		return shmfs_reply_err(req, r, "mknod", name);
 	in->be->close(h);

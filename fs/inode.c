@@ -4,11 +4,16 @@
 
 #include "inode.h"
 
-/* nodes_lock protects by_ino, by_name, open_set, next_ino and every
+/* nodes_lock protects by_ino, by_name, by_object, open_set, next_ino and
+ * every
  * inode's nlookup and nopen. */
 G_LOCK_DEFINE_STATIC(nodes_lock);
-static GHashTable *by_ino;   /* &in->ino -> in, one reference each */
-static GHashTable *by_name;  /* in->key -> in */
+static GHashTable *by_ino;  /* &in->ino -> in, one reference each */
+static GHashTable *by_name; /* in->key -> in */
+/* in->object_key -> in: the regular files of kinds whose objects can have
+ * several names (hard links: kinds with a tree operation), so that every
+ * name of one object is one inode, as in the kind's own directory. */
+static GHashTable *by_object;
 static GHashTable *open_set; /* the inodes whose nopen > 0 */
 static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
 static const struct shmfs_backend *const *backends;
@@ -35,7 +40,10 @@ void shmfs_inode_unref(struct shmfs_inode *in)
 	g_cond_clear(&in->decided);
 	g_mutex_clear(&in->lock);
 	g_free(in->path);
+	if (in->old_paths)
+		g_ptr_array_unref(in->old_paths);
 	g_free(in->key);
+	g_free(in->object_key);
 	g_free(in);
 }
 
@@ -44,18 +52,66 @@ static void table_unref(void *p)
 	shmfs_inode_unref(p);
 }
 
-/* Only files are objects; a directory or a link is its name. */
+/* The by-name key of an inode: the kind, the path, the type and the
+ * object where the kind names one (every entry of posix/; a System V
+ * segment; not the mount's own directories and links). */
 static char *node_key(const struct shmfs_backend *be, const char *path,
-		      const struct shm_attr *a)
+		      mode_t type, uint64_t dev, uint64_t ino, uint64_t ns,
+		      uint64_t gen)
 {
-	bool file = S_ISREG(a->mode);
-
 	return g_strdup_printf(
 		"%s/%s:%o:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
 		"x:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER "x",
-		be ? be->name : "", path, (unsigned)(a->mode & S_IFMT),
-		file ? a->ident_dev : 0, file ? a->ident_ino : 0,
-		file ? a->ident_ns : 0, file ? a->ident_gen : 0);
+		be ? be->name : "", path, (unsigned)type, dev, ino, ns, gen);
+}
+
+static char *attr_key(const struct shmfs_backend *be, const char *path,
+		      const struct shm_attr *a)
+{
+	return node_key(be, path, a->mode & S_IFMT, a->ident_dev, a->ident_ino,
+			a->ident_ns, a->ident_gen);
+}
+
+/* in is found by its key (an older inode of the same key is found no
+ * more: it stays by number until the kernel forgets it).  Called with
+ * nodes_lock held. */
+static void name_node(struct shmfs_inode *in)
+{
+	g_hash_table_replace(by_name, in->key, in);
+}
+
+/* The key of in's object in by_object, or NULL if in is not found by its
+ * object. */
+static char *object_key(const struct shmfs_backend *be, mode_t type,
+			const struct shm_attr *a)
+{
+	if (!be || !be->tree || type != S_IFREG || !a->ident_dev)
+		return NULL;
+	return g_strdup_printf("%s:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
+			       "x:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
+			       "x",
+			       be->name, a->ident_dev, a->ident_ino,
+			       a->ident_ns, a->ident_gen);
+}
+
+/* in's path becomes np (the old string kept until in goes), and its key
+ * follows.  Called with nodes_lock held, in unnamed. */
+static void move_node(struct shmfs_inode *in, char *np)
+{
+	if (!in->old_paths)
+		in->old_paths = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(in->old_paths, in->path);
+	__atomic_store_n(&in->path, np, __ATOMIC_RELEASE);
+	g_free(in->key);
+	in->key = node_key(in->be, np, in->type, in->ident_dev, in->ident_ino,
+			   in->ident_ns, in->ident_gen);
+}
+
+/* in is found by its key no more.  Called with nodes_lock held. */
+static void unname_node(struct shmfs_inode *in)
+{
+	if (g_hash_table_lookup(by_name, in->key) == in)
+		g_hash_table_remove(by_name, in->key);
 }
 
 /* Called with nodes_lock held; the table takes the first reference. */
@@ -64,24 +120,26 @@ static struct shmfs_inode *node_new(const struct shmfs_backend *be,
 				    fuse_ino_t ino)
 {
 	struct shmfs_inode *in = g_new0(struct shmfs_inode, 1);
-	bool file = S_ISREG(a->mode);
 
 	in->ino = ino;
 	in->be = be;
 	in->path = g_strdup(path);
 	in->type = a->mode & S_IFMT;
-	in->ident_dev = file ? a->ident_dev : 0;
-	in->ident_ino = file ? a->ident_ino : 0;
-	in->ident_ns = file ? a->ident_ns : 0;
-	in->ident_gen = file ? a->ident_gen : 0;
-	in->key = node_key(be, path, a);
+	in->ident_dev = a->ident_dev;
+	in->ident_ino = a->ident_ino;
+	in->ident_ns = a->ident_ns;
+	in->ident_gen = a->ident_gen;
+	in->key = attr_key(be, path, a);
 	in->refs = 1;
 	g_mutex_init(&in->lock);
 	g_cond_init(&in->decided);
 	in->files = g_ptr_array_new();
 	g_mutex_init(&in->shadow.lock);
+	in->object_key = object_key(be, in->type, a);
 	g_hash_table_insert(by_ino, &in->ino, in);
-	g_hash_table_insert(by_name, in->key, in);
+	name_node(in);
+	if (in->object_key)
+		g_hash_table_replace(by_object, in->object_key, in);
 	return in;
 }
 
@@ -91,7 +149,10 @@ static void maybe_drop(struct shmfs_inode *in)
 {
 	if (in->pinned || in->nlookup || in->nopen)
 		return;
-	g_hash_table_remove(by_name, in->key);
+	unname_node(in);
+	if (in->object_key &&
+	    g_hash_table_lookup(by_object, in->object_key) == in)
+		g_hash_table_remove(by_object, in->object_key);
 	g_hash_table_remove(by_ino, &in->ino); /* drops the table's ref */
 }
 
@@ -102,6 +163,7 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 	by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 				       table_unref);
 	by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	by_object = g_hash_table_new(g_str_hash, g_str_equal);
 	open_set = g_hash_table_new(g_direct_hash, g_direct_equal);
 	backends = bes;
 	next_ino = FUSE_ROOT_ID + 1;
@@ -114,6 +176,7 @@ void shmfs_nodes_fini(void)
 {
 	g_clear_pointer(&open_set, g_hash_table_destroy);
 	g_clear_pointer(&by_name, g_hash_table_destroy);
+	g_clear_pointer(&by_object, g_hash_table_destroy);
 	g_clear_pointer(&by_ino, g_hash_table_destroy);
 }
 
@@ -147,12 +210,21 @@ bool shmfs_inode_other_object(const struct shmfs_inode *in,
 fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
 			      const struct shm_attr *a)
 {
-	g_autofree char *key = node_key(be, path, a);
+	g_autofree char *key = attr_key(be, path, a);
+	g_autofree char *okey = NULL;
 	struct shmfs_inode *in;
 	fuse_ino_t ino;
 
 	G_LOCK(nodes_lock);
 	in = g_hash_table_lookup(by_name, key);
+	/* Another name of an object already known (a hard link): the same
+	 * inode, found by this name from now on. */
+	if (!in && (okey = object_key(be, a->mode & S_IFMT, a)) &&
+	    (in = g_hash_table_lookup(by_object, okey))) {
+		unname_node(in);
+		move_node(in, g_strdup(path));
+		name_node(in);
+	}
 	if (!in)
 		in = node_new(be, path, a, next_ino++);
 	in->nlookup++;
@@ -245,6 +317,52 @@ bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns)
 	}
 	G_UNLOCK(nodes_lock);
 	return r;
+}
+
+const char *shmfs_inode_path(const struct shmfs_inode *in)
+{
+	return __atomic_load_n(&in->path, __ATOMIC_ACQUIRE);
+}
+
+/* path with its leading `from` (the whole of it, or a directory of it)
+ * replaced by `to`; NULL if path is not from or beneath it. */
+static char *moved_path(const char *path, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+
+	if (strncmp(path, from, n) != 0 || (path[n] && path[n] != '/'))
+		return NULL;
+	return g_strconcat(to, path + n, NULL);
+}
+
+void shmfs_inodes_renamed(const struct shmfs_backend *be, const char *from,
+			  const char *to, bool exchange)
+{
+	g_autoptr(GPtrArray) moved = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	G_LOCK(nodes_lock);
+	g_hash_table_iter_init(&it, by_ino);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct shmfs_inode *in = v;
+		char *np;
+
+		if (in->be != be || in->pinned)
+			continue;
+		np = moved_path(in->path, from, to);
+		if (!np && exchange)
+			np = moved_path(in->path, to, from);
+		if (!np)
+			continue;
+		unname_node(in);
+		move_node(in, np);
+		g_ptr_array_add(moved, in);
+	}
+	/* Named again once every old name is gone (an exchange swaps two). */
+	for (guint i = 0; i < moved->len; i++)
+		name_node(moved->pdata[i]);
+	G_UNLOCK(nodes_lock);
 }
 
 char *shmfs_child_path(const char *dir, const char *name)

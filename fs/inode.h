@@ -69,13 +69,20 @@ struct shmfs_inode {
 	/* Set when the inode is made, never changed: read without a lock. */
 	fuse_ino_t ino;
 	const struct shmfs_backend *be; /* NULL for the mount's root */
-	char *path;			/* relative to the backend's dir */
-	mode_t type;			/* S_IFREG, S_IFDIR, S_IFLNK */
-	uint64_t ident_dev, ident_ino;	/* the object (shm_attr), or 0 */
+	/* Relative to the backend's dir; changed only by a rename (then
+	 * atomically, the old string kept until the inode goes): read it
+	 * with shmfs_inode_path(). */
+	char *path;
+	GPtrArray *old_paths;	       /* nodes_lock: the strings path was */
+	mode_t type;		       /* S_IFREG, S_IFDIR, S_IFLNK, ... */
+	uint64_t ident_dev, ident_ino; /* the object (shm_attr), or 0 */
 	uint64_t ident_ns, ident_gen;
-	char *key;   /* "kind/path:type:dev:ino:ns:gen": the by-name key */
-	bool pinned; /* root and backend dirs: never forgotten */
-	gint refs;   /* atomic */
+	char *key;	  /* "kind/path:type:dev:ino:ns:gen": the by-name key;
+			   * nodes_lock */
+	char *object_key; /* "kind:dev:ino:ns:gen" where one object's
+			   * names are one inode (hard links), or NULL */
+	bool pinned;	  /* root and backend dirs: never forgotten */
+	gint refs;	  /* atomic */
 
 	/* nodes_lock */
 	uint64_t nlookup;
@@ -123,10 +130,10 @@ bool shmfs_inode_other_object(const struct shmfs_inode *in,
 			      const struct shm_attr *a);
 
 /* The inode for (be, path) with attributes a, created if needed, its
- * lookup count raised.  The type and the object (a's ident) are part of
- * the identity: a name that turns from a file into a symlink (by-key/),
- * or that is removed and made again, gets a new inode, never a changed
- * one, as on any filesystem. */
+ * lookup count raised.  The type and the object (a's ident, where the
+ * kind gives one) are part of the identity: a name that turns from a
+ * file into a symlink (by-key/), or that is removed and made again, gets
+ * a new inode, never a changed one, as on any filesystem. */
 fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
 			      const struct shm_attr *a);
 /* The kernel dropped n lookups of ino. */
@@ -149,6 +156,13 @@ GPtrArray *shmfs_inodes_open(void);
  * /proc/PID/maps names a native mapping of it): how a mapping through the
  * mount is told apart (procscan.h's resolver).  False if ino names none. */
 bool shmfs_node_object(ino_t ino, dev_t *dev, ino_t *obj, ino_t *ns);
+
+/* in's path now (valid while the caller holds its reference). */
+const char *shmfs_inode_path(const struct shmfs_inode *in);
+/* (be, from) was renamed to (be, to), everything beneath it with it;
+ * with exchange, (be, to) became (be, from) as well. */
+void shmfs_inodes_renamed(const struct shmfs_backend *be, const char *from,
+			  const char *to, bool exchange);
 
 /* path of `name` inside directory `dir` (both backend-relative). */
 char *shmfs_child_path(const char *dir, const char *name);

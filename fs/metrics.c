@@ -55,6 +55,7 @@ struct shm_handle {
 
 struct kind_figures {
 	uint64_t segments, bytes, unused, unused_bytes;
+	uint64_t semaphores, unused_semaphores; /* counted apart */
 };
 
 /* Segments and bytes of a kind (regular files of its directory). */
@@ -70,6 +71,10 @@ static void count_kind(const struct shmfs_backend *be, struct kind_figures *k)
 
 		if (!S_ISREG(d->attr.mode))
 			continue;
+		if (d->attr.semaphore) {
+			k->semaphores++;
+			continue;
+		}
 		k->segments++;
 		k->bytes += d->attr.size;
 	}
@@ -90,6 +95,10 @@ static void count_unused(const struct shmfs_backend *unused,
 
 		if (be->stat(d->name, &a) != 0)
 			continue; /* gone meanwhile */
+		if (a.semaphore) {
+			k->unused_semaphores++;
+			continue;
+		}
 		k->unused++;
 		k->unused_bytes += a.size;
 	}
@@ -165,6 +174,11 @@ static GString *make_text(void)
 		 "Segments nobody attaches, maps or holds open (unused/).");
 	PER_KIND("shmfs_unused_bytes", unused_bytes,
 		 "The sizes of the unused segments added up, in bytes.");
+	PER_KIND("shmfs_semaphores", semaphores,
+		 "POSIX named semaphores (sem_open's files), not counted "
+		 "as objects; System V semaphores are not shared memory.");
+	PER_KIND("shmfs_unused_semaphores", unused_semaphores,
+		 "Named semaphores nobody maps (unused/).");
 #undef PER_KIND
 	family(t, "shmfs_resident_bytes", "gauge",
 	       "System V segments' pages in memory, in bytes (ipcs -u).");

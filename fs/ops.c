@@ -32,11 +32,12 @@ static void root_attr(fuse_req_t req, struct shm_attr *a)
 static char *link_target_path(const struct shmfs_inode *in)
 {
 	g_autofree char *target = NULL, *full = NULL;
-	g_autofree char *dir = g_path_get_dirname(in->path);
+	g_autofree char *dir = g_path_get_dirname(shmfs_inode_path(in));
 	g_auto(GStrv) parts = NULL;
 	GPtrArray *out;
 
-	if (shm_be_readlink(in->be, in->path, &target) != 0 || target[0] == '/')
+	if (shm_be_readlink(in->be, shmfs_inode_path(in), &target) != 0 ||
+	    target[0] == '/')
 		return NULL;
 	full = strcmp(dir, ".") == 0 ? g_strdup(target) :
 				       g_strconcat(dir, "/", target, NULL);
@@ -77,7 +78,7 @@ static int inode_attr(fuse_req_t req, struct shmfs_inode *in,
 	}
 	if (f && f->inode->be == in->be)
 		return in->be->fstat(f->h, a);
-	r = in->be->stat(in->path, a);
+	r = in->be->stat(shmfs_inode_path(in), a);
 	if (r == 0 && S_ISLNK(a->mode) && in->type == S_IFREG) {
 		g_autofree char *target = link_target_path(in);
 
@@ -141,7 +142,7 @@ int shmfs_child_of(fuse_ino_t parent, const char *name,
 	if (!dir->be)
 		return shmfs_root_child(name, be, path);
 	*be = dir->be;
-	*path = shmfs_child_path(dir->path, name);
+	*path = shmfs_child_path(shmfs_inode_path(dir), name);
 	return 0;
 }
 
@@ -188,19 +189,13 @@ static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (!in)
 		r = -ENOENT;
 	else if (!target)
-		r = in->be ? shm_be_readlink(in->be, in->path, &target) :
+		r = in->be ? shm_be_readlink(in->be, shmfs_inode_path(in),
+					     &target) :
 			     -EINVAL;
 	if (r)
 		return shmfs_reply_err(req, r, "readlink",
-				       in ? in->path : NULL);
+				       in ? shmfs_inode_path(in) : NULL);
 	fuse_reply_readlink(req, target);
-}
-
-static void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-			  const char *name)
-{
-	(void)link, (void)parent;
-	shmfs_reply_err(req, -EPERM, "symlink", name);
 }
 
 static void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -226,7 +221,8 @@ static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	int r = in ? inode_attr(req, in, fi, &a) : -ENOENT;
 
 	if (r)
-		return shmfs_reply_err(req, r, "getattr", in ? in->path : NULL);
+		return shmfs_reply_err(req, r, "getattr",
+				       in ? shmfs_inode_path(in) : NULL);
 	shmfs_attr_to_stat(&a, ino, &st);
 	fuse_reply_attr(req, &st, shmfs_state_of(req)->timeout);
 }
@@ -258,11 +254,11 @@ static int setattr_apply(struct shmfs_inode *in, struct stat *attr, int valid,
 	if (valid & FUSE_SET_ATTR_GID)
 		set.gid = attr->st_gid;
 	if (set.mode >= 0 || set.uid != (uid_t)-1 || set.gid != (gid_t)-1)
-		r = shm_be_setattr(be, in->path, &set);
+		r = shm_be_setattr(be, shmfs_inode_path(in), &set);
 	if (!r && (valid & FUSE_SET_ATTR_SIZE)) {
 		struct shmfs_file *f = shmfs_file_of(fi);
 
-		r = shm_be_truncate(be, in->path, f ? f->h : NULL,
+		r = shm_be_truncate(be, shmfs_inode_path(in), f ? f->h : NULL,
 				    (uint64_t)attr->st_size);
 		if (!r)
 			shmfs_shadow_truncate(in, (uint64_t)attr->st_size);
@@ -272,7 +268,7 @@ static int setattr_apply(struct shmfs_inode *in, struct stat *attr, int valid,
 				     FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
 		tv[1] = setattr_time(valid, FUSE_SET_ATTR_MTIME,
 				     FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
-		r = shm_be_setattr(be, in->path,
+		r = shm_be_setattr(be, shmfs_inode_path(in),
 				   &(struct shm_set){ .mode = -1,
 						      .uid = (uid_t)-1,
 						      .gid = (gid_t)-1,
@@ -289,14 +285,15 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct stat st;
 	int r = in ? 0 : -ENOENT;
 
-	if (r == 0 && (!in->be || !in->path[0]))
+	if (r == 0 && (!in->be || !shmfs_inode_path(in)[0]))
 		r = -EPERM; /* the directories are the mount's own */
 	if (r == 0)
 		r = setattr_apply(in, attr, valid, fi);
 	if (r == 0)
 		r = inode_attr(req, in, fi, &a);
 	if (r)
-		return shmfs_reply_err(req, r, "setattr", in ? in->path : NULL);
+		return shmfs_reply_err(req, r, "setattr",
+				       in ? shmfs_inode_path(in) : NULL);
 	shmfs_attr_to_stat(&a, ino, &st);
 	fuse_reply_attr(req, &st, shmfs_state_of(req)->timeout);
 }
@@ -320,28 +317,6 @@ static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (r == 0)
 		r = shm_be_remove(be, path);
 	shmfs_reply_err(req, r, "unlink", name);
-}
-
-static void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	(void)parent, (void)name;
-	shmfs_reply_err(req, -EPERM, "rmdir", name);
-}
-
-static void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-			mode_t mode)
-{
-	(void)parent, (void)mode;
-	shmfs_reply_err(req, -EPERM, "mkdir", name);
-}
-
-static void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-			 fuse_ino_t newparent, const char *newname,
-			 unsigned int flags)
-{
-	(void)parent, (void)newparent, (void)newname, (void)flags;
-	/* EXDEV makes mv copy and remove, which works wherever create does. */
-	shmfs_reply_err(req, -EXDEV, "rename", name);
 }
 
 static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -386,6 +361,7 @@ static const struct fuse_lowlevel_ops shmfs_ops = {
 	.unlink = shmfs_unlink,
 	.rmdir = shmfs_rmdir,
 	.rename = shmfs_rename,
+	.link = shmfs_link,
 	.open = shmfs_open,
 	.create = shmfs_create,
 	.read = shmfs_read,

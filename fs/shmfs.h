@@ -72,4 +72,20 @@ void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi);
 
+/* Ops that change names (tree_ops.c); unlink is in ops.c, the regular
+ * files' mknod and create in file.c. */
+void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		 mode_t mode);
+void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		   const char *name);
+void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		const char *newname);
+void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  fuse_ino_t newparent, const char *newname,
+		  unsigned int flags);
+/* mknod of anything but a regular file: a FIFO, socket or device. */
+void shmfs_mknod_special(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 mode_t mode, dev_t rdev);
+
 #endif

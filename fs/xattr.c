@@ -37,6 +37,7 @@ FIELD_UINT(dtime, m->dtime)
 FIELD_UINT(ctime, m->ctime)
 FIELD_UINT(rss, m->rss)
 FIELD_UINT(swap, m->swap)
+FIELD_UINT(value, m->sem_value)
 
 static void fmt_kind(const char *kind, const struct shm_meta *m, GString *out)
 {
@@ -68,6 +69,12 @@ static void fmt_path(const char *kind, const struct shm_meta *m, GString *out)
 {
 	(void)kind;
 	g_string_append(out, m->path ? m->path : "");
+}
+
+static void fmt_name(const char *kind, const struct shm_meta *m, GString *out)
+{
+	(void)kind;
+	g_string_append(out, m->sem_name ? m->sem_name : "");
 }
 
 static void fmt_command(const char *kind, const struct shm_meta *m,
@@ -123,6 +130,8 @@ static const struct xattr_field fields[] = {
 	{ "rss", SHM_META_MEMORY, fmt_rss },
 	{ "swap", SHM_META_MEMORY, fmt_swap },
 	{ "path", SHM_META_PATH, fmt_path },
+	{ "name", SHM_META_SEM, fmt_name },
+	{ "value", SHM_META_SEM, fmt_value },
 };
 
 static bool field_present(const struct xattr_field *f, const struct shm_meta *m)

@@ -14,7 +14,7 @@ static int ino_meta(const struct shmfs_inode *in, unsigned want,
 {
 	if (!in->be || in->type != S_IFREG)
 		return -ENODATA;
-	return shm_be_meta(in->be, in->path, want, m);
+	return shm_be_meta(in->be, shmfs_inode_path(in), want, m);
 }
 
 /* user.shm.io: the data path of a file's opens (passthrough.h), and at
@@ -38,7 +38,7 @@ static int ino_dir_usage(const struct shmfs_inode *in, struct shm_dir_usage *u)
 {
 	if (!in->be || in->type != S_IFDIR)
 		return -ENODATA;
-	return shm_be_dir_usage(in->be, in->path, u);
+	return shm_be_dir_usage(in->be, shmfs_inode_path(in), u);
 }
 
 /* Reply with text, or its length when size is 0 (the xattr protocol). */
@@ -124,7 +124,7 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		r = shmfs_xattr_dir_get(&u, name, s);
 	if (r)
 		return shmfs_reply_err(req, r, "getxattr",
-				       in ? in->path : NULL);
+				       in ? shmfs_inode_path(in) : NULL);
 	if (!size)
 		probe_keep(in, name, s);
 	reply_xattr_text(req, s, size);
@@ -142,7 +142,7 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		shmfs_xattr_list(m.kind ? m.kind : in->be->name, &m, s);
 	else if (r != -ENODATA)
 		return shmfs_reply_err(req, r, "listxattr",
-				       in ? in->path : NULL);
+				       in ? shmfs_inode_path(in) : NULL);
 	else if (ino_dir_usage(in, &u) == 0)
 		shmfs_xattr_dir_list(&u, s);
 	if (io_xattr(in, NULL) == 0)

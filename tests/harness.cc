@@ -427,6 +427,22 @@ int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+std::vector<std::string> posix_objects(const std::string &dir, bool links)
+{
+	std::vector<std::string> v;
+	for (auto &n : list_dir(dir)) {
+		struct stat st;
+		std::string p = dir + "/" + n;
+		if (n.rfind("sem.", 0) == 0)
+			continue;
+		if ((links ? stat(p.c_str(), &st) : lstat(p.c_str(), &st)) ==
+			    0 &&
+		    S_ISREG(st.st_mode))
+			v.push_back(n);
+	}
+	return v;
+}
+
 std::vector<std::string> list_dir(const std::string &dir)
 {
 	std::vector<std::string> v;

@@ -74,6 +74,10 @@ int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn);
 
 // Names in a directory, without "." and "..", sorted.
 std::vector<std::string> list_dir(const std::string &dir);
+// The POSIX objects listed in dir: regular files not named "sem.*" (of
+// links to them, with links: unused/posix).
+std::vector<std::string> posix_objects(const std::string &dir,
+				       bool links = false);
 // Whole contents of a file, or "" with *err set.
 std::string read_file(const std::string &path, int *err = nullptr);
 // One row of /proc/sysvipc/shm as column name -> text, empty if absent.

@@ -118,23 +118,33 @@ TEST_F(Admin, TimesAreSettableOnlyWhereTheKindKeepsThem)
 	EXPECT_EQ(st.st_mtime, 1000000000);
 }
 
-TEST_F(Admin, RenameAsksForACopy)
+// A rename in posix/ is the directory's own (atomic: the same inode
+// under the new name); across kinds, or where a kind's names are the
+// kernel's (sysv/), EXDEV makes mv copy and remove instead.
+TEST_F(Admin, RenameIsTheDirectorysOwnOrAsksForACopy)
 {
 	make_posix("shmfs-test-mv", 5, 0600);
-	errno = 0;
+	posix.push_back("shmfs-test-mv2");
+	struct stat before, st;
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-mv", &before), 0);
 	EXPECT_EQ(rename(posix_path("shmfs-test-mv").c_str(),
 			 posix_path("shmfs-test-mv2").c_str()),
-		  -1);
-	EXPECT_EQ(errno, EXDEV);
-	// mv falls back to copy and remove.
-	posix.push_back("shmfs-test-mv2");
-	EXPECT_EQ(run("mv " + posix_path("shmfs-test-mv") + " " +
-		      posix_path("shmfs-test-mv2") + " 2>&1 && echo ok"),
-		  "ok\n");
-	struct stat st;
-	EXPECT_EQ(stat("/dev/shm/shmfs-test-mv2", &st), 0);
+		  0);
+	ASSERT_EQ(stat("/dev/shm/shmfs-test-mv2", &st), 0);
+	EXPECT_EQ(st.st_ino, before.st_ino);
 	EXPECT_EQ(st.st_size, 5);
 	EXPECT_EQ(stat("/dev/shm/shmfs-test-mv", &st), -1);
+	ASSERT_EQ(stat(posix_path("shmfs-test-mv2").c_str(), &st), 0);
+	EXPECT_EQ(st.st_size, 5);
+	int id = make_sysv(4096, 0600);
+	errno = 0;
+	EXPECT_EQ(rename(sysv_path(id).c_str(), m.path("sysv/1").c_str()), -1);
+	EXPECT_EQ(errno, EXDEV);
+	errno = 0;
+	EXPECT_EQ(rename(posix_path("shmfs-test-mv2").c_str(),
+			 m.path("sysv/1").c_str()),
+		  -1);
+	EXPECT_EQ(errno, EXDEV);
 }
 
 // The daemon exits 0 whether it is unmounted or told to stop, and the

@@ -17,49 +17,13 @@
 #include <sstream>
 
 #include "harness.h"
+#include "trace.h"
 
 using namespace shmfs_test;
 
 namespace {
 
 const uid_t kNobody = 65534;
-
-// What one step of a sequence answered, as text, so that two runs compare
-// with one EXPECT_EQ and a failure shows both.
-struct Trace {
-	std::ostringstream out;
-	void ret(const char *what, long r)
-	{
-		out << what << " -> " << r;
-		if (r < 0)
-			out << " (" << strerrorname_np(errno) << ")";
-		out << "\n";
-	}
-	void stat_of(const char *what, const std::string &path)
-	{
-		struct stat st;
-		if (stat(path.c_str(), &st) != 0) {
-			out << what << " stat -> " << strerrorname_np(errno)
-			    << "\n";
-			return;
-		}
-		out << what << " mode " << std::oct << st.st_mode << std::dec
-		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
-		    << st.st_size << " nlink " << st.st_nlink << "\n";
-	}
-	void fstat_of(const char *what, int fd)
-	{
-		struct stat st;
-		if (fstat(fd, &st) != 0) {
-			out << what << " fstat -> " << strerrorname_np(errno)
-			    << "\n";
-			return;
-		}
-		out << what << " mode " << std::oct << st.st_mode << std::dec
-		    << " size " << st.st_size << " nlink " << st.st_nlink
-		    << "\n";
-	}
-};
 
 struct Times {
 	struct timespec a, m, c;

@@ -226,25 +226,34 @@ TEST_F(Io, CpLoadsAConfigIntoSharedMemory)
 TEST_F(Io, CreationsThatCannotBe)
 {
 	errno = 0;
-	EXPECT_EQ(open(posix_path("sem.shmfs-test").c_str(), O_CREAT | O_RDWR,
-		       0600),
-		  -1);
-	EXPECT_EQ(errno, EINVAL);
-	errno = 0;
 	EXPECT_EQ(open(m.path("sysv/12345678").c_str(), O_CREAT | O_RDWR, 0600),
 		  -1);
 	EXPECT_EQ(errno, EPERM);
 	errno = 0;
 	EXPECT_EQ(open(m.path("newkind").c_str(), O_CREAT | O_RDWR, 0600), -1);
 	EXPECT_EQ(errno, EPERM);
+	// Only posix/ has names of its own to make, link and remove.
+	for (std::string d :
+	     { m.path("sysv"), m.path("unused/posix"), m.dir }) {
+		errno = 0;
+		EXPECT_EQ(mkdir((d + "/d").c_str(), 0755), -1) << d;
+		EXPECT_EQ(errno, EPERM) << d;
+		errno = 0;
+		EXPECT_EQ(mkfifo((d + "/fifo").c_str(), 0600), -1) << d;
+		EXPECT_EQ(errno, EPERM) << d;
+		errno = 0;
+		EXPECT_EQ(symlink("x", (d + "/l").c_str()), -1) << d;
+		EXPECT_EQ(errno, EPERM) << d;
+	}
 	errno = 0;
-	EXPECT_EQ(mkdir(posix_path("d").c_str(), 0755), -1);
+	EXPECT_EQ(rmdir(m.path("posix").c_str()), -1);
 	EXPECT_EQ(errno, EPERM);
+	make_posix("shmfs-test-ln", 1, 0600);
 	errno = 0;
-	EXPECT_EQ(mkfifo(posix_path("fifo").c_str(), 0600), -1);
-	EXPECT_EQ(errno, EPERM);
-	struct stat st;
-	EXPECT_EQ(stat("/dev/shm/sem.shmfs-test", &st), -1);
+	EXPECT_EQ(link(posix_path("shmfs-test-ln").c_str(),
+		       m.path("sysv/1").c_str()),
+		  -1);
+	EXPECT_EQ(errno, EXDEV);
 }
 
 TEST_F(Io, AbsurdOffsetsAndSizes)

@@ -26,20 +26,6 @@ namespace {
 
 class Layout : public MountTest {};
 
-std::vector<std::string> posix_objects(const std::string &dir)
-{
-	std::vector<std::string> v;
-	for (auto &n : list_dir(dir)) {
-		struct stat st;
-		if (n.rfind("sem.", 0) == 0)
-			continue;
-		if (lstat((dir + "/" + n).c_str(), &st) == 0 &&
-		    S_ISREG(st.st_mode))
-			v.push_back(n);
-	}
-	return v;
-}
-
 TEST_F(Layout, RootHasOneDirectoryPerKind)
 {
 	EXPECT_EQ(list_dir(m.dir),
@@ -105,18 +91,28 @@ TEST_F(Layout, UnparsableNamesAreENOENT)
 	}
 }
 
-TEST_F(Layout, PosixListingIsDevShmWithoutSemaphores)
+TEST_F(Layout, PosixListingIsDevShm)
 {
 	make_posix("shmfs-test-a", 100, 0600);
 	make_posix("shmfs-test-b", 0, 0644);
 	sem_t *s = sem_open("/shmfs-test-sem", O_CREAT, 0600, 1);
 	ASSERT_NE(s, SEM_FAILED);
+	ASSERT_EQ(mkdir("/dev/shm/shmfs-test-dir", 0700), 0);
+	ASSERT_EQ(symlink("shmfs-test-a", "/dev/shm/shmfs-test-link"), 0);
 	auto names = list_dir(m.path("posix"));
+	auto native_names = list_dir("/dev/shm");
+	std::string kind =
+		get_xattr(posix_path("sem.shmfs-test-sem"), "user.shm.kind");
 	sem_close(s);
 	sem_unlink("/shmfs-test-sem");
-	EXPECT_EQ(names, posix_objects("/dev/shm"));
+	rmdir("/dev/shm/shmfs-test-dir");
+	unlink("/dev/shm/shmfs-test-link");
+	// Every entry, semaphores, directories and links included.
+	EXPECT_EQ(names, native_names);
 	EXPECT_EQ(std::count(names.begin(), names.end(), "sem.shmfs-test-sem"),
-		  0);
+		  1);
+	EXPECT_EQ(std::count(names.begin(), names.end(), "shmfs-test-dir"), 1);
+	EXPECT_EQ(kind, "semaphore");
 	struct stat st, native;
 	ASSERT_EQ(stat(posix_path("shmfs-test-a").c_str(), &st), 0);
 	ASSERT_EQ(stat("/dev/shm/shmfs-test-a", &native), 0);
@@ -492,8 +488,9 @@ TEST_F(Layout, LimitsAndUseAreXattrsOfTheDirectories)
 		  std::to_string((uint64_t)sv.f_blocks * sv.f_frsize));
 	EXPECT_EQ(get_xattr(pdir, "user.shm.limit.inodes"),
 		  std::to_string((uint64_t)sv.f_files));
+	// Objects: the directory's own regular files, not semaphores.
 	EXPECT_EQ(get_xattr(pdir, "user.shm.used.objects"),
-		  std::to_string(list_dir(pdir).size()));
+		  std::to_string(posix_objects("/dev/shm").size()));
 	EXPECT_EQ(list_xattrs(pdir),
 		  (std::vector<std::string>{
 			  "user.shm.limit.bytes", "user.shm.used.bytes",

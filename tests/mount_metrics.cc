@@ -74,11 +74,11 @@ TEST_F(Metrics, NumbersAgreeWithTheKernel)
 	EXPECT_EQ(value_of(text, "shmfs_segments{kind=\"sysv\"}"), segs);
 	EXPECT_EQ(value_of(text, "shmfs_segment_bytes{kind=\"sysv\"}"), bytes);
 	EXPECT_EQ(value_of(text, "shmfs_segments{kind=\"posix\"}"),
-		  (double)list_dir(m.path("posix")).size());
+		  (double)posix_objects(m.path("posix")).size());
 	EXPECT_EQ(value_of(text, "shmfs_unused_segments{kind=\"sysv\"}"),
 		  (double)list_dir(m.path("unused/sysv")).size());
 	EXPECT_EQ(value_of(text, "shmfs_unused_segments{kind=\"posix\"}"),
-		  (double)list_dir(m.path("unused/posix")).size());
+		  (double)posix_objects(m.path("unused/posix"), true).size());
 	std::vector<std::string> unused = list_dir(m.path("unused/sysv"));
 	EXPECT_NE(std::find(unused.begin(), unused.end(), std::to_string(idle)),
 		  unused.end());

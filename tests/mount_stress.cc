@@ -380,9 +380,9 @@ TEST_F(Stress, MixedNativeAndMountTrafficMatchesTheModel)
 	for (int k = 0; k < 2; k++)
 		want[k].assign((const char *)(finals + k * kGranules), kArena);
 	EXPECT_EQ(granules_off(sysv_bytes(id), want[0]), "");
-	EXPECT_EQ(granules_off(read_file("/dev/shm/shmfs-test-stress"),
-			       want[1]),
-		  "");
+	EXPECT_EQ(
+		granules_off(read_file("/dev/shm/shmfs-test-stress"), want[1]),
+		"");
 	EXPECT_EQ(granules_off(read_file(files[0]), want[0]), "");
 	EXPECT_EQ(granules_off(read_file(files[1]), want[1]), "");
 	munmap(finals, 2 * kArena);

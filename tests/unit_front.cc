@@ -298,14 +298,49 @@ TEST_F(Nodes, OneInodePerNameTypeAndObject)
 	EXPECT_GT(shmfs_inode_lookup(&kind_a, "x", &f1), again);
 }
 
-TEST_F(Nodes, DirectoriesAreTheirName)
+// A directory the kind gives no object for is its name; one it does
+// (posix/'s) is that object: removed and made again, a new inode.
+TEST_F(Nodes, DirectoriesAreTheirNameOrTheirObject)
 {
 	struct shm_attr d1 = {}, d2 = {};
 	d1.mode = d2.mode = S_IFDIR | 0755;
-	d1.ident_ino = 1;
-	d2.ident_ino = 2;
 	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "dir", &d1),
 		  shmfs_inode_lookup(&kind_a, "dir", &d2));
+	d1.ident_dev = d2.ident_dev = 9;
+	d1.ident_ino = 1;
+	d2.ident_ino = 2;
+	EXPECT_NE(shmfs_inode_lookup(&kind_a, "dir2", &d1),
+		  shmfs_inode_lookup(&kind_a, "dir2", &d2));
+	char *p = shmfs_child_path("", "n");
+	EXPECT_STREQ(p, "n");
+	g_free(p);
+}
+
+// A rename moves the inodes of the names it moved, beneath a directory
+// too; an exchange moves both ways.  Each is then found by its new name.
+TEST_F(Nodes, ARenameMovesTheInodes)
+{
+	struct shm_attr d = {}, f = {}, g = {};
+	d.mode = S_IFDIR | 0755;
+	f.mode = g.mode = S_IFREG | 0644;
+	f.ident_dev = g.ident_dev = 7;
+	f.ident_ino = 1;
+	g.ident_ino = 2;
+	fuse_ino_t dir = shmfs_inode_lookup(&kind_a, "a", &d);
+	fuse_ino_t file = shmfs_inode_lookup(&kind_a, "a/f", &f);
+	fuse_ino_t other = shmfs_inode_lookup(&kind_a, "ab", &g);
+	shmfs_inodes_renamed(&kind_a, "a", "b", false);
+	struct shmfs_inode *in = shmfs_inode_get(file);
+	ASSERT_NE(in, nullptr);
+	EXPECT_STREQ(shmfs_inode_path(in), "b/f");
+	shmfs_inode_unref(in);
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b", &d), dir);
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b/f", &f), file);
+	// "ab" is not beneath "a".
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "ab", &g), other);
+	shmfs_inodes_renamed(&kind_a, "b/f", "ab", true);
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "ab", &f), file);
+	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b/f", &g), other);
 	char *p = shmfs_child_path("", "n");
 	EXPECT_STREQ(p, "n");
 	g_free(p);

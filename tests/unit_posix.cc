@@ -55,23 +55,68 @@ protected:
 	}
 };
 
-TEST_F(Posix, ListsRegularFilesButNotSemaphoresLinksOrFifos)
+TEST_F(Posix, ListsEveryEntryAndOpensOnlyRegularFiles)
 {
 	put("obj", "x");
 	put("sem.lock", "");
 	ASSERT_EQ(symlink("obj", (dir + "/link").c_str()), 0);
 	ASSERT_EQ(mkfifo((dir + "/fifo").c_str(), 0600), 0);
 	ASSERT_EQ(mkdir((dir + "/sub").c_str(), 0700), 0);
-	EXPECT_EQ(names(), std::vector<std::string>{ "obj" });
+	EXPECT_EQ(names(), (std::vector<std::string>{ "fifo", "link", "obj",
+						      "sem.lock", "sub" }));
 	struct shm_attr a;
 	struct shm_handle *h;
-	EXPECT_EQ(be.stat("link", &a), -ENOENT);
-	EXPECT_EQ(be.stat("fifo", &a), -ENOENT);
-	EXPECT_EQ(be.stat("sem.lock", &a), -ENOENT);
-	EXPECT_EQ(be.open("link", O_RDONLY, &h), -ENOENT);
+	ASSERT_EQ(be.stat("link", &a), 0);
+	EXPECT_TRUE(S_ISLNK(a.mode));
+	ASSERT_EQ(be.stat("fifo", &a), 0);
+	EXPECT_TRUE(S_ISFIFO(a.mode));
+	ASSERT_EQ(be.stat("sem.lock", &a), 0);
+	EXPECT_TRUE(a.semaphore);
+	ASSERT_EQ(be.stat("obj", &a), 0);
+	EXPECT_FALSE(a.semaphore);
+	char *t = nullptr;
+	ASSERT_EQ(be.readlink("link", &t), 0);
+	EXPECT_STREQ(t, "obj");
+	g_free(t);
+	EXPECT_EQ(be.open("link", O_RDONLY, &h), -ENOENT); // never followed
 	EXPECT_EQ(be.open("fifo", O_RDONLY, &h), -ENOENT); // and no hang
+	EXPECT_EQ(be.open("sub", O_RDONLY, &h), -EISDIR);
 	EXPECT_EQ(be.open("../etc", O_RDONLY, &h), -ENOENT);
-	EXPECT_EQ(be.remove("sub"), -ENOENT);
+	EXPECT_EQ(be.open("link/x", O_RDONLY, &h), -ENOTDIR);
+	EXPECT_EQ(be.stat("sub/../obj", &a), -ENOENT);
+	EXPECT_EQ(be.remove("sub"), -EISDIR);
+}
+
+// A path never leaves the directory: no "..", and a link on the way is
+// not a directory, even one pointing at a directory inside.
+TEST_F(Posix, PathsStayBeneathTheDirectory)
+{
+	ASSERT_EQ(mkdir((dir + "/d").c_str(), 0700), 0);
+	ASSERT_EQ(symlink("/etc", (dir + "/out").c_str()), 0);
+	ASSERT_EQ(symlink("d", (dir + "/in").c_str()), 0);
+	struct shm_attr a;
+	EXPECT_EQ(be.stat("out/passwd", &a), -ENOTDIR);
+	EXPECT_EQ(be.stat("in", &a), 0);
+	struct shm_tree_op op = {};
+	op.what = SHM_MKDIR;
+	op.path = "out/x";
+	op.mode = S_IFDIR | 0755;
+	EXPECT_EQ(be.tree(&op), -ENOTDIR);
+	op.path = "in/x";
+	EXPECT_EQ(be.tree(&op), -ENOTDIR);
+	op.path = "d/x";
+	EXPECT_EQ(be.tree(&op), 0);
+	op.what = SHM_RENAME;
+	op.path = "d/x";
+	op.to = "../x";
+	EXPECT_EQ(be.tree(&op), -ENOENT);
+	op.to = "out/x";
+	EXPECT_EQ(be.tree(&op), -ENOTDIR);
+	struct shm_set set = { 0600, (uid_t)-1, (gid_t)-1, nullptr };
+	EXPECT_EQ(be.setattr("out/passwd", &set), -ENOTDIR);
+	EXPECT_EQ(be.setattr("out", &set), -EOPNOTSUPP); // a link's own mode
+	struct stat st;
+	ASSERT_EQ(stat((dir + "/d/x").c_str(), &st), 0);
 }
 
 TEST_F(Posix, CreateIsExclusiveAndOwned)
@@ -86,7 +131,8 @@ TEST_F(Posix, CreateIsExclusiveAndOwned)
 	EXPECT_EQ(a.size, 5u);
 	be.close(h);
 	EXPECT_EQ(be.create("", "new", 0640, O_RDWR, 0, 0, &h), -EEXIST);
-	EXPECT_EQ(be.create("", "sem.x", 0640, O_RDWR, 0, 0, &h), -EINVAL);
+	ASSERT_EQ(be.create("", "sem.x", 0640, O_RDWR, 0, 0, &h), 0);
+	be.close(h);
 	EXPECT_EQ(be.create("", "..", 0640, O_RDWR, 0, 0, &h), -EINVAL);
 	EXPECT_EQ(be.create("", std::string(300, 'n').c_str(), 0640, O_RDWR, 0,
 			    0, &h),

@@ -1,0 +1,74 @@
+// trace.h - what one step of a differential test answered, as text
+// (mount_diff.cc, mount_tree.cc): the same sequence of calls run natively
+// and through the mount must give equal traces, and a failure shows both.
+#ifndef SHMFS_TEST_TRACE_H
+#define SHMFS_TEST_TRACE_H
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+
+namespace shmfs_test {
+
+struct Trace {
+	std::ostringstream out;
+	void ret(const char *what, long r)
+	{
+		out << what << " -> " << r;
+		if (r < 0)
+			out << " (" << strerrorname_np(errno) << ")";
+		out << "\n";
+	}
+	void stat_of(const char *what, const std::string &path)
+	{
+		struct stat st;
+		if (stat(path.c_str(), &st) != 0) {
+			out << what << " stat -> " << strerrorname_np(errno)
+			    << "\n";
+			return;
+		}
+		out << what << " mode " << std::oct << st.st_mode << std::dec
+		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
+		    << st.st_size << " nlink " << st.st_nlink << "\n";
+	}
+	// The entry itself (a link's own mode), and a link's text.
+	void lstat_of(const char *what, const std::string &path)
+	{
+		struct stat st;
+		if (lstat(path.c_str(), &st) != 0) {
+			out << what << " lstat -> " << strerrorname_np(errno)
+			    << "\n";
+			return;
+		}
+		out << what << " mode " << std::oct << st.st_mode << std::dec
+		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
+		    << st.st_size << " nlink " << st.st_nlink << " blocks "
+		    << st.st_blocks << "\n";
+		if (S_ISLNK(st.st_mode)) {
+			char buf[4096];
+			ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+			out << what << " -> "
+			    << std::string(buf, n > 0 ? (size_t)n : 0) << "\n";
+		}
+	}
+	void fstat_of(const char *what, int fd)
+	{
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			out << what << " fstat -> " << strerrorname_np(errno)
+			    << "\n";
+			return;
+		}
+		out << what << " mode " << std::oct << st.st_mode << std::dec
+		    << " size " << st.st_size << " nlink " << st.st_nlink
+		    << "\n";
+	}
+};
+
+} // namespace shmfs_test
+
+#endif

@@ -17,7 +17,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
-	    shellcheck prometheus prometheus-node-exporter curl
+	    shellcheck prometheus prometheus-node-exporter curl python3
 
 CC  ?= gcc
 CXX ?= g++

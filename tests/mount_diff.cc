@@ -25,43 +25,6 @@ namespace {
 
 const uid_t kNobody = 65534;
 
-struct Times {
-	struct timespec a, m, c;
-};
-
-bool get_times(const std::string &path, Times *t)
-{
-	struct stat st;
-	if (stat(path.c_str(), &st) != 0)
-		return false;
-	*t = { st.st_atim, st.st_mtim, st.st_ctim };
-	return true;
-}
-
-bool same_ts(const struct timespec &x, const struct timespec &y)
-{
-	return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
-}
-
-// Which of atime, mtime, ctime fn changes, as "amc" letters.
-std::string changed_times(const std::string &path,
-			  const std::function<void()> &fn)
-{
-	Times before, after;
-	if (!get_times(path, &before))
-		return "?";
-	usleep(20 * 1000); // past the timestamp granularity
-	fn();
-	usleep(600 * 1000); // past the attribute cache of the mount
-	if (!get_times(path, &after))
-		return "?";
-	std::string s;
-	s += same_ts(before.a, after.a) ? '-' : 'a';
-	s += same_ts(before.m, after.m) ? '-' : 'm';
-	s += same_ts(before.c, after.c) ? '-' : 'c';
-	return s;
-}
-
 // A sequence of calls on files in a directory; run natively and through
 // the mount, its traces must be equal.
 using Sequence = std::function<void(const std::string &dir, Trace &t)>;

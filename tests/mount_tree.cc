@@ -13,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <functional>
-
 #include "child.h"
 #include "harness.h"
 #include "trace.h"
@@ -287,6 +285,41 @@ TEST_F(Tree, SymlinksFifosSocketsDevices)
 TEST_F(Tree, RegularFileCallsInSubdirectories)
 {
 	compare_both("files in subdirectories", files_in_subdirectories);
+}
+
+// Which of a directory's times each call on its names changes, and the
+// times of what it moves or links.
+TEST_F(Tree, WhichTimesChange)
+{
+	compare("times", [](const std::string &p, Trace &t) {
+		std::string d = p + "-d";
+		mkdir(d.c_str(), 0777);
+		mk_file(d + "/f", "x");
+		t.out << "mkdir " << changed_times(d, [&] {
+			mkdir((d + "/s").c_str(), 0755);
+		}) << "\n";
+		t.out << "rmdir "
+		      << changed_times(d, [&] { rmdir((d + "/s").c_str()); })
+		      << "\n";
+		t.out << "link dir " << changed_times(d, [&] {
+			link((d + "/f").c_str(), (d + "/g").c_str());
+		}) << "\n";
+		t.out << "link file " << changed_times(d + "/f", [&] {
+			link((d + "/f").c_str(), (d + "/h").c_str());
+		}) << "\n";
+		t.out << "rename dir " << changed_times(d, [&] {
+			rename((d + "/g").c_str(), (d + "/i").c_str());
+		}) << "\n";
+		t.out << "rename file " << changed_times(d + "/f", [&] {
+			rename((d + "/h").c_str(), (d + "/j").c_str());
+		}) << "\n";
+		t.out << "symlink " << changed_times(d, [&] {
+			symlink("f", (d + "/l").c_str());
+		}) << "\n";
+		t.out << "unlink "
+		      << changed_times(d, [&] { unlink((d + "/l").c_str()); })
+		      << "\n";
+	});
 }
 
 // The sticky /dev/shm: another user's entries cannot be removed, renamed

@@ -17,7 +17,8 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
-	    shellcheck prometheus prometheus-node-exporter curl python3
+	    shellcheck prometheus prometheus-node-exporter curl python3 \
+	    mandoc bash-completion
 
 CC  ?= gcc
 CXX ?= g++
@@ -72,8 +73,9 @@ MOUNT_TESTS := $(filter $(T),$(MOUNT_TESTS))
 endif
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
+SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh
 TESTS       := $(UNIT_T) $(MOUNT_T) \
-	       $(if $(T),$(patsubst %,tests/%.sh,$(filter tools,$(T))),tests/tools.sh)
+	       $(if $(T),$(filter $(T:%=tests/%.sh),$(SHELL_TESTS)),$(SHELL_TESTS))
 TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
 MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
@@ -179,6 +181,8 @@ bench: deps all
 # Installs what `make` built; never runs apt-get (run make deps first).
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: all
 	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
 	install -D -m 0755 $(BUILD)/shmbench $(DESTDIR)$(PREFIX)/bin/shmbench
@@ -188,11 +192,22 @@ install: all
 	sed 's|/usr/local/bin/shmfs|$(PREFIX)/bin/shmfs|' tools/shmfs.service \
 		>$(DESTDIR)$(UNITDIR)/shmfs.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/shmfs.service
+	install -D -m 0644 doc/shmfs.8 $(DESTDIR)$(MANDIR)/man8/shmfs.8
+	install -D -m 0644 doc/shmfs-backup.8 \
+		$(DESTDIR)$(MANDIR)/man8/shmfs-backup.8
+	install -D -m 0644 doc/shmbench.1 $(DESTDIR)$(MANDIR)/man1/shmbench.1
+	install -D -m 0644 tools/shmfs.bash-completion \
+		$(DESTDIR)$(COMPDIR)/shmfs
+	ln -sf shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/shmfs $(DESTDIR)$(PREFIX)/bin/shmbench \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup \
-		$(DESTDIR)$(UNITDIR)/shmfs.service
+		$(DESTDIR)$(UNITDIR)/shmfs.service \
+		$(DESTDIR)$(MANDIR)/man8/shmfs.8 \
+		$(DESTDIR)$(MANDIR)/man8/shmfs-backup.8 \
+		$(DESTDIR)$(MANDIR)/man1/shmbench.1 \
+		$(DESTDIR)$(COMPDIR)/shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup
 
 # Checks CI runs (make deps installs the tools): the layout is
 # .clang-format's, the shell scripts pass shellcheck, and cppcheck finds
@@ -200,7 +215,8 @@ uninstall:
 # ASSERT returns early and an open() expected to fail is not kept, by
 # design: leaks on those paths are not reported there.
 FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
-SHELL_SRC  := tests/run-test tests/tools.sh tests/skips.sh tools/bench.sh \
+SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh \
+	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -211,6 +227,7 @@ format:
 
 lint: $(LIBFUSE_STAMP)
 	clang-format --dry-run --Werror $(FORMAT_SRC)
+	mandoc -T lint -W warning doc/*.[18]
 	shellcheck $(SHELL_SRC)
 	$(CPPCHECK) backend fs tools
 	$(CPPCHECK) --library=googletest -Itests --suppress=resourceLeak \

@@ -38,6 +38,7 @@ struct shmfs_opts {
 	int no_auto_unmount;
 	int all_namespaces;
 	char *passthrough; /* "on" (default) or "off" */
+	GPtrArray *words;  /* the arguments that are no options */
 };
 
 #define SHMFS_OPT(t, p)                                                        \
@@ -58,7 +59,9 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("passthrough=%s", passthrough),
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
+	SHMFS_OPT("verbose", verbose),
 	SHMFS_OPT("--no-auto-unmount", no_auto_unmount),
+	SHMFS_OPT("no_auto_unmount", no_auto_unmount),
 	SHMFS_OPT("--all-namespaces", all_namespaces),
 	SHMFS_OPT("all_namespaces", all_namespaces),
 	FUSE_OPT_KEY("--map-dir=", KEY_MAP_DIR),
@@ -115,8 +118,65 @@ static int join_values(int argc, char **argv, struct fuse_args *out)
 	return 0;
 }
 
-/* fuse_opt_parse's callback: collect the repeatable --map-dir, and refuse
- * an unknown option in one line that points to --help. */
+/* The -o options libfuse itself takes (mount.c, helper.c, fuse_lowlevel.c
+ * of 3.14 to 3.18); a name ending in '=' takes a value. */
+static const char *const fuse_o_opts[] = { "allow_other",
+					   "allow_root",
+					   "auto_unmount",
+					   "blkdev",
+					   "blksize=",
+					   "default_permissions",
+					   "fsname=",
+					   "subtype=",
+					   "max_read=",
+					   "context=",
+					   "fscontext=",
+					   "defcontext=",
+					   "rootcontext=",
+					   "user=",
+					   "ro",
+					   "rw",
+					   "suid",
+					   "nosuid",
+					   "dev",
+					   "nodev",
+					   "exec",
+					   "noexec",
+					   "async",
+					   "sync",
+					   "dirsync",
+					   "atime",
+					   "noatime",
+					   "diratime",
+					   "nodiratime",
+					   "relatime",
+					   "norelatime",
+					   "strictatime",
+					   "nostrictatime",
+					   "symfollow",
+					   "nosymfollow",
+					   "debug",
+					   "clone_fd",
+					   "max_idle_threads=",
+					   "max_threads=",
+					   NULL };
+
+static bool fuse_o_opt(const char *arg)
+{
+	for (const char *const *o = fuse_o_opts; *o; o++) {
+		size_t n = strlen(*o);
+
+		if ((*o)[n - 1] == '=' ? strncmp(arg, *o, n) == 0 :
+					 strcmp(arg, *o) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* fuse_opt_parse's callback: collect the repeatable --map-dir and the
+ * words (source and mount point), drop mount(8)'s x-* comments, and
+ * refuse an unknown option, dashed or -o, in one line that points to
+ * --help. */
 static int shmfs_opt_proc(void *data, const char *arg, int key,
 			  struct fuse_args *outargs)
 {
@@ -129,10 +189,18 @@ static int shmfs_opt_proc(void *data, const char *arg, int key,
 		g_ptr_array_add(o->map_dirs, g_strdup(dir));
 		return 0;
 	}
-	if (key == FUSE_OPT_KEY_OPT && arg[0] == '-' &&
-	    !listed(fuse_dash_opts, arg)) {
-		fprintf(stderr, "shmfs: unknown option %s (see shmfs --help)\n",
-			arg);
+	if (key == FUSE_OPT_KEY_NONOPT) {
+		g_ptr_array_add(o->words, g_strdup(arg));
+		return 0;
+	}
+	if (key == FUSE_OPT_KEY_OPT && arg[0] != '-' &&
+	    strncmp(arg, "x-", 2) == 0)
+		return 0; /* fstab's x-systemd.*, x-gvfs-* and the like */
+	if (key == FUSE_OPT_KEY_OPT &&
+	    (arg[0] == '-' ? !listed(fuse_dash_opts, arg) : !fuse_o_opt(arg))) {
+		fprintf(stderr,
+			"shmfs: unknown option %s%s (see shmfs --help)\n",
+			arg[0] == '-' ? "" : "-o ", arg);
 		return -1;
 	}
 	return 1;
@@ -147,8 +215,11 @@ static size_t n_backends = 4;
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
-	       "Shows System V and POSIX shared memory segments as files.\n\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
+	       "Shows shared memory segments as files; SOURCE names the "
+	       "mount (its fsname).\n"
+	       "Every --option=VALUE is also -o option=VALUE "
+	       "(--map-dir: -o map_dir=DIR).\n\n"
 	       "    --posix-dir=DIR     POSIX objects live in DIR "
 	       "(default /dev/shm)\n"
 	       "    --map-dir=DIR       list every file under DIR in mapped/ "
@@ -180,8 +251,8 @@ static void usage(const char *prog)
 	       "    -s                  single-threaded\n"
 	       "    -o OPT[,OPT...]     FUSE mount options, see "
 	       "mount.fuse3(8)\n"
-	       "    -h, --help          this text\n"
-	       "    -V, --version       versions of shmfs and libfuse\n",
+	       "    -h, --help; -V, --version  this text; the versions of "
+	       "shmfs and libfuse\n",
 	       prog, SHMFS_DEFAULT_TIMEOUT, SHMFS_DEFAULT_REFRESH);
 }
 
@@ -338,10 +409,13 @@ static void fini_backends(void)
 static int run(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct shmfs_opts opts = { .timeout = SHMFS_DEFAULT_TIMEOUT,
-				   .refresh_ms = SHMFS_DEFAULT_REFRESH,
-				   .map_dirs = g_ptr_array_new_with_free_func(
-					   g_free) };
+	struct shmfs_opts opts = {
+		.timeout = SHMFS_DEFAULT_TIMEOUT,
+		.refresh_ms = SHMFS_DEFAULT_REFRESH,
+		.map_dirs = g_ptr_array_new_with_free_func(g_free),
+		.words = g_ptr_array_new_with_free_func(g_free)
+	};
+	g_autofree char *fsname = NULL;
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct shmfs_state state = { 0 };
 	struct fuse_loop_config *loop = NULL;
@@ -352,8 +426,27 @@ static int run(int argc, char *argv[])
 		goto out_args;
 	/* Both parsers print what they refused (an unknown option, a mount
 	 * point that does not exist) before failing. */
-	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, shmfs_opt_proc) != 0 ||
-	    fuse_parse_cmdline(&args, &cmd) != 0)
+	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, shmfs_opt_proc) != 0)
+		goto out_args;
+	/* [SOURCE] MOUNTPOINT: mount.fuse3 (mount -t fuse.shmfs, fstab)
+	 * passes the source word first. */
+	if (opts.words->len > 2) {
+		startup_error("too many arguments: %s (usage: %s [options] "
+			      "[SOURCE] MOUNTPOINT)",
+			      (char *)opts.words->pdata[2], argv[0]);
+		goto out_args;
+	}
+	if (opts.words->len)
+		fuse_opt_add_arg(&args, g_ptr_array_index(opts.words,
+							  opts.words->len - 1));
+	fsname = g_strdup_printf(
+		"-ofsname=%s",
+		opts.words->len == 2 ? (char *)opts.words->pdata[0] : "shmfs");
+	if (strchr(fsname, ',')) {
+		startup_error("SOURCE %s: no commas", fsname + 9);
+		goto out_args;
+	}
+	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out_args;
 	if (cmd.show_help) {
 		usage(argv[0]);
@@ -370,7 +463,8 @@ static int run(int argc, char *argv[])
 		goto out_args;
 	}
 	if (!cmd.mountpoint) {
-		startup_error("no mount point (usage: %s [options] MOUNTPOINT)",
+		startup_error("no mount point (usage: %s [options] [SOURCE] "
+			      "MOUNTPOINT)",
 			      argv[0]);
 		goto out_args;
 	}
@@ -397,7 +491,7 @@ static int run(int argc, char *argv[])
 	 * the segment's own mode and owner; and unmount if the daemon dies
 	 * (a watcher process, see autounmount.h), so that nobody meets a
 	 * dead mount. */
-	fuse_opt_add_arg(&args, "-ofsname=shmfs");
+	fuse_opt_add_arg(&args, fsname);
 	if (geteuid() == 0) {
 		fuse_opt_add_arg(&args, "-oallow_other,default_permissions");
 	} else {
@@ -477,6 +571,7 @@ out_args:
 	free(opts.ipc_ns);
 	free(opts.passthrough);
 	g_ptr_array_unref(opts.map_dirs);
+	g_ptr_array_unref(opts.words);
 	free(cmd.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err"; }
-echo "1..5"
+echo "1..8"
 
 # The unit, pointed at this build, passes systemd's own checks silently.
 sed "s|/usr/local/bin/shmfs|$bin|" "$top/tools/shmfs.service" >"$tmp/shmfs.service"
@@ -67,5 +67,64 @@ if [ "$rc" != 0 ] && grep -q "left processes behind" "$tmp/err"; then
 	ok "run-test fails a test that leaves a process behind (exit $rc)"
 else
 	notok "run-test fails a test that leaves a process behind (exit $rc)"
+fi
+# shmfs(8) names exactly the options --help names (each long option also
+# as its -o form, which --help says once).
+"$bin" --help >"$tmp/help" 2>&1
+mandoc -T utf8 "$top/doc/shmfs.8" 2>"$tmp/err" | col -b |
+	sed -n '/^OPTIONS/,/^THE TREE/p' >"$tmp/man"
+# (The lines that begin an option's entry: 4 spaces in --help, 7 in the
+# page's OPTIONS.)
+opts_of() { grep -E "^ {$2}-" "$1" |
+	grep -oE -- '(^| |, )(--[a-z][a-z-]*|-[a-zA-Z]|-o [a-z_]+)' |
+	sed 's/^[ ,]*//' | sort -u; }
+opts_of "$tmp/help" 4 >"$tmp/help.opts"
+# The -o aliases of long options: in the page, not repeated in --help.
+opts_of "$tmp/man" 7 | grep -vxF -f "$tmp/help.opts" |
+	sed 's/^-o //; s/_/-/g; s/^/--/' | grep -vxF -f "$tmp/help.opts" >"$tmp/extra"
+opts_of "$tmp/man" 7 >"$tmp/man.opts"
+grep -vxF -f "$tmp/man.opts" "$tmp/help.opts" >"$tmp/missing"
+if [ -s "$tmp/help.opts" ] && [ ! -s "$tmp/extra" ] && [ ! -s "$tmp/missing" ]; then
+	ok "shmfs(8) and shmfs --help name the same $(wc -l <"$tmp/help.opts") options"
+else
+	{ echo "in the page only:"; cat "$tmp/extra"; echo "in --help only:"; cat "$tmp/missing"; } >"$tmp/err"
+	notok "shmfs(8) and shmfs --help name the same options"
+fi
+
+# The man pages pass mandoc's checks.
+if mandoc -T lint -W warning "$top"/doc/*.[18] >"$tmp/err" 2>&1; then
+	ok "mandoc -T lint: doc/shmfs.8 doc/shmfs-backup.8 doc/shmbench.1"
+else
+	notok "mandoc -T lint: doc/shmfs.8 doc/shmfs-backup.8 doc/shmbench.1"
+fi
+
+# Bash completion: options from --help, -o names and values after a
+# comma, pids for --pid, save|restore for shmfs-backup.
+cat >"$tmp/comp.bash" <<COMP
+. /usr/share/bash-completion/bash_completion
+. "$top/tools/shmfs.bash-completion"
+compopt() { :; }
+comp() {
+	COMP_WORDS=("\$@"); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1))
+	COMP_LINE="\$*"; COMP_POINT=\${#COMP_LINE}
+	COMPREPLY=()
+	\$f "\$1" "\${COMP_WORDS[-1]}" "\${COMP_WORDS[-2]}"
+	printf '%s ' "\${COMPREPLY[@]}"; echo
+}
+PATH="$(dirname "$bin"):\$PATH"
+f=_shmfs
+comp shmfs --po
+comp shmfs -o ro,pass
+comp shmfs --pid "" | tr ' ' '\n' | grep -cx "\$\$"
+f=_shmfs_backup
+comp shmfs-backup r
+COMP
+printf '%s\n' "--posix-dir= " "ro,passthrough=on ro,passthrough=off " 1 "restore " >"$tmp/comp.want"
+if bash "$tmp/comp.bash" >"$tmp/comp.got" 2>"$tmp/err" &&
+	cmp -s "$tmp/comp.got" "$tmp/comp.want"; then
+	ok "bash completion of options, -o values, pids, shmfs-backup"
+else
+	diff "$tmp/comp.want" "$tmp/comp.got" >>"$tmp/err"
+	notok "bash completion of options, -o values, pids, shmfs-backup"
 fi
 exit $fail

@@ -18,7 +18,7 @@ DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
-	    mandoc bash-completion
+	    mandoc bash-completion debhelper lintian mmdebstrap
 
 CC  ?= gcc
 CXX ?= g++
@@ -73,13 +73,14 @@ MOUNT_TESTS := $(filter $(T),$(MOUNT_TESTS))
 endif
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
-SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh
+SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh tests/deb.sh
 TESTS       := $(UNIT_T) $(MOUNT_T) \
 	       $(if $(T),$(filter $(T:%=tests/%.sh),$(SHELL_TESTS)),$(SHELL_TESTS))
 TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
 MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 
-.PHONY: all deps check mount umount install uninstall clean format lint bench
+.PHONY: all deps check mount umount install uninstall clean format lint bench \
+	deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -200,6 +201,18 @@ install: all
 		$(DESTDIR)$(COMPDIR)/shmfs
 	ln -sf shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup
 
+SHMFS_VERSION := $(shell sed -n 's/^\#define SHMFS_VERSION "\(.*\)"$$/\1/p' fs/shmfs.h)
+# The Debian package, from debian/ with debhelper: build/deb/shmfs_*.deb
+# (dpkg-buildpackage writes beside the source tree; moved here).
+deb: all
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	dpkg-buildpackage -b -us -uc --no-pre-clean >$(BUILD)/deb/build.log 2>&1 || \
+		{ tail -30 $(BUILD)/deb/build.log; exit 1; }
+	mv ../shmfs_$(SHMFS_VERSION)_*.deb ../shmfs_$(SHMFS_VERSION)_*.buildinfo \
+		../shmfs_$(SHMFS_VERSION)_*.changes $(BUILD)/deb/
+	rm -rf debian/shmfs debian/.debhelper debian/files debian/debhelper-build-stamp \
+		debian/shmfs.substvars debian/*.debhelper.log debian/*.postrm.debhelper
+
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/shmfs $(DESTDIR)$(PREFIX)/bin/shmbench \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup \
@@ -215,7 +228,8 @@ uninstall:
 # ASSERT returns early and an open() expected to fail is not kept, by
 # design: leaks on those paths are not reported there.
 FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
-SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh \
+SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
+	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run

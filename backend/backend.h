@@ -280,6 +280,18 @@ struct shmfs_backend {
 	ssize_t (*write_changed)(struct shm_handle *h, const void *buf,
 				 const void *old, size_t size, uint64_t off);
 
+	/* fallocate(2) on h's segment: mode as fallocate's (allocate,
+	 * FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE); the kind's own answers
+	 * (a System V segment cannot grow: -ENOSPC past its end).  May be
+	 * NULL: -EOPNOTSUPP. */
+	int (*fallocate)(struct shm_handle *h, int mode, uint64_t off,
+			 uint64_t len);
+	/* lseek(2) SEEK_DATA or SEEK_HOLE on h: the offset, or -ENXIO past
+	 * the end.  May be NULL, or answer -ENOSYS for a handle: then all of
+	 * the file is data, its end the one hole (as for any file without
+	 * holes). */
+	int64_t (*seek)(struct shm_handle *h, int64_t off, int whence);
+
 	/* The descriptor FUSE passthrough can hand the kernel for h's
 	 * segment: 0 and *out filled, -ENOTSUP when there is none now (a
 	 * by-key/ file whose segment is not made yet), or -errno.  May be
@@ -419,6 +431,13 @@ static inline int shm_be_setattr(const struct shmfs_backend *be,
 				 const char *path, const struct shm_set *set)
 {
 	return be->setattr ? be->setattr(path, set) : -EPERM;
+}
+
+static inline int shm_be_fallocate(const struct shmfs_backend *be,
+				   struct shm_handle *h, int mode, uint64_t off,
+				   uint64_t len)
+{
+	return be->fallocate ? be->fallocate(h, mode, off, len) : -EOPNOTSUPP;
 }
 
 static inline int shm_be_tree(const struct shmfs_backend *be,

@@ -265,3 +265,17 @@ void fdfile_mappers(dev_t dev, ino_t ino, unsigned want, struct shm_meta *m)
 		dev, ino, 0, want & (SHM_META_NATTCH | SHM_META_MAPPERS), 0);
 	m->nattch = m->pids->len;
 }
+
+int fdfile_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len)
+{
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	return fallocate(h->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+}
+
+int64_t fdfile_seek(struct shm_handle *h, int64_t off, int whence)
+{
+	off_t r = lseek(h->fd, (off_t)off, whence);
+
+	return r < 0 ? -errno : (int64_t)r;
+}

@@ -25,6 +25,10 @@ int fdfile_read(struct shm_handle *h, uint64_t off, size_t size,
 		struct shm_extent *out);
 ssize_t fdfile_write(struct shm_handle *h, const void *buf, size_t size,
 		     uint64_t off);
+/* See backend.h's fallocate and seek: on the file itself. */
+int fdfile_fallocate(struct shm_handle *h, int mode, uint64_t off,
+		     uint64_t len);
+int64_t fdfile_seek(struct shm_handle *h, int64_t off, int whence);
 /* See backend.h's write_changed. */
 ssize_t fdfile_write_changed(struct shm_handle *h, const void *buf,
 			     const void *old, size_t size, uint64_t off);

@@ -135,6 +135,18 @@ static int handle_call(struct shm_handle *h, struct ns_call *c)
 	return ns_call_in(h->ns, c);
 }
 
+/* fallocate and seek act on the descriptor the kind opened inside the
+ * namespace: no need to enter it again. */
+int ns_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len)
+{
+	return shm_be_fallocate(h->be, h->inner, mode, off, len);
+}
+
+int64_t ns_seek(struct shm_handle *h, int64_t off, int whence)
+{
+	return h->be->seek ? h->be->seek(h->inner, off, whence) : -ENOSYS;
+}
+
 int ns_fstat(struct shm_handle *h, struct shm_attr *out)
 {
 	return handle_call(h, &(struct ns_call){ .op = OP_FSTAT, .out = out });

@@ -72,5 +72,8 @@ ssize_t ns_write(struct shm_handle *h, const void *buf, size_t size,
 ssize_t ns_write_changed(struct shm_handle *h, const void *buf, const void *old,
 			 size_t size, uint64_t off);
 int ns_backing(struct shm_handle *h, struct shm_backing *out);
+int ns_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len);
+/* -ENOSYS where the kind has no seek: the front answers as for none. */
+int64_t ns_seek(struct shm_handle *h, int64_t off, int whence);
 
 #endif

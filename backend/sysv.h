@@ -86,6 +86,9 @@ int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
 	      struct shm_extent *out);
 ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 		   uint64_t off);
+int sysv_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len);
+/* -ENOSYS without the memory file: the front answers as for none. */
+int64_t sysv_seek(struct shm_handle *h, int64_t off, int whence);
 ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
 			   const void *old, size_t size, uint64_t off);
 int sysv_backing(struct shm_handle *h, struct shm_backing *out);

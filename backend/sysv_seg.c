@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/falloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
@@ -260,4 +261,39 @@ int sysv_truncate_id(int id, struct shm_handle *h, uint64_t size)
 		h = own;
 	}
 	return zero_tail(h, size);
+}
+
+int sysv_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len)
+{
+	if (!h->writable)
+		return -EBADF;
+	/* A pending by-key/ file: allocating fixes its size, as a truncate
+	 * does. */
+	if (h->id < 0)
+		return mode == 0 && off <= UINT64_MAX - len ?
+			       sysv_key_materialize(h, off + len) :
+			       -EOPNOTSUPP;
+	if (off >= h->size || len > h->size - off) {
+		/* The segment cannot grow; a hole past its end is no
+		 * change. */
+		if (!(mode & FALLOC_FL_PUNCH_HOLE))
+			return -ENOSPC;
+		if (off >= h->size)
+			return 0;
+		len = h->size - off;
+	}
+	if (h->memfd < 0 || !h->memfd_writable)
+		return -EOPNOTSUPP;
+	return fallocate(h->memfd, mode, (off_t)off, (off_t)len) < 0 ? -errno :
+								       0;
+}
+
+int64_t sysv_seek(struct shm_handle *h, int64_t off, int whence)
+{
+	off_t r;
+
+	if (h->id < 0 || h->memfd < 0)
+		return -ENOSYS;
+	r = lseek(h->memfd, (off_t)off, whence);
+	return r < 0 ? -errno : (int64_t)r;
 }

@@ -6,6 +6,7 @@
 // shmfs differs on purpose it is said here and in the README.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -351,6 +352,72 @@ TEST_F(Diff, NamesOf255And256Bytes)
 				t.ret("mkdir 256", mkdir(bad.c_str(), 0755));
 			},
 			uid);
+}
+
+// fallocate in every mode tmpfs has (and those it refuses), SEEK_DATA and
+// SEEK_HOLE, copy_file_range: results, errnos, sizes and st_blocks.
+TEST_F(Diff, FallocateSeekDataAndCopyFileRange)
+{
+	auto blocks = [](Trace &t, const char *what, int fd) {
+		struct stat st;
+		if (fstat(fd, &st) == 0)
+			t.out << what << " size " << st.st_size << " blocks "
+			      << st.st_blocks << "\n";
+	};
+	auto seq = [&](const std::string &f, Trace &t) {
+		int fd = open(f.c_str(), O_CREAT | O_RDWR, 0644);
+		t.ret("fallocate 1M", fallocate(fd, 0, 0, 1 << 20));
+		blocks(t, "allocated", fd);
+		t.ret("keep size",
+		      fallocate(fd, FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20));
+		blocks(t, "beyond the end", fd);
+		t.ret("write", pwrite(fd, "data", 4, 3 * 65536));
+		t.ret("punch without keep size",
+		      fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096));
+		t.ret("punch",
+		      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, 65536));
+		blocks(t, "punched", fd);
+		t.ret("zero range",
+		      fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4096));
+		t.ret("negative offset", fallocate(fd, 0, -1, 10));
+		t.ret("zero length", fallocate(fd, 0, 0, 0));
+		int ro = open(f.c_str(), O_RDONLY);
+		t.ret("read-only descriptor", fallocate(ro, 0, 0, 10));
+		t.ret("SEEK_DATA 0", lseek(fd, 0, SEEK_DATA));
+		t.ret("SEEK_HOLE 0", lseek(fd, 0, SEEK_HOLE));
+		t.ret("SEEK_DATA in the data", lseek(fd, 3 * 65536, SEEK_DATA));
+		t.ret("SEEK_HOLE at the end", lseek(fd, 1 << 20, SEEK_HOLE));
+		t.ret("SEEK_DATA past the end",
+		      lseek(fd, (1 << 20) + 1, SEEK_DATA));
+		close(ro);
+		// A copy to a second file, and back over part of the first.
+		std::string g = f + "-copy";
+		int out = open(g.c_str(), O_CREAT | O_RDWR, 0600);
+		loff_t in_off = 3 * 65536 - 10, out_off = 5;
+		t.ret("copy_file_range",
+		      copy_file_range(fd, &in_off, out, &out_off, 100, 0));
+		t.out << "offsets " << in_off << " " << out_off << "\n";
+		t.out << "copied "
+		      << (read_file(g) == std::string(5, '\0') +
+						  std::string(10, '\0') +
+						  "data" +
+						  std::string(86, '\0') ?
+				  "exact" :
+				  "differs")
+		      << "\n";
+		in_off = 1 << 20;
+		t.ret("copy from the end",
+		      copy_file_range(fd, &in_off, out, nullptr, 10, 0));
+		t.ret("copy with flags",
+		      copy_file_range(fd, nullptr, out, nullptr, 10, 1));
+		close(out);
+		close(fd);
+		unlink(g.c_str());
+		unlink(f.c_str());
+	};
+	compare("fallocate, seek, copy", seq);
+	compare("fallocate, seek, copy", seq, kNobody);
 }
 
 } // namespace

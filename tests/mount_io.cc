@@ -2,7 +2,9 @@
 // byte for byte with what native attachers see.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -254,6 +256,55 @@ TEST_F(Io, CreationsThatCannotBe)
 		       m.path("sysv/1").c_str()),
 		  -1);
 	EXPECT_EQ(errno, EXDEV);
+}
+
+// A System V segment is tmpfs memory of a fixed size: fallocate within it
+// succeeds, a punched hole gives its pages back (zeros, natively too),
+// allocating past the end is ENOSPC as a write there; SEEK_DATA/SEEK_HOLE
+// answer as its memory file does.
+TEST_F(Io, FallocateAndSeekOnASystemVSegment)
+{
+	int id = make_sysv(4 * 65536, 0600);
+	char *p = (char *)shmat(id, nullptr, 0);
+	ASSERT_NE(p, (char *)-1);
+	memset(p, 'x', 4 * 65536);
+	int fd = open(sysv_path(id).c_str(), O_RDWR);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(fallocate(fd, 0, 0, 65536), 0);
+	EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    65536, 65536),
+		  0);
+	EXPECT_EQ(lseek(fd, 0, SEEK_DATA), 0);
+	EXPECT_EQ(lseek(fd, 65536, SEEK_DATA), 2 * 65536);
+	EXPECT_EQ(lseek(fd, 0, SEEK_HOLE), 65536);
+	errno = 0;
+	EXPECT_EQ(lseek(fd, 4 * 65536, SEEK_DATA), -1);
+	EXPECT_EQ(errno, ENXIO);
+	// (Reading a hole of shared memory fills it: after the seeks.)
+	EXPECT_EQ(p[65536], 0);
+	EXPECT_EQ(p[2 * 65536 - 1], 0);
+	EXPECT_EQ(p[65535], 'x');
+	EXPECT_EQ(p[2 * 65536], 'x');
+	errno = 0;
+	EXPECT_EQ(fallocate(fd, 0, 3 * 65536, 2 * 65536), -1);
+	EXPECT_EQ(errno, ENOSPC);
+	errno = 0;
+	EXPECT_EQ(fallocate(fd, FALLOC_FL_KEEP_SIZE, 4 * 65536, 1), -1);
+	EXPECT_EQ(errno, ENOSPC);
+	// A hole past the end changes nothing and succeeds.
+	EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    4 * 65536, 65536),
+		  0);
+	struct stat st;
+	ASSERT_EQ(fstat(fd, &st), 0);
+	EXPECT_EQ(st.st_size, 4 * 65536);
+	close(fd);
+	int ro = open(sysv_path(id).c_str(), O_RDONLY);
+	errno = 0;
+	EXPECT_EQ(fallocate(ro, 0, 0, 10), -1);
+	EXPECT_EQ(errno, EBADF);
+	close(ro);
+	shmdt(p);
 }
 
 TEST_F(Io, AbsurdOffsetsAndSizes)

@@ -73,7 +73,8 @@ MOUNT_TESTS := $(filter $(T),$(MOUNT_TESTS))
 endif
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
-SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh tests/deb.sh
+SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
+	       tests/docker.sh
 TESTS       := $(UNIT_T) $(MOUNT_T) \
 	       $(if $(T),$(filter $(T:%=tests/%.sh),$(SHELL_TESTS)),$(SHELL_TESTS))
 TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
@@ -229,6 +230,7 @@ uninstall:
 # design: leaks on those paths are not reported there.
 FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
+	      tests/docker.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh \
@@ -239,9 +241,11 @@ CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 format:
 	clang-format -i $(FORMAT_SRC)
 
-lint: $(LIBFUSE_STAMP)
+lint: $(LIBFUSE_STAMP) $(BUILD)/shmfs
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 	mandoc -T lint -W warning doc/*.[18]
+	sed 's|/usr/local/bin/shmfs|$(abspath $(BUILD)/shmfs)|' tools/shmfs.service \
+		>$(BUILD)/shmfs.service && systemd-analyze verify $(BUILD)/shmfs.service
 	shellcheck $(SHELL_SRC)
 	$(CPPCHECK) backend fs tools
 	$(CPPCHECK) --library=googletest -Itests --suppress=resourceLeak \

@@ -319,13 +319,54 @@ static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	shmfs_reply_err(req, r, "unlink", name);
 }
 
+/* The filesystem a directory of files lives on (posix/, a namespace's
+ * posix/) answers df for itself and everything beneath it, as a tmpfs
+ * does: the size and use of that directory's filesystem.  0 and *sv, or
+ * -ENODATA where the path is under no such directory. */
+static int files_dir_statfs(struct shmfs_inode *in, struct statvfs *sv)
+{
+	g_autofree char *path = g_strdup(shmfs_inode_path(in));
+
+	for (;;) {
+		g_auto(shm_dir_usage) u = { 0 };
+		char *slash;
+
+		if (shm_be_dir_usage(in->be, path, &u) == 0 &&
+		    (u.have & SHM_DIR_FILES)) {
+			const unsigned long bs = 4096;
+
+			*sv = (struct statvfs){
+				.f_bsize = bs,
+				.f_frsize = bs,
+				.f_blocks = u.bytes_total / bs,
+				.f_bfree = (u.bytes_total - u.bytes_used) / bs,
+				.f_bavail = (u.bytes_total - u.bytes_used) / bs,
+				.f_files = u.inodes_total,
+				.f_ffree = u.inodes_total - u.inodes_used,
+				.f_favail = u.inodes_total - u.inodes_used,
+				.f_namemax = 255,
+			};
+			return 0;
+		}
+		if (!path[0])
+			return -ENODATA;
+		slash = strrchr(path, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			path[0] = '\0';
+	}
+}
+
 static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	struct shm_usage u = { 0 };
 	struct statvfs sv = { 0 };
 	const unsigned long bs = 4096;
 
-	(void)ino;
+	if (in && in->be && files_dir_statfs(in, &sv) == 0)
+		return (void)fuse_reply_statfs(req, &sv);
 	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++) {
 		int r = shm_be_statfs(*b, &u);
 

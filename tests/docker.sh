@@ -1,0 +1,126 @@
+#!/bin/sh
+# docker.sh - shmfs against a real Docker engine (TAP).  Containers of the
+# locally made Debian 12 image (tools/image.sh), each removed however the
+# test ends; the host mount under SHMFS_TEST_ROOT, unmounted on any exit.
+#   --all-namespaces: every running container appears in ns/ and in
+#   ns/by-container/ under the id docker ps prints; --ipc=shareable and
+#   --ipc=container:NAME are one namespace; --shm-size shows as the size
+#   of its posix/ (df); a segment made inside (ipcmk, a file in /dev/shm)
+#   is seen, read and removed from the host, and the container's own ipcs
+#   agrees; a stopped container's namespace goes.
+#   The README's volume: a container given the mount with
+#   -v MNT:/mnt/shm:rslave lists and reads the host's segments.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SHMFS_BIN:-$top/build/shmfs}
+root=${SHMFS_TEST_ROOT:-/tmp}
+tmp=$(mktemp -d "$root/docker.XXXXXX")
+mnt=$tmp/mnt
+tag=shmfs-test-$$
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err" 2>/dev/null; }
+cleanup() {
+	docker rm -f "$tag-a" "$tag-b" "$tag-c" "$tag-v" >/dev/null 2>&1
+	fusermount3 -uz "$mnt" 2>/dev/null
+	[ -n "${bound:-}" ] && umount -l "$mnt" 2>/dev/null
+	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
+	[ -n "${hostseg:-}" ] && ipcrm -m "$hostseg" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+echo "1..7"
+if ! docker info >/dev/null 2>&1; then
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.StoppedContainerGoes Docker.Volume; do
+		n=$((n + 1))
+		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
+	done
+	exit 0
+fi
+image=$("$top/tools/image.sh" "$top/build" 2>"$tmp/err") || { echo "Bail out! no image: $(cat "$tmp/err")"; exit 1; }
+docker run -d --name "$tag-a" --ipc=shareable --shm-size=256m "$image" sleep 600 >/dev/null 2>"$tmp/err" &&
+	docker run -d --name "$tag-b" --ipc="container:$tag-a" "$image" sleep 600 >/dev/null 2>>"$tmp/err" &&
+	docker run -d --name "$tag-c" "$image" sleep 600 >/dev/null 2>>"$tmp/err"
+[ -n "$(docker ps -q -f name="$tag-c")" ] || { echo "Bail out! docker run: $(cat "$tmp/err")"; exit 1; }
+mkdir "$mnt"
+# A shared mount point, as the README makes /mnt/shm: Docker gives a
+# container only a shared or slave mount with :rslave.
+if ! mount --bind "$mnt" "$mnt" || ! mount --make-shared "$mnt"; then
+	echo "Bail out! mount --make-shared $mnt"
+	exit 1
+fi
+bound=1
+timeout -k 5 300 "$bin" -f --all-namespaces "$mnt" 2>"$tmp/log" &
+daemon=$!
+for _ in $(seq 50); do mountpoint -q "$mnt" && break; sleep 0.1; done
+short() { docker inspect -f '{{.Id}}' "$1" | cut -c1-12; }
+ns_of() { readlink "$mnt/ns/by-container/$(short "$1")" | sed 's|^\.\./||'; }
+pid_ns() { stat -L -c %i "/proc/$(docker inspect -f '{{.State.Pid}}' "$1")/ns/ipc"; }
+
+# 1. Every container, under docker ps's id, links to its namespace.
+: >"$tmp/err"
+for c in a b c; do
+	id=$(short "$tag-$c")
+	got=$(ns_of "$tag-$c")
+	want=$(pid_ns "$tag-$c")
+	[ "$got" = "$want" ] && [ -d "$mnt/ns/$want/sysv" ] ||
+		echo "$tag-$c ($id): ns/by-container -> '$got', its ipc ns is $want" >>"$tmp/err"
+	docker ps --no-trunc -q | grep -q "^$id" || echo "$id not in docker ps" >>"$tmp/err"
+done
+if [ ! -s "$tmp/err" ]; then ok "every container is in ns/by-container under docker ps's id"; else notok "every container is in ns/by-container under docker ps's id"; fi
+
+# 2. --ipc=container:A is A's namespace; C has its own.
+a=$(ns_of "$tag-a") b=$(ns_of "$tag-b") c=$(ns_of "$tag-c")
+echo "a=$a b=$b c=$c" >"$tmp/err"
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ]; then ok "--ipc=shareable and --ipc=container:NAME are one namespace"; else notok "--ipc=shareable and --ipc=container:NAME are one namespace"; fi
+
+# 3. --shm-size=256m is the size of that namespace's posix/.
+size=$(df -B1 --output=size "$mnt/ns/$a/posix" 2>"$tmp/err" | tail -1 | tr -d ' ')
+inside=$(docker exec "$tag-a" df -B1 --output=size /dev/shm | tail -1 | tr -d ' ')
+echo "df through the mount: $size, inside: $inside" >>"$tmp/err"
+if [ "$size" = 268435456 ] && [ "$size" = "$inside" ]; then ok "--shm-size=256m: df of ns/INODE/posix is 256 MiB, as inside"; else notok "--shm-size=256m: df of ns/INODE/posix is 256 MiB, as inside"; fi
+
+# 4. Made inside, seen, read and removed from the host.
+id=$(docker exec "$tag-a" ipcmk -M 4096 2>"$tmp/err" | awk '{print $NF}')
+docker exec "$tag-b" sh -c 'printf hello >/dev/shm/shmfs-test-x' 2>>"$tmp/err"
+sleep 0.6 # past the attribute and listing bounds
+if [ -n "$id" ] && [ -f "$mnt/ns/$a/sysv/$id" ] &&
+	[ "$(stat -c %s "$mnt/ns/$a/sysv/$id")" = 4096 ] &&
+	[ "$(cat "$mnt/ns/$a/posix/shmfs-test-x")" = hello ] &&
+	[ ! -e "$mnt/ns/$c/sysv/$id" ] &&
+	rm "$mnt/ns/$a/sysv/$id" "$mnt/ns/$a/posix/shmfs-test-x" 2>>"$tmp/err" &&
+	! docker exec "$tag-a" ipcs -m | awk '{print $2}' | grep -qx "$id" &&
+	! docker exec "$tag-b" test -e /dev/shm/shmfs-test-x; then
+	ok "a segment and a /dev/shm file made inside are seen, read and removed from the host"
+else
+	notok "a segment and a /dev/shm file made inside are seen, read and removed from the host"
+fi
+
+# 5. ns/INODE/sysv is what the container's own ipcs -m shows.
+docker exec "$tag-c" ipcmk -M 8192 >/dev/null 2>&1
+docker exec "$tag-c" ipcmk -M 12288 >/dev/null 2>&1
+sleep 0.6
+docker exec "$tag-c" ipcs -m | awk '$2 ~ /^[0-9]+$/ {print $2, $5}' | sort >"$tmp/inside"
+for f in "$mnt/ns/$c/sysv"/*; do
+	[ -f "$f" ] && echo "$(basename "$f") $(stat -c %s "$f")"
+done | sort >"$tmp/host"
+diff "$tmp/inside" "$tmp/host" >"$tmp/err"
+if [ -s "$tmp/inside" ] && [ ! -s "$tmp/err" ]; then ok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; else notok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; fi
+
+# 6. docker stop: the namespace goes within the listing bound.
+docker rm -f "$tag-c" >/dev/null 2>&1
+gone=no
+for _ in $(seq 30); do
+	[ -e "$mnt/ns/$c" ] || { gone=yes; break; }
+	sleep 0.1
+done
+echo "ns/$c still listed 3 s after the container went" >"$tmp/err"
+if [ "$gone" = yes ] && [ ! -e "$mnt/ns/by-container/$(echo "$c" | cut -c1-12)x" ]; then ok "a removed container's namespace leaves ns/"; else notok "a removed container's namespace leaves ns/"; fi
+
+# 7. The README's volume: the host's segments in a container.
+hostseg=$(ipcmk -M 4096 | awk '{print $NF}')
+sleep 0.6
+out=$(docker run --rm --name "$tag-v" -v "$mnt:/mnt/shm:rslave" "$image" \
+	sh -c "ls /mnt/shm/sysv | grep -x $hostseg && stat -c %s /mnt/shm/sysv/$hostseg" 2>"$tmp/err")
+if [ "$out" = "$hostseg
+4096" ]; then ok "docker run -v MNT:/mnt/shm:rslave lists and reads the host's segments"; else echo "got: $out" >>"$tmp/err"; notok "docker run -v MNT:/mnt/shm:rslave lists and reads the host's segments"; fi

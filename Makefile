@@ -201,6 +201,8 @@ install: all
 	install -D -m 0644 tools/shmfs.bash-completion \
 		$(DESTDIR)$(COMPDIR)/shmfs
 	ln -sf shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup
+	install -D -m 0644 tools/prometheus/shmfs.rules.yml \
+		$(DESTDIR)$(PREFIX)/share/shmfs/shmfs.rules.yml
 
 SHMFS_VERSION := $(shell sed -n 's/^\#define SHMFS_VERSION "\(.*\)"$$/\1/p' fs/shmfs.h)
 # The Debian package, from debian/ with debhelper: build/deb/shmfs_*.deb
@@ -221,7 +223,9 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/shmfs.8 \
 		$(DESTDIR)$(MANDIR)/man8/shmfs-backup.8 \
 		$(DESTDIR)$(MANDIR)/man1/shmbench.1 \
-		$(DESTDIR)$(COMPDIR)/shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup
+		$(DESTDIR)$(COMPDIR)/shmfs $(DESTDIR)$(COMPDIR)/shmfs-backup \
+		$(DESTDIR)$(PREFIX)/share/shmfs/shmfs.rules.yml
+	-rmdir $(DESTDIR)$(PREFIX)/share/shmfs 2>/dev/null
 
 # Checks CI runs (make deps installs the tools): the layout is
 # .clang-format's, the shell scripts pass shellcheck, and cppcheck finds

@@ -188,10 +188,15 @@ static int list_by_container(GArray *out)
 				g_ptr_array_index(info->containers, k),
 				SHORT_ID);
 
+			char target[24];
+
 			if (!g_hash_table_add(seen, id))
 				continue;
 			link_attr(&a, info);
-			shm_dirents_add(out, id, &a);
+			/* The target as listed, for the readlink after it. */
+			snprintf(target, sizeof(target), "../%lu",
+				 (unsigned long)info->ns);
+			shm_dirents_add_link(out, id, &a, target);
 		}
 	}
 	return 0;

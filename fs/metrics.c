@@ -129,6 +129,154 @@ static size_t counted_kinds(const struct shmfs_backend *out[4])
 	return n;
 }
 
+/* One namespace's figures (ns/INODE/...), read through its kinds. */
+struct ns_figures {
+	char *ns, *container;
+	struct shm_dir_usage posix;
+	bool has_posix;
+	uint64_t sysv_segments, sysv_bytes;
+	uint64_t unused[2], unused_bytes[2]; /* sysv, posix */
+};
+
+/* Regular files of dir (ns/-relative) and their sizes; links followed
+ * to their kind's file when `base` is given (unused/KIND lists links). */
+static void count_dir(const struct shmfs_backend *ns, const char *dir,
+		      const char *base, uint64_t *n, uint64_t *bytes)
+{
+	g_autoptr(GArray) ents = shm_dirents_new();
+	struct shm_attr a;
+
+	if (shm_be_list(ns, dir, ents) != 0)
+		return;
+	for (guint i = 0; i < ents->len; i++) {
+		const struct shm_dirent *d =
+			&g_array_index(ents, struct shm_dirent, i);
+		g_autofree char *p = NULL;
+
+		if (base) {
+			p = g_strconcat(base, "/", d->name, NULL);
+			if (ns->stat(p, &a) != 0 || a.semaphore)
+				continue; /* gone meanwhile */
+		} else {
+			if (!S_ISREG(d->attr.mode))
+				continue;
+			a = d->attr;
+		}
+		(*n)++;
+		*bytes += a.size;
+	}
+}
+
+/* Per IPC namespace (with --all-namespaces): one series set per live
+ * namespace, labelled with its inode number and its container id ("" for
+ * none); a namespace's series go with it. */
+static void ns_series(GString *t)
+{
+	const struct shmfs_backend *ns = shmfs_backend_named("ns");
+	g_autoptr(GArray) ents = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	char labels[200];
+
+	if (!ns)
+		return;
+	ents = shm_dirents_new();
+	all = g_ptr_array_new();
+	if (shm_be_list(ns, "", ents) != 0)
+		return;
+	for (guint i = 0; i < ents->len; i++) {
+		const char *name =
+			g_array_index(ents, struct shm_dirent, i).name;
+		struct ns_figures *f;
+		g_auto(shm_dir_usage) who = { 0 };
+		g_autofree char *sysv = NULL, *px = NULL, *us = NULL,
+				*up = NULL, *bs = NULL, *bp = NULL;
+
+		if (!g_ascii_isdigit(name[0]))
+			continue; /* by-container/ */
+		if (shm_be_dir_usage(ns, name, &who) != 0)
+			continue; /* gone meanwhile */
+		f = g_new0(struct ns_figures, 1);
+		f->ns = g_strdup(name);
+		f->container =
+			g_strdup(who.ns_container ? who.ns_container : "");
+		px = g_strconcat(name, "/posix", NULL);
+		f->has_posix = shm_be_dir_usage(ns, px, &f->posix) == 0 &&
+			       (f->posix.have & SHM_DIR_FILES);
+		sysv = g_strconcat(name, "/sysv", NULL);
+		count_dir(ns, sysv, NULL, &f->sysv_segments, &f->sysv_bytes);
+		us = g_strconcat(name, "/unused/sysv", NULL);
+		bs = g_strconcat(name, "/sysv", NULL);
+		count_dir(ns, us, bs, &f->unused[0], &f->unused_bytes[0]);
+		up = g_strconcat(name, "/unused/posix", NULL);
+		bp = g_strconcat(name, "/posix", NULL);
+		count_dir(ns, up, bp, &f->unused[1], &f->unused_bytes[1]);
+		g_ptr_array_add(all, f);
+	}
+#define PER_NS(metric, type, help, cond, value)                                \
+	do {                                                                   \
+		family(t, metric, type, help);                                 \
+		for (guint i = 0; i < all->len; i++) {                         \
+			struct ns_figures *f = all->pdata[i];                  \
+			if (!(cond))                                           \
+				continue;                                      \
+			snprintf(labels, sizeof(labels),                       \
+				 "{ns=\"%s\",container=\"%s\"}", f->ns,        \
+				 f->container);                                \
+			sample(t, metric, labels, (value));                    \
+		}                                                              \
+	} while (0)
+	PER_NS("shmfs_namespace_posix_size_bytes", "gauge",
+	       "Size of each IPC namespace's /dev/shm (its container's "
+	       "--shm-size), one series per live namespace.",
+	       f->has_posix, f->posix.bytes_total);
+	PER_NS("shmfs_namespace_posix_used_bytes", "gauge",
+	       "Bytes used in each namespace's /dev/shm (df).", f->has_posix,
+	       f->posix.bytes_used);
+	PER_NS("shmfs_namespace_posix_objects", "gauge",
+	       "POSIX objects in each namespace's /dev/shm.", f->has_posix,
+	       f->posix.objects);
+	PER_NS("shmfs_namespace_sysv_segments", "gauge",
+	       "System V segments of each namespace (its ipcs -m).", true,
+	       f->sysv_segments);
+	PER_NS("shmfs_namespace_sysv_bytes", "gauge",
+	       "Their sizes added up, in bytes.", true, f->sysv_bytes);
+#undef PER_NS
+	family(t, "shmfs_namespace_unused_segments", "gauge",
+	       "Each namespace's segments nobody uses (its unused/), by kind.");
+	for (guint i = 0; i < all->len; i++) {
+		struct ns_figures *f = all->pdata[i];
+
+		for (int k = 0; k < 2; k++) {
+			snprintf(labels, sizeof(labels),
+				 "{ns=\"%s\",container=\"%s\",kind=\"%s\"}",
+				 f->ns, f->container, k ? "posix" : "sysv");
+			sample(t, "shmfs_namespace_unused_segments", labels,
+			       f->unused[k]);
+		}
+	}
+	family(t, "shmfs_namespace_unused_bytes", "gauge",
+	       "The sizes of each namespace's unused segments, by kind.");
+	for (guint i = 0; i < all->len; i++) {
+		struct ns_figures *f = all->pdata[i];
+
+		for (int k = 0; k < 2; k++) {
+			snprintf(labels, sizeof(labels),
+				 "{ns=\"%s\",container=\"%s\",kind=\"%s\"}",
+				 f->ns, f->container, k ? "posix" : "sysv");
+			sample(t, "shmfs_namespace_unused_bytes", labels,
+			       f->unused_bytes[k]);
+		}
+	}
+	for (guint i = 0; i < all->len; i++) {
+		struct ns_figures *f = all->pdata[i];
+
+		shm_dir_usage_clear(&f->posix);
+		g_free(f->ns);
+		g_free(f->container);
+		g_free(f);
+	}
+}
+
 static GString *make_text(void)
 {
 	const struct shmfs_backend *kinds[4];
@@ -207,6 +355,7 @@ static GString *make_text(void)
 	       "Bytes used in the POSIX directory's filesystem (df).");
 	sample(t, "shmfs_posix_dir_used_bytes", NULL, pu.bytes_used);
 
+	ns_series(t);
 	family(t, "shmfs_opens_total", "counter",
 	       "Files opened through the mount, by data path.");
 	sample(t, "shmfs_opens_total", "{path=\"passthrough\"}",

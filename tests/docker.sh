@@ -29,9 +29,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..7"
+echo "1..8"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.StoppedContainerGoes Docker.Volume; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -107,7 +107,31 @@ done | sort >"$tmp/host"
 diff "$tmp/inside" "$tmp/host" >"$tmp/err"
 if [ -s "$tmp/inside" ] && [ ! -s "$tmp/err" ]; then ok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; else notok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; fi
 
-# 6. docker stop: the namespace goes within the listing bound.
+# 6. shmfs.prom has one series set per namespace, labelled with its
+# container, equal to what the container itself shows; promtool takes it.
+prom=$mnt/shmfs.prom
+cp "$prom" "$tmp/prom"
+val() { sed -n "s/^$1{ns=\"$2\",container=\"\([0-9a-f]*\)\"${3:-}} \([0-9]*\)\$/\1 \2/p" "$tmp/prom"; }
+ida=$(docker inspect -f '{{.Id}}' "$tag-a") idb=$(docker inspect -f '{{.Id}}' "$tag-b") idc=$(docker inspect -f '{{.Id}}' "$tag-c")
+{
+	echo "size a: $(val shmfs_namespace_posix_size_bytes "$a")"
+	echo "segments c: $(val shmfs_namespace_sysv_segments "$c")"
+	echo "bytes c: $(val shmfs_namespace_sysv_bytes "$c")"
+	echo "unused c: $(val shmfs_namespace_unused_segments "$c" ',kind="sysv"')"
+} >"$tmp/err"
+size_a=$(val shmfs_namespace_posix_size_bytes "$a")
+if { [ "$size_a" = "$ida 268435456" ] || [ "$size_a" = "$idb 268435456" ]; } &&
+	[ "$(val shmfs_namespace_sysv_segments "$c")" = "$idc 2" ] &&
+	[ "$(val shmfs_namespace_sysv_bytes "$c")" = "$idc 20480" ] &&
+	[ "$(val shmfs_namespace_unused_segments "$c" ',kind="sysv"')" = "$idc 2" ] &&
+	promtool check metrics <"$tmp/prom" >>"$tmp/err" 2>&1; then
+	ok "shmfs.prom: per-namespace series with the container's id, as inside; promtool check metrics"
+else
+	notok "shmfs.prom: per-namespace series with the container's id, as inside; promtool check metrics"
+fi
+
+# 7. docker stop: the namespace goes within the listing bound, and its
+# series with it.
 docker rm -f "$tag-c" >/dev/null 2>&1
 gone=no
 for _ in $(seq 30); do
@@ -115,9 +139,9 @@ for _ in $(seq 30); do
 	sleep 0.1
 done
 echo "ns/$c still listed 3 s after the container went" >"$tmp/err"
-if [ "$gone" = yes ] && [ ! -e "$mnt/ns/by-container/$(echo "$c" | cut -c1-12)x" ]; then ok "a removed container's namespace leaves ns/"; else notok "a removed container's namespace leaves ns/"; fi
+if [ "$gone" = yes ] && ! grep -q "ns=\"$c\"" "$mnt/shmfs.prom"; then ok "a removed container's namespace leaves ns/ and shmfs.prom"; else notok "a removed container's namespace leaves ns/ and shmfs.prom"; fi
 
-# 7. The README's volume: the host's segments in a container.
+# 8. The README's volume: the host's segments in a container.
 hostseg=$(ipcmk -M 4096 | awk '{print $NF}')
 sleep 0.6
 out=$(docker run --rm --name "$tag-v" -v "$mnt:/mnt/shm:rslave" "$image" \

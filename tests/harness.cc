@@ -163,52 +163,39 @@ double seconds_env(const char *name, double dflt)
 // FUSE request fails the test instead of hanging it.  A process, not a
 // thread: tests fork workers, and a child forked while another thread of
 // its parent held an allocator lock (ASan's, at a thread's start) waits
-// for that lock forever in its first malloc.
-struct Watchdog {
-	pid_t pid = -1;
-
-	void start(pid_t daemon, const std::string &dir, double secs)
-	{
-		// Everything the child needs, made before the fork: after it
-		// the child only sleeps, writes, kills and unmounts.
-		char msg[600];
-		int n = snprintf(msg, sizeof(msg),
-				 "# watchdog: mount %s still busy after "
-				 "%gs: killing the daemon\n",
-				 dir.c_str(), secs);
-		std::string target = dir;
-		struct timespec left = { (time_t)secs,
-					 (long)((secs - (time_t)secs) * 1e9) };
-		pid_t parent = getpid();
-		pid = fork();
-		if (pid != 0)
-			return;
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(0);
-		while (nanosleep(&left, &left) != 0 && errno == EINTR)
-			;
-		if (write(1, msg, (size_t)std::max(n, 0)) < 0)
-			_exit(1);
-		kill(daemon, SIGKILL);
-		umount2(target.c_str(), MNT_DETACH);
+// for that lock forever in its first malloc.  Ended with its mount
+// (Mount::stop, or ~Mount where a test reaped the daemon itself).
+// Started for a daemon: the watchdog's pid.
+pid_t watchdog_start(pid_t daemon, const std::string &dir, double secs)
+{
+	// Everything the child needs, made before the fork: after it the
+	// child only sleeps, writes, kills and unmounts.
+	char msg[600];
+	int n = snprintf(msg, sizeof(msg),
+			 "# watchdog: mount %s still busy after "
+			 "%gs: killing the daemon\n",
+			 dir.c_str(), secs);
+	std::string target = dir;
+	struct timespec left = { (time_t)secs,
+				 (long)((secs - (time_t)secs) * 1e9) };
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
 		_exit(0);
-	}
-
-	void finish()
-	{
-		if (pid <= 0)
-			return;
-		kill(pid, SIGKILL);
-		waitpid(pid, nullptr, 0);
-		pid = -1;
-	}
-};
-
-std::map<pid_t, Watchdog *> watchdogs;
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	if (write(1, msg, (size_t)std::max(n, 0)) < 0)
+		_exit(1);
+	kill(daemon, SIGKILL);
+	umount2(target.c_str(), MNT_DETACH);
+	_exit(0);
+}
 
 } // namespace
 
@@ -286,22 +273,25 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 		}
 		usleep(5000);
 	}
-	Watchdog *w = new Watchdog;
-	w->start(pid, dir, seconds_env("SHMFS_TEST_MOUNT_LIMIT", 120));
-	watchdogs[pid] = w;
+	watchdog = watchdog_start(pid, dir,
+				  seconds_env("SHMFS_TEST_MOUNT_LIMIT", 120));
 	return true;
+}
+
+void Mount::end_watchdog()
+{
+	if (watchdog <= 0)
+		return;
+	kill(watchdog, SIGKILL);
+	waitpid(watchdog, nullptr, 0);
+	watchdog = -1;
 }
 
 int Mount::stop()
 {
+	end_watchdog();
 	if (pid <= 0)
 		return -1;
-	auto wi = watchdogs.find(pid);
-	if (wi != watchdogs.end()) {
-		wi->second->finish();
-		delete wi->second;
-		watchdogs.erase(wi);
-	}
 	if (run_argv({ "fusermount3", "-u", dir }) != 0)
 		run_argv({ "fusermount3", "-uz", dir });
 	int st = 0, result = -1;

@@ -21,7 +21,17 @@ namespace shmfs_test {
 struct Mount {
 	std::string dir;
 	pid_t pid = -1;
-	std::string log; // the daemon's stderr
+	std::string log;     // the daemon's stderr
+	pid_t watchdog = -1; // kills a daemon that outlives its deadline
+
+	Mount() = default;
+	Mount(const Mount &) = delete;
+	Mount &operator=(const Mount &) = delete;
+	~Mount()
+	{
+		end_watchdog();
+	}
+	void end_watchdog();
 
 	// Start the daemon with extra args at dir (a new directory when dir
 	// is empty); false (and a message) on failure.

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err"; }
-echo "1..8"
+echo "1..10"
 
 # The unit, pointed at this build, passes systemd's own checks silently.
 sed "s|/usr/local/bin/shmfs|$bin|" "$top/tools/shmfs.service" >"$tmp/shmfs.service"
@@ -126,5 +126,17 @@ if bash "$tmp/comp.bash" >"$tmp/comp.got" 2>"$tmp/err" &&
 else
 	diff "$tmp/comp.want" "$tmp/comp.got" >>"$tmp/err"
 	notok "bash completion of options, -o values, pids, shmfs-backup"
+fi
+# The alerting rules load, and their unit tests (series that must fire and
+# series just below each threshold that must not) pass.
+if promtool check rules "$top/tools/prometheus/shmfs.rules.yml" >"$tmp/err" 2>&1; then
+	ok "promtool check rules tools/prometheus/shmfs.rules.yml"
+else
+	notok "promtool check rules tools/prometheus/shmfs.rules.yml"
+fi
+if (cd "$top/tools/prometheus" && promtool test rules shmfs.rules.test.yml) >"$tmp/err" 2>&1; then
+	ok "promtool test rules: every alert fires and stays silent as written"
+else
+	notok "promtool test rules: every alert fires and stays silent as written"
 fi
 exit $fail

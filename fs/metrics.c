@@ -167,6 +167,26 @@ static void count_dir(const struct shmfs_backend *ns, const char *dir,
 	}
 }
 
+/* One sample per namespace and kind of its unused segments (bytes: their
+ * sizes). */
+static void unused_samples(GString *t, GPtrArray *all, const char *metric,
+			   bool bytes)
+{
+	char labels[200];
+
+	for (guint i = 0; i < all->len; i++) {
+		struct ns_figures *f = all->pdata[i];
+
+		for (int k = 0; k < 2; k++) {
+			snprintf(labels, sizeof(labels),
+				 "{ns=\"%s\",container=\"%s\",kind=\"%s\"}",
+				 f->ns, f->container, k ? "posix" : "sysv");
+			sample(t, metric, labels,
+			       bytes ? f->unused_bytes[k] : f->unused[k]);
+		}
+	}
+}
+
 /* Per IPC namespace (with --all-namespaces): one series set per live
  * namespace, labelled with its inode number and its container id ("" for
  * none); a namespace's series go with it. */
@@ -243,30 +263,10 @@ static void ns_series(GString *t)
 #undef PER_NS
 	family(t, "shmfs_namespace_unused_segments", "gauge",
 	       "Each namespace's segments nobody uses (its unused/), by kind.");
-	for (guint i = 0; i < all->len; i++) {
-		struct ns_figures *f = all->pdata[i];
-
-		for (int k = 0; k < 2; k++) {
-			snprintf(labels, sizeof(labels),
-				 "{ns=\"%s\",container=\"%s\",kind=\"%s\"}",
-				 f->ns, f->container, k ? "posix" : "sysv");
-			sample(t, "shmfs_namespace_unused_segments", labels,
-			       f->unused[k]);
-		}
-	}
+	unused_samples(t, all, "shmfs_namespace_unused_segments", false);
 	family(t, "shmfs_namespace_unused_bytes", "gauge",
 	       "The sizes of each namespace's unused segments, by kind.");
-	for (guint i = 0; i < all->len; i++) {
-		struct ns_figures *f = all->pdata[i];
-
-		for (int k = 0; k < 2; k++) {
-			snprintf(labels, sizeof(labels),
-				 "{ns=\"%s\",container=\"%s\",kind=\"%s\"}",
-				 f->ns, f->container, k ? "posix" : "sysv");
-			sample(t, "shmfs_namespace_unused_bytes", labels,
-			       f->unused_bytes[k]);
-		}
-	}
+	unused_samples(t, all, "shmfs_namespace_unused_bytes", true);
 	for (guint i = 0; i < all->len; i++) {
 		struct ns_figures *f = all->pdata[i];
 

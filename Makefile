@@ -18,7 +18,8 @@ DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
-	    mandoc bash-completion debhelper lintian mmdebstrap
+	    mandoc bsdextrautils bash-completion build-essential debhelper \
+	    lintian mmdebstrap
 
 CC  ?= gcc
 CXX ?= g++

@@ -62,13 +62,13 @@ bool posix_is_semaphore(const char *name)
 	return strncmp(name, "sem.", 4) == 0 && name[4];
 }
 
-/* The attributes of st, the entry at path. */
-static void attr_of(struct shm_attr *a, const struct stat *st, const char *path)
+/* The attributes of st, the entry named name; top: directly in the
+ * directory, where sem_open's files are. */
+static void attr_of(struct shm_attr *a, const struct stat *st, bool top,
+		    const char *name)
 {
 	shm_attr_from_stat(a, st);
-	/* sem_open's files are in the directory itself. */
-	a->semaphore = S_ISREG(st->st_mode) && !strchr(path, '/') &&
-		       posix_is_semaphore(path);
+	a->semaphore = top && S_ISREG(st->st_mode) && posix_is_semaphore(name);
 }
 
 /* Open an existing regular file: never through a symlink, never blocking
@@ -149,7 +149,7 @@ static int posix_list(const char *dir, GArray *out)
 		/* Entries removed since readdir are simply skipped. */
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		attr_of(&a, &st, dir[0] ? "/" : de->d_name);
+		attr_of(&a, &st, !dir[0], de->d_name);
 		if (!S_ISLNK(st.st_mode)) {
 			shm_dirents_add(out, de->d_name, &a);
 			continue;
@@ -192,7 +192,7 @@ static int posix_stat(const char *path, struct shm_attr *out)
 	}
 	r = posix_lstat(path, &st);
 	if (r == 0)
-		attr_of(out, &st, path);
+		attr_of(out, &st, !strchr(path, '/'), path);
 	return r;
 }
 

@@ -295,30 +295,22 @@ TEST_F(Tree, WhichTimesChange)
 		std::string d = p + "-d";
 		mkdir(d.c_str(), 0777);
 		mk_file(d + "/f", "x");
-		t.out << "mkdir " << changed_times(d, [&] {
-			mkdir((d + "/s").c_str(), 0755);
-		}) << "\n";
-		t.out << "rmdir "
-		      << changed_times(d, [&] { rmdir((d + "/s").c_str()); })
-		      << "\n";
-		t.out << "link dir " << changed_times(d, [&] {
-			link((d + "/f").c_str(), (d + "/g").c_str());
-		}) << "\n";
-		t.out << "link file " << changed_times(d + "/f", [&] {
-			link((d + "/f").c_str(), (d + "/h").c_str());
-		}) << "\n";
-		t.out << "rename dir " << changed_times(d, [&] {
-			rename((d + "/g").c_str(), (d + "/i").c_str());
-		}) << "\n";
-		t.out << "rename file " << changed_times(d + "/f", [&] {
-			rename((d + "/h").c_str(), (d + "/j").c_str());
-		}) << "\n";
-		t.out << "symlink " << changed_times(d, [&] {
-			symlink("f", (d + "/l").c_str());
-		}) << "\n";
-		t.out << "unlink "
-		      << changed_times(d, [&] { unlink((d + "/l").c_str()); })
-		      << "\n";
+		auto step = [&](const char *what, const std::string &of,
+				const std::function<void()> &fn) {
+			t.out << what << " " << changed_times(of, fn) << "\n";
+		};
+		step("mkdir", d, [&] { mkdir((d + "/s").c_str(), 0755); });
+		step("rmdir", d, [&] { rmdir((d + "/s").c_str()); });
+		step("link dir", d,
+		     [&] { link((d + "/f").c_str(), (d + "/g").c_str()); });
+		step("link file", d + "/f",
+		     [&] { link((d + "/f").c_str(), (d + "/h").c_str()); });
+		step("rename dir", d,
+		     [&] { rename((d + "/g").c_str(), (d + "/i").c_str()); });
+		step("rename file", d + "/f",
+		     [&] { rename((d + "/h").c_str(), (d + "/j").c_str()); });
+		step("symlink", d, [&] { symlink("f", (d + "/l").c_str()); });
+		step("unlink", d, [&] { unlink((d + "/l").c_str()); });
 	});
 }
 

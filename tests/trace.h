@@ -28,30 +28,30 @@ struct Trace {
 	}
 	void stat_of(const char *what, const std::string &path)
 	{
-		struct stat st;
-		if (stat(path.c_str(), &st) != 0) {
-			out << what << " stat -> " << strerrorname_np(errno)
-			    << "\n";
-			return;
-		}
-		out << what << " mode " << std::oct << st.st_mode << std::dec
-		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
-		    << st.st_size << " nlink " << st.st_nlink << "\n";
+		attrs_of(what, path, false);
 	}
-	// The entry itself (a link's own mode), and a link's text.
+	// The entry itself (a link's own mode, and st_blocks), and a link's
+	// text.
 	void lstat_of(const char *what, const std::string &path)
 	{
+		attrs_of(what, path, true);
+	}
+	void attrs_of(const char *what, const std::string &path, bool entry)
+	{
 		struct stat st;
-		if (lstat(path.c_str(), &st) != 0) {
-			out << what << " lstat -> " << strerrorname_np(errno)
-			    << "\n";
+		if ((entry ? lstat(path.c_str(), &st) :
+			     stat(path.c_str(), &st)) != 0) {
+			out << what << (entry ? " lstat -> " : " stat -> ")
+			    << strerrorname_np(errno) << "\n";
 			return;
 		}
 		out << what << " mode " << std::oct << st.st_mode << std::dec
 		    << " uid " << st.st_uid << " gid " << st.st_gid << " size "
-		    << st.st_size << " nlink " << st.st_nlink << " blocks "
-		    << st.st_blocks << "\n";
-		if (S_ISLNK(st.st_mode)) {
+		    << st.st_size << " nlink " << st.st_nlink;
+		if (entry)
+			out << " blocks " << st.st_blocks;
+		out << "\n";
+		if (entry && S_ISLNK(st.st_mode)) {
 			char buf[4096];
 			ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
 			out << what << " -> "

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fallback.h"
+#include "killpriv.h"
 #include "log.h"
 #include "passthrough.h"
 
@@ -116,6 +117,14 @@ static void reply_open(fuse_req_t req, struct shmfs_inode *in,
 	f->refs = 1; /* fi->fh's, dropped at release */
 	fi->fh = (uint64_t)(uintptr_t)f;
 	shmfs_io_open(req, f, fi);
+	/* The size may have changed natively since the kernel cached it:
+	 * a file it serves from its page cache must see the new end, so
+	 * drop the cached attributes (before the reply, which drops the
+	 * pages).  A passed-through file reads and writes the segment's own
+	 * file, its end included: its attributes age out as any others
+	 * (-o timeout), and its opens cost no extra GETATTR. */
+	if (!created && f->io != SHMFS_IO_PASSTHROUGH)
+		fuse_lowlevel_notify_inval_inode(se, in->ino, -1, 0);
 	shmfs_debug_open_delay();
 	if (created) {
 		shmfs_fill_entry(req, &e, in->ino, created);
@@ -163,9 +172,11 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r)
 		return shmfs_reply_err(req, r, "open",
 				       in ? shmfs_inode_path(in) : NULL);
-	/* The size may have changed natively since the kernel cached it:
-	 * drop the cached attributes so this open sees the new end. */
-	fuse_lowlevel_notify_inval_inode(shmfs_state_of(req)->se, ino, -1, 0);
+	/* open(O_TRUNC) by a process without CAP_FSETID clears setuid as a
+	 * truncate does: the kernel says so in the open, but libfuse
+	 * passes no such flag on. */
+	if ((fi->flags & O_TRUNC) && !shmfs_caller_fsetid(req))
+		shmfs_kill_suidgid(req, in);
 	reply_open(req, in, h, fi, NULL);
 }
 
@@ -323,13 +334,9 @@ void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, (size_t)n);
 }
 
-/* Segments are memory: there is nothing to flush or sync. */
-void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino, (void)fi;
-	fuse_reply_err(req, 0);
-}
-
+/* Segments are memory: there is nothing to sync.  (There is no flush
+ * op: the kernel still writes a fallback file's dirty pages back on
+ * close, and after the first ENOSYS sends no FLUSH at every close.) */
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {

@@ -39,7 +39,6 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
 void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 off_t off, struct fuse_file_info *fi);
-void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi);
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fallback.h"
+#include "killpriv.h"
 #include "log.h"
 #include "metrics.h"
 #include "passthrough.h"
@@ -174,6 +175,9 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 
 	shmfs_io_want(conn, FUSE_CAP_SPLICE_WRITE);
 	shmfs_io_want(conn, FUSE_CAP_SPLICE_MOVE);
+	/* No security.capability asked before every write; setuid and
+	 * setgid are then ours to clear (killpriv.h). */
+	shmfs_io_want(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
 	shmfs_io_negotiate(conn, st->passthrough);
 }
 
@@ -238,8 +242,12 @@ static struct timespec setattr_time(int valid, int set_bit, int now_bit,
 }
 
 /* Mode and owner, then size, then times: stops at the first error, so
- * that a refused change leaves the later ones undone. */
-static int setattr_apply(struct shmfs_inode *in, struct stat *attr, int valid,
+ * that a refused change leaves the later ones undone.  Then setuid and
+ * setgid where the kernel asks for them to be cleared (killpriv.h): a
+ * SETATTR that changes nothing, or a truncate with FATTR_KILL_SUIDGID
+ * (chown's own clearing is the backend's chown). */
+static int setattr_apply(fuse_req_t req, struct shmfs_inode *in,
+			 struct stat *attr, int valid,
 			 struct fuse_file_info *fi)
 {
 	const struct shmfs_backend *be = in->be;
@@ -274,6 +282,11 @@ static int setattr_apply(struct shmfs_inode *in, struct stat *attr, int valid,
 						      .gid = (gid_t)-1,
 						      .times = tv });
 	}
+	if (!r &&
+	    (valid == 0 ||
+	     ((valid & FUSE_SET_ATTR_SIZE) &&
+	      (valid & (FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID)))))
+		r = shmfs_kill_suidgid(req, in);
 	return r;
 }
 
@@ -288,7 +301,7 @@ static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (r == 0 && (!in->be || !shmfs_inode_path(in)[0]))
 		r = -EPERM; /* the directories are the mount's own */
 	if (r == 0)
-		r = setattr_apply(in, attr, valid, fi);
+		r = setattr_apply(req, in, attr, valid, fi);
 	if (r == 0)
 		r = inode_attr(req, in, fi, &a);
 	if (r)
@@ -407,7 +420,6 @@ static const struct fuse_lowlevel_ops shmfs_ops = {
 	.create = shmfs_create,
 	.read = shmfs_read,
 	.write = shmfs_write,
-	.flush = shmfs_flush,
 	.fsync = shmfs_fsync,
 	.release = shmfs_release,
 	.fallocate = shmfs_fallocate,

@@ -493,6 +493,45 @@ static double randread_ops(const char *path, size_t size, long count)
 	return (double)count / t0;
 }
 
+/* stream_mbs writing 4 KiB blocks while another process stats the file
+ * every 10 ms (each stat past the attribute timeout refreshes the
+ * kernel's attributes, as a monitor would). */
+static double stat_while(const char *path, size_t total)
+{
+	pid_t p = fork();
+	double r;
+
+	if (p == 0) {
+		struct stat st;
+
+		for (;;) {
+			stat(path, &st);
+			usleep(10000);
+		}
+	}
+	if (p < 0)
+		die("fork");
+	r = stream_mbs(path, total, 4096, 1);
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	return r;
+}
+
+/* open(O_RDWR) and close of path per second, over count of them. */
+static double opens_per_s(const char *path, long count)
+{
+	double t0 = now();
+
+	for (long i = 0; i < count; i++) {
+		int fd = open(path, O_RDWR);
+
+		if (fd < 0)
+			die(path);
+		close(fd);
+	}
+	return (double)count / (now() - t0);
+}
+
 /* Seconds for a shell command, its output thrown away. */
 static double cmd_seconds(const char *cmd)
 {
@@ -612,6 +651,28 @@ static void data_figures(const char *mnt, int id, int runs,
 	line("3 seq write 1 GiB POSIX, 1 MiB blocks: mount / /dev/shm", a, b,
 	     "MB/s", ">= 0.9");
 	out->write = a;
+	for (size_t bs = 4096; bs <= (1 << 20); bs *= 16) {
+		char what[128];
+
+		MEDIANS(a, b, runs, stream_mbs(via, 256 * MIB, bs, 1),
+			stream_mbs("/dev/shm/shmbench-1g", 256 * MIB, bs, 1));
+		snprintf(what, sizeof(what),
+			 "3%c write() 256 MiB POSIX, %zu KiB blocks: mount / "
+			 "/dev/shm",
+			 bs == 4096  ? 'a' :
+			 bs == 65536 ? 'b' :
+				       'c',
+			 bs / 1024);
+		line(what, a, b, "MB/s", ">= 0.9");
+	}
+	MEDIANS(a, b, runs, stat_while(via, 256 * MIB),
+		stat_while("/dev/shm/shmbench-1g", 256 * MIB));
+	line("3d the same, 4 KiB, stat() every 10 ms meanwhile", a, b, "MB/s",
+	     ">= 0.8");
+	MEDIANS(a, b, runs, opens_per_s(via, 20000),
+		opens_per_s("/dev/shm/shmbench-1g", 20000));
+	line("3e open+close per second, POSIX: mount / /dev/shm", a, b, "ops/s",
+	     ">= 0.1");
 	MEDIANS(a, b, runs, stream_mbs(sysv, gib, 1 << 20, 1),
 		stream_mbs(memfile, gib, 1 << 20, 1));
 	line("4 seq write 1 GiB System V (via the daemon): mount / native", a,

@@ -19,7 +19,10 @@ DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
 	    mandoc bsdextrautils bash-completion build-essential debhelper \
-	    lintian mmdebstrap
+	    lintian mmdebstrap yamllint python3-yaml
+# Where a Docker engine is installed, the compose tool its tests run
+# (tests/docker_image.sh): Debian's, where the engine has no plugin.
+DEB_PKGS += $(if $(shell command -v docker 2>/dev/null),docker-compose)
 
 CC  ?= gcc
 CXX ?= g++
@@ -75,7 +78,7 @@ endif
 UNIT_T      := $(UNIT_TESTS:%=$(BUILD)/tests/%.t)
 MOUNT_T     := $(MOUNT_TESTS:%=$(BUILD)/tests/%.t)
 SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
-	       tests/docker.sh
+	       tests/docker.sh tests/docker_image.sh tests/k8s.sh
 TESTS       := $(UNIT_T) $(MOUNT_T) \
 	       $(if $(T),$(filter $(T:%=tests/%.sh),$(SHELL_TESTS)),$(SHELL_TESTS))
 TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
@@ -235,7 +238,7 @@ uninstall:
 # design: leaks on those paths are not reported there.
 FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
-	      tests/docker.sh \
+	      tests/docker.sh tests/docker_image.sh tests/k8s.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh \
@@ -252,6 +255,8 @@ lint: $(LIBFUSE_STAMP) $(BUILD)/shmfs
 	sed 's|/usr/local/bin/shmfs|$(abspath $(BUILD)/shmfs)|' tools/shmfs.service \
 		>$(BUILD)/shmfs.service && systemd-analyze verify $(BUILD)/shmfs.service
 	shellcheck $(SHELL_SRC)
+	yamllint -c .yamllint tools/docker-compose.yml tools/prometheus \
+		deploy/kubernetes
 	$(CPPCHECK) backend fs tools
 	$(CPPCHECK) --library=googletest -Itests --suppress=resourceLeak \
 		--suppress=memleak --suppress=leakReturnValNotUsed \

@@ -8,30 +8,34 @@
 #   of its posix/ (df); a segment made inside (ipcmk, a file in /dev/shm)
 #   is seen, read and removed from the host, and the container's own ipcs
 #   agrees; a stopped container's namespace goes.
-#   The README's volume: a container given the mount with
-#   -v MNT:/mnt/shm:rslave lists and reads the host's segments.
+#   The README's volume: a container given the mount's parent with
+#   -v DIR:/mnt:rslave lists, reads, writes and removes the host's
+#   segments with the kernel's permission rules, and keeps the mount
+#   across a restart of the host's daemon (stop and start, kill -9 and
+#   start): the new mount, never "Transport endpoint is not connected".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SHMFS_BIN:-$top/build/shmfs}
 root=${SHMFS_TEST_ROOT:-/tmp}
 tmp=$(mktemp -d "$root/docker.XXXXXX")
-mnt=$tmp/mnt
+hostdir=$tmp/hostdir
+mnt=$hostdir/shm
 tag=shmfs-test-$$
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err" 2>/dev/null; }
 cleanup() {
 	docker rm -f "$tag-a" "$tag-b" "$tag-c" "$tag-v" >/dev/null 2>&1
+	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
 	fusermount3 -uz "$mnt" 2>/dev/null
-	[ -n "${bound:-}" ] && umount -l "$mnt" 2>/dev/null
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
-	[ -n "${hostseg:-}" ] && ipcrm -m "$hostseg" 2>/dev/null
+	[ -n "${bound:-}" ] && umount -l "$hostdir" 2>/dev/null
+	for s in ${hostseg:-} ${rootseg:-} ${gone:-}; do ipcrm -m "$s" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..8"
+echo "1..10"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -42,17 +46,20 @@ docker run -d --name "$tag-a" --ipc=shareable --shm-size=256m "$image" sleep 600
 	docker run -d --name "$tag-b" --ipc="container:$tag-a" "$image" sleep 600 >/dev/null 2>>"$tmp/err" &&
 	docker run -d --name "$tag-c" "$image" sleep 600 >/dev/null 2>>"$tmp/err"
 [ -n "$(docker ps -q -f name="$tag-c")" ] || { echo "Bail out! docker run: $(cat "$tmp/err")"; exit 1; }
-mkdir "$mnt"
-# A shared mount point, as the README makes /mnt/shm: Docker gives a
-# container only a shared or slave mount with :rslave.
-if ! mount --bind "$mnt" "$mnt" || ! mount --make-shared "$mnt"; then
-	echo "Bail out! mount --make-shared $mnt"
+mkdir -p "$mnt"
+# The mount point's parent a shared mount, as the README makes /mnt:
+# Docker gives a container only a shared or slave mount with :rslave.
+if ! mount --bind "$hostdir" "$hostdir" || ! mount --make-shared "$hostdir"; then
+	echo "Bail out! mount --make-shared $hostdir"
 	exit 1
 fi
 bound=1
-timeout -k 5 300 "$bin" -f --all-namespaces "$mnt" 2>"$tmp/log" &
-daemon=$!
-for _ in $(seq 50); do mountpoint -q "$mnt" && break; sleep 0.1; done
+start_daemon() {
+	timeout -k 5 300 "$bin" -f --all-namespaces "$mnt" 2>>"$tmp/log" &
+	daemon=$!
+	for _ in $(seq 50); do mountpoint -q "$mnt" && break; sleep 0.1; done
+}
+start_daemon
 short() { docker inspect -f '{{.Id}}' "$1" | cut -c1-12; }
 ns_of() { readlink "$mnt/ns/by-container/$(short "$1")" | sed 's|^\.\./||'; }
 pid_ns() { stat -L -c %i "/proc/$(docker inspect -f '{{.State.Pid}}' "$1")/ns/ipc"; }
@@ -141,10 +148,55 @@ done
 echo "ns/$c still listed 3 s after the container went" >"$tmp/err"
 if [ "$gone" = yes ] && ! grep -q "ns=\"$c\"" "$mnt/shmfs.prom"; then ok "a removed container's namespace leaves ns/ and shmfs.prom"; else notok "a removed container's namespace leaves ns/ and shmfs.prom"; fi
 
-# 8. The README's volume: the host's segments in a container.
-hostseg=$(ipcmk -M 4096 | awk '{print $NF}')
+# 8-10. The README's volume: the mount's parent, :rslave, in a container
+# started while the daemon serves.
+hostseg=$(ipcmk -M 4096 -p 0666 | awk '{print $NF}')
+rootseg=$(ipcmk -M 4096 -p 0600 | awk '{print $NF}')
+gone=$(ipcmk -M 4096 -p 0600 | awk '{print $NF}')
 sleep 0.6
-out=$(docker run --rm --name "$tag-v" -v "$mnt:/mnt/shm:rslave" "$image" \
-	sh -c "ls /mnt/shm/sysv | grep -x $hostseg && stat -c %s /mnt/shm/sysv/$hostseg" 2>"$tmp/err")
+docker run -d --name "$tag-v" -v "$hostdir:/mnt:rslave" "$image" sleep 600 >/dev/null 2>"$tmp/err"
+in_v() { docker exec "$tag-v" sh -c "$1" 2>&1; }
+exists() { awk -v id="$1" '$2 == id { f = 1 } END { exit !f }' /proc/sysvipc/shm; }
+# What the segment holds, read natively (shmat).
+native() {
+	python3 -c "
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+p = libc.shmat(int(sys.argv[1]), None, 0o10000)
+sys.stdout.write(ctypes.string_at(p, int(sys.argv[2])).decode())" "$1" "$2"
+}
+out=$(in_v "ls /mnt/shm/sysv | grep -x $hostseg; stat -c %s /mnt/shm/sysv/$hostseg;
+	printf 'from the container' >/mnt/shm/sysv/$hostseg; rm /mnt/shm/sysv/$gone && echo removed")
+echo "got: $out; natively: $(native "$hostseg" 18)" >"$tmp/err"
 if [ "$out" = "$hostseg
-4096" ]; then ok "docker run -v MNT:/mnt/shm:rslave lists and reads the host's segments"; else echo "got: $out" >>"$tmp/err"; notok "docker run -v MNT:/mnt/shm:rslave lists and reads the host's segments"; fi
+4096
+removed" ] && [ "$(native "$hostseg" 18)" = "from the container" ] &&
+	! exists "$gone"; then
+	ok "docker run -v DIR:/mnt:rslave lists, reads, writes and removes the host's segments"
+else
+	notok "docker run -v DIR:/mnt:rslave lists, reads, writes and removes the host's segments"
+fi
+out=$(docker run --rm --user 65534:65534 -v "$hostdir:/mnt:rslave" "$image" sh -c \
+	"cat /mnt/shm/sysv/$rootseg >/dev/null; rm /mnt/shm/sysv/$rootseg; cat /mnt/shm/sysv/$hostseg" 2>&1)
+echo "got: $out" >"$tmp/err"
+if [ "$out" = "cat: /mnt/shm/sysv/$rootseg: Permission denied
+rm: cannot remove '/mnt/shm/sysv/$rootseg': Operation not permitted
+from the container" ] && exists "$rootseg"; then
+	ok "a container user gets EACCES and EPERM where shmat and IPC_RMID would refuse"
+else
+	notok "a container user gets EACCES and EPERM where shmat and IPC_RMID would refuse"
+fi
+# The host's daemon restarted under the running container: stopped and
+# started, then killed (its mount left dead) and started.
+r=0
+for how in TERM KILL; do
+	# $daemon is timeout's pid: the daemon is its child.
+	kill -"$how" "$(pgrep -P "$daemon")"
+	{ wait "$daemon"; } 2>/dev/null
+	start_daemon
+	seen=$(in_v "cat /mnt/shm/sysv/$hostseg | head -c 18")
+	echo "after SIG$how: $seen" >>"$tmp/err"
+	[ "$seen" = "from the container" ] || r=1
+done
+if [ $r = 0 ]; then ok "the host's daemon stopped or killed and started again: a running container reads the new mount"; else notok "the host's daemon stopped or killed and started again: a running container reads the new mount"; fi

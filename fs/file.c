@@ -268,16 +268,15 @@ static void *extent_copy(const struct shm_extent *x, size_t *n)
 	return buf;
 }
 
-void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		struct fuse_file_info *fi)
+/* Read and reply; f is held by the caller until the reply is sent. */
+static void read_reply(fuse_req_t req, struct shmfs_file *f, size_t size,
+		       off_t off, struct fuse_file_info *fi)
 {
-	struct shmfs_file *f = shmfs_file_of(fi);
 	g_autofree void *copy = NULL;
 	struct fuse_bufvec bv;
 	struct shm_extent x;
 	int r;
 
-	(void)ino;
 	if (off < 0)
 		return shmfs_reply_err(req, -EINVAL, "read", NULL);
 	r = f->inode->be->read(f->h, (uint64_t)off, size, &x);
@@ -306,6 +305,20 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	fuse_reply_data(req, &bv,
 			x.mem ? FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
+}
+
+/* The reply points into f's memory (or descriptor): the kernel has the
+ * bytes as soon as the reply is written, and may then send f's RELEASE to
+ * another thread while this one is still returning from that write, so
+ * f stays referenced until the reply is sent. */
+void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct shmfs_file *f = shmfs_file_ref(shmfs_file_of(fi));
+
+	(void)ino;
+	read_reply(req, f, size, off, fi);
+	shmfs_file_unref(f);
 }
 
 void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,

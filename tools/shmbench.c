@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -544,6 +545,49 @@ static double cmd_seconds(const char *cmd)
 	return now() - t0;
 }
 
+/* MB/s of cp of a size-byte file from /dev/shm into dir (a POSIX
+ * directory: the mount's posix/, or /dev/shm itself). */
+static double cp_mbs(const char *dir, size_t size)
+{
+	char cmd[8192], dst[4096];
+	double t;
+
+	make_object("shmbench-cp-src", size);
+	snprintf(dst, sizeof(dst), "%s%s/shmbench-cp-dst", dir,
+		 strcmp(dir, "/dev/shm") ? "/posix" : "");
+	unlink(dst);
+	snprintf(cmd, sizeof(cmd), "cp /dev/shm/shmbench-cp-src %s", dst);
+	t = cmd_seconds(cmd);
+	unlink(dst);
+	unlink("/dev/shm/shmbench-cp-src");
+	return (double)size / MIB / t;
+}
+
+/* MB/s of one fallocate of size bytes into a new POSIX object in dir (as
+ * cp_mbs), or (punch) of punching a hole over all of a filled one. */
+static double falloc_mbs(const char *dir, size_t size, bool punch)
+{
+	char path[4096];
+	double t;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s/shmbench-falloc", dir,
+		 strcmp(dir, "/dev/shm") ? "/posix" : "");
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0 || (punch && fallocate(fd, 0, 0, (off_t)size) < 0))
+		die(path);
+	t = now();
+	if (fallocate(fd,
+		      punch ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : 0, 0,
+		      (off_t)size) < 0)
+		die("fallocate");
+	t = now() - t;
+	close(fd);
+	unlink(path);
+	return (double)size / MIB / t;
+}
+
 static void line(const char *what, double a, double b, const char *unit,
 		 const char *target)
 {
@@ -669,6 +713,18 @@ static void data_figures(const char *mnt, int id, int runs,
 		stat_while("/dev/shm/shmbench-1g", 256 * MIB));
 	line("3d the same, 4 KiB, stat() every 10 ms meanwhile", a, b, "MB/s",
 	     ">= 0.8");
+	MEDIANS(a, b, runs, cp_mbs(mnt, 256 * MIB),
+		cp_mbs("/dev/shm", 256 * MIB));
+	line("3f cp of a 256 MiB file into posix/ / into /dev/shm", a, b,
+	     "MB/s", ">= 0.9");
+	MEDIANS(a, b, runs, falloc_mbs(mnt, 64 * MIB, 0),
+		falloc_mbs("/dev/shm", 64 * MIB, 0));
+	line("3g fallocate 64 MiB, POSIX: mount / /dev/shm", a, b, "MB/s",
+	     ">= 0.83");
+	MEDIANS(a, b, runs, falloc_mbs(mnt, 64 * MIB, 1),
+		falloc_mbs("/dev/shm", 64 * MIB, 1));
+	line("3h punch a 64 MiB hole, POSIX: mount / /dev/shm", a, b, "MB/s",
+	     ">= 0.83");
 	MEDIANS(a, b, runs, opens_per_s(via, 20000),
 		opens_per_s("/dev/shm/shmbench-1g", 20000));
 	line("3e open+close per second, POSIX: mount / /dev/shm", a, b, "ops/s",

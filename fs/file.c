@@ -175,8 +175,8 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* open(O_TRUNC) by a process without CAP_FSETID clears setuid as a
 	 * truncate does: the kernel says so in the open, but libfuse
 	 * passes no such flag on. */
-	if ((fi->flags & O_TRUNC) && !shmfs_caller_fsetid(req))
-		shmfs_kill_suidgid(req, in);
+	if (fi->flags & O_TRUNC)
+		shmfs_kill_suidgid(req, in, true);
 	reply_open(req, in, h, fi, NULL);
 }
 

@@ -10,7 +10,9 @@
 
 #define CAP_FSETID_BIT 4 /* <linux/capability.h> CAP_FSETID */
 
-bool shmfs_caller_fsetid(fuse_req_t req)
+/* Whether req's caller has CAP_FSETID in the daemon's user namespace
+ * (the kernel's capable(CAP_FSETID)); false when /proc cannot tell. */
+static bool caller_fsetid(fuse_req_t req)
 {
 	pid_t tid = fuse_req_ctx(req)->pid;
 	g_autofree char *text = NULL;
@@ -49,7 +51,8 @@ static bool caller_in_group(fuse_req_t req, gid_t gid)
 	return false;
 }
 
-int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in)
+int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in,
+		       bool unless_fsetid)
 {
 	const struct shmfs_backend *be = in->be;
 	struct shm_attr a;
@@ -68,7 +71,7 @@ int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in)
 	if ((mode & S_ISGID) &&
 	    ((mode & S_IXGRP) || !caller_in_group(req, a.gid)))
 		mode &= ~(mode_t)S_ISGID;
-	if (mode == (a.mode & 07777))
+	if (mode == (a.mode & 07777) || (unless_fsetid && caller_fsetid(req)))
 		return 0;
 	return shm_be_setattr(be, shmfs_inode_path(in),
 			      &(struct shm_set){ .mode = (int)mode,

@@ -17,14 +17,13 @@
 
 #include "shmfs.h"
 
-/* Whether req's caller has CAP_FSETID in the daemon's user namespace
- * (the kernel's capable(CAP_FSETID)); false when /proc cannot tell. */
-bool shmfs_caller_fsetid(fuse_req_t req);
-
 /* Clear in's setuid bit, and its setgid bit where group-execute is set
  * or req's caller is not in the file's group (the kernel's
  * setattr_should_drop_suidgid for a caller without CAP_FSETID).  A file
- * without them is left as it is.  0 or -errno. */
-int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in);
+ * without them is left as it is; so is one whose caller has CAP_FSETID
+ * in the daemon's user namespace, when unless_fsetid asks (read from
+ * /proc only then, and only for a file with the bits).  0 or -errno. */
+int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in,
+		       bool unless_fsetid);
 
 #endif

@@ -286,7 +286,7 @@ static int setattr_apply(fuse_req_t req, struct shmfs_inode *in,
 	    (valid == 0 ||
 	     ((valid & FUSE_SET_ATTR_SIZE) &&
 	      (valid & (FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID)))))
-		r = shmfs_kill_suidgid(req, in);
+		r = shmfs_kill_suidgid(req, in, false);
 	return r;
 }
 

@@ -137,7 +137,7 @@ static bool mapping_listed(const struct shm_mapping *m)
 static void scan_refresh(void)
 {
 	g_autoptr(shm_proc) snap =
-		shm_proc_get(SHM_PROC_PATHS, SHM_PROC_FRESH_US);
+		shm_proc_get(SHM_PROC_MAPS | SHM_PROC_PATHS, SHM_PROC_FRESH_US);
 	const GArray *maps = shm_proc_maps(snap);
 
 	G_LOCK(scan_lock);

@@ -1,17 +1,13 @@
 /* nsscan.c - see nsscan.h. */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "nsctx.h"
 #include "nsscan.h"
+#include "procscan.h"
 
 struct ns_scan {
 	gint refs;
-	gint64 at;	 /* monotonic microseconds */
+	gint64 at;	 /* when its pass began (monotonic microseconds) */
 	GPtrArray *list; /* struct ns_info *, ascending by ns */
 };
 
@@ -38,73 +34,6 @@ void ns_scan_unref(struct ns_scan *s)
 	}
 }
 
-static bool is_hex64(const char *s, size_t n)
-{
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isxdigit(s[i]) || g_ascii_isupper(s[i]))
-			return false;
-	return true;
-}
-
-/* One path component as a container id: "ID", or ID with a runtime's
- * prefix and ".scope". */
-static char *component_id(const char *c, size_t n)
-{
-	static const char *const prefixes[] = { "docker-", "cri-containerd-",
-						"crio-", "libpod-", "" };
-	const char *suffix = ".scope";
-	size_t sn = strlen(suffix);
-
-	if (n > sn && memcmp(c + n - sn, suffix, sn) == 0)
-		n -= sn;
-	for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++) {
-		size_t pn = strlen(prefixes[i]);
-
-		if (n >= pn && memcmp(c, prefixes[i], pn) == 0 &&
-		    is_hex64(c + pn, n - pn))
-			return g_strndup(c + pn, n - pn);
-	}
-	return NULL;
-}
-
-char *ns_container_of_cgroup(const char *text)
-{
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-	for (char **l = lines; *l; l++) {
-		/* "hierarchy:controllers:path" */
-		const char *path = strchr(*l, ':');
-
-		if (!path || !(path = strchr(path + 1, ':')))
-			continue;
-		path++;
-		for (const char *end = path + strlen(path); end > path;) {
-			const char *start = end;
-
-			while (start > path && start[-1] != '/')
-				start--;
-			char *id = component_id(start, (size_t)(end - start));
-
-			if (id)
-				return id;
-			end = start > path ? start - 1 : path;
-		}
-	}
-	return NULL;
-}
-
-static char *container_of_pid(pid_t pid)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int)pid);
-	g_autofree char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return NULL;
-	return ns_container_of_cgroup(text);
-}
-
 static gint info_cmp(gconstpointer a, gconstpointer b)
 {
 	const struct ns_info *x = *(struct ns_info *const *)a;
@@ -113,106 +42,77 @@ static gint info_cmp(gconstpointer a, gconstpointer b)
 	return (x->ns > y->ns) - (x->ns < y->ns);
 }
 
-static gint pid_cmp(gconstpointer a, gconstpointer b)
+/* A task's container into info, each once. */
+static void add_container(struct ns_info *info, const char *id)
 {
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x > y) - (x < y);
+	for (guint k = 0; k < info->containers->len; k++)
+		if (strcmp(id, g_ptr_array_index(info->containers, k)) == 0)
+			return;
+	if (!info->container)
+		info->container = g_strdup(id);
+	g_ptr_array_add(info->containers, g_strdup(id));
 }
 
-/* Who is in which namespace, and in which containers. */
-static void add_containers(struct ns_info *info)
-{
-	for (guint i = 0; i < info->pids->len; i++) {
-		char *id =
-			container_of_pid(g_array_index(info->pids, pid_t, i));
-		bool seen = false;
-
-		if (!id)
-			continue;
-		for (guint k = 0; k < info->containers->len && !seen; k++)
-			seen = strcmp(id, g_ptr_array_index(info->containers,
-							    k)) == 0;
-		if (!info->container)
-			info->container = g_strdup(id);
-		if (seen)
-			g_free(id);
-		else
-			g_ptr_array_add(info->containers, id);
-	}
-}
-
-static struct ns_scan *scan_now(void)
+/* The namespaces of one pass of the /proc layer (its tasks come
+ * ascending by pid, so each namespace's pids do too, and its first task
+ * is its lowest pid). */
+static struct ns_scan *scan_of(const struct shm_proc *p)
 {
 	g_autoptr(GHashTable) by_ns =
 		g_hash_table_new(g_int64_hash, g_int64_equal);
+	const GArray *tasks = shm_proc_tasks(p);
 	struct ns_scan *s = g_new0(struct ns_scan, 1);
-	struct dirent *de;
-	DIR *d;
 
 	s->refs = 1;
+	s->at = shm_proc_began(p);
 	s->list = g_ptr_array_new_with_free_func(info_free);
-	d = opendir("/proc");
-	// cppcheck-suppress readdirCalled
-	while (d && (de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		gint64 ns;
-		struct ns_info *info;
+	for (guint i = 0; i < tasks->len; i++) {
+		const struct shm_task *t =
+			&g_array_index(tasks, struct shm_task, i);
+		gint64 ns = (gint64)t->ns;
+		struct ns_info *info = g_hash_table_lookup(by_ns, &ns);
 
-		if (*end || pid <= 0)
-			continue;
-		ns = (gint64)shm_ipc_ns_of_pid((pid_t)pid);
-		if (!ns)
-			continue; /* exited meanwhile */
-		info = g_hash_table_lookup(by_ns, &ns);
 		if (!info) {
 			info = g_new0(struct ns_info, 1);
-			info->ns = (ino_t)ns;
+			info->ns = t->ns;
 			info->pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 			info->containers =
 				g_ptr_array_new_with_free_func(g_free);
+			info->started = t->started;
 			g_ptr_array_add(s->list, info);
 			g_hash_table_insert(by_ns, (gint64 *)&info->ns, info);
 		}
-		g_array_append_val(info->pids, (pid_t){ (pid_t)pid });
+		g_array_append_val(info->pids, t->pid);
+		if (t->container)
+			add_container(info, t->container);
 	}
-	if (d)
-		closedir(d);
 	g_ptr_array_sort(s->list, info_cmp);
-	for (guint i = 0; i < s->list->len; i++) {
-		struct ns_info *info = g_ptr_array_index(s->list, i);
-		g_autofree char *proc = NULL;
-		struct stat st;
-
-		g_array_sort(info->pids, pid_cmp);
-		proc = g_strdup_printf(
-			"/proc/%d", (int)g_array_index(info->pids, pid_t, 0));
-		if (stat(proc, &st) == 0)
-			info->started = st.st_mtim;
-		add_containers(info);
-	}
-	s->at = g_get_monotonic_time();
 	return s;
 }
 
+/* The namespaces of a pass of the /proc layer begun at most max_age_us
+ * before now (procscan.h's single flight and freshness), made once per
+ * pass and shared. */
 struct ns_scan *ns_scan_get(gint64 max_age_us)
 {
+	g_autoptr(shm_proc) p = shm_proc_get(SHM_PROC_TASKS, max_age_us);
 	struct ns_scan *s = NULL;
 
 	G_LOCK(scan_lock);
-	if (cached && g_get_monotonic_time() - cached->at < max_age_us) {
+	if (cached && cached->at == shm_proc_began(p)) {
 		s = cached;
 		g_atomic_int_inc(&s->refs);
 	}
 	G_UNLOCK(scan_lock);
 	if (s)
 		return s;
-	s = scan_now();
+	s = scan_of(p);
 	G_LOCK(scan_lock);
-	ns_scan_unref(cached);
-	cached = s;
-	g_atomic_int_inc(&s->refs);
+	if (!cached || cached->at <= s->at) {
+		ns_scan_unref(cached);
+		cached = s;
+		g_atomic_int_inc(&s->refs);
+	}
 	G_UNLOCK(scan_lock);
 	return s;
 }

@@ -1,4 +1,5 @@
-/* nsscan.h - the IPC namespaces that have a process, from /proc, and the
+/* nsscan.h - the IPC namespaces that have a process, from the /proc layer
+ * (procscan.h: one pass, one freshness rule), and the
  * containers they belong to, from their processes' cgroup paths.
  * Not part of the backend interface: ns.c's. */
 #ifndef SHMFS_NSSCAN_H
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include <glib.h>
+
+#include "cgroupid.h"
 
 /* One namespace. */
 struct ns_info {
@@ -54,13 +57,5 @@ struct ns_scan *ns_scan_lookup(ns_finder find, const void *key,
 			       const struct ns_info **info);
 /* The same for namespace ns by its inode number. */
 struct ns_scan *ns_scan_with(ino_t ns, const struct ns_info **info);
-
-/* The container id a /proc/PID/cgroup text names, newly allocated (64
- * lowercase hex digits), or NULL: Docker ("docker-ID.scope",
- * "/docker/ID"), containerd and CRI-O ("cri-containerd-ID.scope",
- * "crio-ID.scope", a Kubernetes pod's "/kubepods/.../ID"), Podman
- * ("libpod-ID.scope").  The deepest such component of the first line
- * that has one. */
-char *ns_container_of_cgroup(const char *text);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cgroupid.h"
 #include "nsctx.h"
 #include "procscan.h"
 
@@ -20,6 +21,7 @@ struct shm_proc {
 	unsigned have;	    /* SHM_PROC_* read */
 	gint64 began;	    /* monotonic microseconds */
 	GArray *maps;	    /* struct shm_mapping */
+	GArray *tasks;	    /* struct shm_task (SHM_PROC_TASKS) */
 	GHashTable *pids;   /* struct shm_file_id * -> GArray of pid_t */
 	GHashTable *in_use; /* struct shm_file_id * set: mapped or open */
 };
@@ -243,13 +245,14 @@ static bool parse_line(const char *s, const char *e, unsigned long *start,
 	return true;
 }
 
-/* pid's shared mappings into p->maps, one per (dev, ino, ns). */
-static void scan_maps(struct shm_proc *p, pid_t pid, char **buf, size_t *cap)
+/* pid's shared mappings into p->maps, one per (dev, ino, ns); pid_ns is
+ * its IPC namespace if known, else 0. */
+static void scan_maps(struct shm_proc *p, pid_t pid, ino_t pid_ns, char **buf,
+		      size_t *cap)
 {
 	char file[64];
 	ssize_t len;
 	guint first = p->maps->len;
-	ino_t pid_ns = 0;
 
 	snprintf(file, sizeof(file), "/proc/%d/maps", pid);
 	len = read_all(file, buf, cap);
@@ -329,6 +332,36 @@ static gboolean question_equal(gconstpointer a, gconstpointer b)
 	return x->q == y->q && file_id_equal(&x->f, &y->f);
 }
 
+static void task_clear(void *p)
+{
+	struct shm_task *t = p;
+
+	g_free(t->container);
+}
+
+/* pid's namespace and container into p->tasks; false if it is gone. */
+static bool scan_task(struct shm_proc *p, pid_t pid, char **buf, size_t *cap)
+{
+	struct shm_task t = { .pid = pid };
+	char file[64];
+	struct stat st;
+	ssize_t len;
+
+	t.ns = shm_ipc_ns_of_pid(pid);
+	snprintf(file, sizeof(file), "/proc/%d", (int)pid);
+	if (!t.ns || stat(file, &st) < 0)
+		return false; /* exited meanwhile */
+	t.started = st.st_mtim;
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	len = read_all(file, buf, cap);
+	if (len > 0) {
+		(*buf)[MIN((size_t)len, *cap - 1)] = '\0';
+		t.container = ns_container_of_cgroup(*buf);
+	}
+	g_array_append_val(p->tasks, t);
+	return true;
+}
+
 /* One pass over /proc, begun at `began`. */
 static struct shm_proc *pass(unsigned need, gint64 began)
 {
@@ -345,6 +378,8 @@ static struct shm_proc *pass(unsigned need, gint64 began)
 	p->began = began;
 	p->maps = g_array_new(FALSE, FALSE, sizeof(struct shm_mapping));
 	g_array_set_clear_func(p->maps, mapping_clear);
+	p->tasks = g_array_new(FALSE, FALSE, sizeof(struct shm_task));
+	g_array_set_clear_func(p->tasks, task_clear);
 	p->pids = g_hash_table_new_full(file_id_hash, file_id_equal, g_free,
 					pids_free);
 	p->in_use = g_hash_table_new_full(file_id_hash, file_id_equal, g_free,
@@ -354,15 +389,25 @@ static struct shm_proc *pass(unsigned need, gint64 began)
 	while (d && (de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
+		ino_t ns = 0;
 
 		if (*end || pid <= 0)
 			continue;
-		scan_maps(p, (pid_t)pid, &buf, &cap);
+		if (need & SHM_PROC_TASKS) {
+			if (!scan_task(p, (pid_t)pid, &buf, &cap))
+				continue;
+			ns = g_array_index(p->tasks, struct shm_task,
+					   p->tasks->len - 1)
+				     .ns;
+		}
+		if (need & SHM_PROC_MAPS)
+			scan_maps(p, (pid_t)pid, ns, &buf, &cap);
 		if (need & SHM_PROC_FDS)
 			scan_fds((pid_t)pid, p->in_use);
 	}
 	if (d)
 		closedir(d);
+	g_array_sort(p->tasks, pid_cmp); /* pid is a task's first field */
 	for (guint i = 0; i < p->maps->len; i++) {
 		const struct shm_mapping *m =
 			&g_array_index(p->maps, struct shm_mapping, i);
@@ -387,6 +432,7 @@ static struct shm_proc *pass(unsigned need, gint64 began)
 static void proc_free(struct shm_proc *p)
 {
 	g_array_unref(p->maps);
+	g_array_unref(p->tasks);
 	g_hash_table_unref(p->pids);
 	g_hash_table_unref(p->in_use);
 	g_free(p);
@@ -458,6 +504,11 @@ const GArray *shm_proc_maps(const struct shm_proc *p)
 	return p->maps;
 }
 
+const GArray *shm_proc_tasks(const struct shm_proc *p)
+{
+	return p->tasks;
+}
+
 bool shm_proc_in_use(const struct shm_proc *p, dev_t dev, ino_t ino, ino_t ns)
 {
 	struct shm_file_id f = { dev, ino, ns };
@@ -514,7 +565,7 @@ GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
 	/* Changed at `changed`: a pass begun after that. */
 	if (changed)
 		max_age = MIN(max_age, MAX(0, g_get_real_time() - changed));
-	p = shm_proc_get(0, max_age);
+	p = shm_proc_get(SHM_PROC_MAPS, max_age);
 	a = g_hash_table_lookup(p->pids, &k.f);
 	if (a)
 		g_array_append_vals(out, a->data, a->len);

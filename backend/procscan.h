@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <glib.h>
 
@@ -60,10 +61,21 @@ struct shm_file_id {
 	ino_t ns;
 };
 
-/* What a pass reads beyond the maps. */
+/* What a pass reads. */
 enum {
-	SHM_PROC_PATHS = 1u << 0, /* each mapping's path (map_files) */
-	SHM_PROC_FDS = 1u << 1,	  /* every process's descriptors */
+	SHM_PROC_MAPS = 1u << 0,  /* every process's shared file mappings */
+	SHM_PROC_PATHS = 1u << 1, /* and each mapping's path (map_files) */
+	SHM_PROC_FDS = 1u << 2,	  /* every process's descriptors */
+	SHM_PROC_TASKS = 1u << 3, /* every process's IPC namespace and
+				   * container (struct shm_task) */
+};
+
+/* One process, in a snapshot with SHM_PROC_TASKS. */
+struct shm_task {
+	pid_t pid;
+	ino_t ns;		 /* its IPC namespace (nsfs inode number) */
+	char *container;	 /* its container's id (cgroupid.h), or NULL */
+	struct timespec started; /* when it started (its /proc entry) */
 };
 
 #define SHM_PROC_FRESH_US (1000 * 1000)
@@ -82,6 +94,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(shm_proc, shm_proc_unref)
 gint64 shm_proc_began(const struct shm_proc *p);
 /* Every shared file mapping, one entry per (pid, dev, ino). */
 const GArray *shm_proc_maps(const struct shm_proc *p);
+/* Every process (struct shm_task), ascending by pid. */
+const GArray *shm_proc_tasks(const struct shm_proc *p);
 /* Whether the file is mapped, or (a snapshot with SHM_PROC_FDS) open. */
 bool shm_proc_in_use(const struct shm_proc *p, dev_t dev, ino_t ino, ino_t ns);
 

@@ -49,7 +49,7 @@ static int unused_init(const struct shmfs_config *cfg)
  * reference for the caller. */
 static struct shm_proc *uses(bool fresh)
 {
-	return shm_proc_get(SHM_PROC_FDS,
+	return shm_proc_get(SHM_PROC_MAPS | SHM_PROC_FDS,
 			    fresh ? SHM_PROC_NOW : SHM_PROC_FRESH_US);
 }
 

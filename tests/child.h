@@ -24,8 +24,9 @@ struct Holder {
 	{
 		o.pid = -1;
 	}
-	// Whether fn returned true in the child (which then holds on).
-	bool start(const std::function<bool()> &fn);
+	// Whether fn returned true in the child (which then holds on); the
+	// child gets pid `as` if it is not 0 and free (clone3's set_tid).
+	bool start(const std::function<bool()> &fn, pid_t as = 0);
 	void stop();
 	~Holder()
 	{

@@ -183,6 +183,7 @@ bench: deps all
 		>/dev/null; done
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
 	tools/bench-busy.sh $(BUILD)/shmfs $(BUILD)/shmhold
+	tools/bench-soak.sh $(BUILD)/shmfs
 
 # Installs what `make` built; never runs apt-get (run make deps first).
 PREFIX ?= /usr/local
@@ -241,7 +242,7 @@ SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tests/docker.sh tests/docker_image.sh tests/k8s.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
-	      tools/bench-busy.sh \
+	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

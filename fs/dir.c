@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "prune.h"
 #include "shmfs.h"
 
 /* An open directory. */
@@ -48,6 +49,22 @@ static int dir_fill_root(struct shmfs_dir *d)
 	return 0;
 }
 
+/* The names the kernel still holds under d that its listing no longer
+ * has go from the kernel's cache (prune.h). */
+static void prune_unlisted(fuse_ino_t ino, const struct shmfs_dir *d)
+{
+	g_autoptr(GHashTable) listed =
+		g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < d->ents->len; i++) {
+		struct shm_dirent *de =
+			&g_array_index(d->ents, struct shm_dirent, i);
+
+		g_hash_table_insert(listed, de->name, &de->attr);
+	}
+	shmfs_prune_queue(shmfs_inode_unlisted(ino, listed));
+}
+
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
@@ -66,6 +83,8 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		     dir_fill_root(d);
 	if (r)
 		return shmfs_reply_err(req, r, "opendir", shmfs_inode_path(in));
+	if (d->be)
+		prune_unlisted(ino, d);
 	fi->fh = (uint64_t)(uintptr_t)g_steal_pointer(&d);
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		dir_free((struct shmfs_dir *)fi->fh); /* interrupted */
@@ -100,7 +119,7 @@ static void keep_link(fuse_ino_t ino, const char *target)
 		shmfs_inode_keep_link(in, target);
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off,
+static void do_readdir(fuse_req_t req, fuse_ino_t dir, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
 	struct shmfs_dir *d = (struct shmfs_dir *)fi->fh;
@@ -118,7 +137,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 
 		if (plus && !is_dot(de->name)) {
 			dir_child(d, de->name, &be, &path);
-			ino = shmfs_inode_lookup(be, path, &de->attr);
+			ino = shmfs_inode_lookup(dir, be, path, &de->attr);
 			if (de->target)
 				keep_link(ino, de->target);
 		}
@@ -145,15 +164,13 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, false);
+	do_readdir(req, ino, size, off, fi, false);
 }
 
 void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	(void)ino;
-	do_readdir(req, size, off, fi, true);
+	do_readdir(req, ino, size, off, fi, true);
 }
 
 void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

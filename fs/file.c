@@ -208,7 +208,7 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return r;
 	}
 	path = shmfs_child_path(shmfs_inode_path(dir), name);
-	*out = shmfs_inode_get(shmfs_inode_lookup(dir->be, path, a));
+	*out = shmfs_inode_get(shmfs_inode_lookup(parent, dir->be, path, a));
 	return 0;
 }
 

@@ -42,6 +42,8 @@ void shmfs_inode_unref(struct shmfs_inode *in)
 	g_free(in->path);
 	if (in->old_paths)
 		g_ptr_array_unref(in->old_paths);
+	if (in->parents)
+		g_array_unref(in->parents);
 	g_free(in->key);
 	g_free(in->object_key);
 	g_free(in);
@@ -156,6 +158,78 @@ static void maybe_drop(struct shmfs_inode *in)
 	g_hash_table_remove(by_ino, &in->ino); /* drops the table's ref */
 }
 
+static gint ino_cmp(gconstpointer a, gconstpointer b)
+{
+	fuse_ino_t x = *(const fuse_ino_t *)a, y = *(const fuse_ino_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* parent joins in's directories (kept ascending).  Called with
+ * nodes_lock held. */
+static void add_parent(struct shmfs_inode *in, fuse_ino_t parent)
+{
+	guint i;
+
+	if (!in->parents)
+		in->parents = g_array_new(FALSE, FALSE, sizeof(fuse_ino_t));
+	if (g_array_binary_search(in->parents, &parent, ino_cmp, NULL))
+		return;
+	for (i = 0; i < in->parents->len &&
+		    g_array_index(in->parents, fuse_ino_t, i) < parent;
+	     i++)
+		;
+	g_array_insert_val(in->parents, i, parent);
+}
+
+static void unlisted_clear(void *p)
+{
+	g_free(((struct shmfs_unlisted *)p)->name);
+}
+
+GArray *shmfs_inode_unlisted(fuse_ino_t dir, GHashTable *listed)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct shmfs_unlisted));
+	GHashTableIter it;
+	gpointer v;
+
+	g_array_set_clear_func(out, unlisted_clear);
+	G_LOCK(nodes_lock);
+	g_hash_table_iter_init(&it, by_ino);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct shmfs_inode *in = v;
+		const char *slash = strrchr(in->path, '/');
+		const char *name = slash ? slash + 1 : in->path;
+		const struct shm_attr *a;
+		guint at;
+
+		if (in->pinned || !in->nlookup || !*name || !in->parents ||
+		    !g_array_binary_search(in->parents, &dir, ino_cmp, &at))
+			continue;
+		a = g_hash_table_lookup(listed, name);
+		if (a && (a->mode & S_IFMT) == in->type &&
+		    !shmfs_inode_other_object(in, a))
+			continue;
+		g_array_append_val(out, ((struct shmfs_unlisted){
+						dir, in->ino, g_strdup(name),
+						!a && in->parents->len == 1 &&
+							!in->old_paths }));
+		g_array_remove_index(in->parents, at);
+	}
+	G_UNLOCK(nodes_lock);
+	return out;
+}
+
+guint shmfs_inode_count(void)
+{
+	guint n;
+
+	G_LOCK(nodes_lock);
+	n = g_hash_table_size(by_ino);
+	G_UNLOCK(nodes_lock);
+	return n;
+}
+
 void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 {
 	struct shm_attr dir = { .mode = S_IFDIR };
@@ -207,8 +281,8 @@ bool shmfs_inode_other_object(const struct shmfs_inode *in,
 		in->ident_gen != a->ident_gen);
 }
 
-fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
-			      const struct shm_attr *a)
+fuse_ino_t shmfs_inode_lookup(fuse_ino_t parent, const struct shmfs_backend *be,
+			      const char *path, const struct shm_attr *a)
 {
 	g_autofree char *key = attr_key(be, path, a);
 	g_autofree char *okey = NULL;
@@ -228,6 +302,7 @@ fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
 	if (!in)
 		in = node_new(be, path, a, next_ino++);
 	in->nlookup++;
+	add_parent(in, parent);
 	ino = in->ino;
 	G_UNLOCK(nodes_lock);
 	return ino;

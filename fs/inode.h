@@ -86,6 +86,10 @@ struct shmfs_inode {
 
 	/* nodes_lock */
 	uint64_t nlookup;
+	/* The directories it was looked up in (fuse_ino_t; a POSIX object
+	 * is one inode in every namespace's posix/ that shows it), until a
+	 * listing of one of them prunes it there (prune.h); NULL for none. */
+	GArray *parents;
 	unsigned nopen; /* open files, release not yet handled */
 
 	/* lock */
@@ -134,10 +138,24 @@ bool shmfs_inode_other_object(const struct shmfs_inode *in,
  * kind gives one) are part of the identity: a name that turns from a
  * file into a symlink (by-key/), or that is removed and made again, gets
  * a new inode, never a changed one, as on any filesystem. */
-fuse_ino_t shmfs_inode_lookup(const struct shmfs_backend *be, const char *path,
-			      const struct shm_attr *a);
+fuse_ino_t shmfs_inode_lookup(fuse_ino_t parent, const struct shmfs_backend *be,
+			      const char *path, const struct shm_attr *a);
 /* The kernel dropped n lookups of ino. */
 void shmfs_inode_forget(fuse_ino_t ino, uint64_t n);
+/* The inodes the kernel holds (looked up, not forgotten) in directory
+ * dir whose name its listing `listed` (name -> struct shm_attr *) has
+ * not, or has for another object: a new array of struct shmfs_unlisted
+ * (prune.h). */
+struct shmfs_unlisted {
+	fuse_ino_t parent, ino;
+	char *name;
+	/* Told deleted only where the kernel cannot have it under another
+	 * name, and the name is not listed for another object. */
+	bool deleted;
+};
+GArray *shmfs_inode_unlisted(fuse_ino_t dir, GHashTable *listed);
+/* How many inodes the table holds (shmfs.prom). */
+guint shmfs_inode_count(void);
 
 /* A file of in was opened / its release handled: an inode with open
  * files stays in the table after its last forget, and leaves it with its

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "mountinfo.h"
 #include "procscan.h"
+#include "prune.h"
 #include "shmfs.h"
 
 /* Seconds the kernel may cache names and attributes: short enough that a
@@ -543,6 +544,8 @@ static int run(int argc, char *argv[])
 	/* After daemonizing: a thread would not survive its fork. */
 	if (shmfs_refresh_start(&state) != 0)
 		shmfs_log("refresh thread: not started");
+	if (shmfs_prune_start(se) != 0)
+		shmfs_log("prune thread: not started");
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
@@ -558,6 +561,7 @@ static int run(int argc, char *argv[])
 		ret = 0;
 	ret = ret ? 1 : 0;
 	shmfs_refresh_stop();
+	shmfs_prune_stop();
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

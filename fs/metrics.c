@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "prune.h"
 #include "procscan.h"
 #include "shmfs.h"
 
@@ -373,6 +374,14 @@ static GString *make_text(void)
 	       "(one per inode with open files) and not yet released.");
 	sample(t, "shmfs_backing_files", NULL,
 	       (uint64_t)g_atomic_int_get(&backing_files));
+	family(t, "shmfs_inodes", "gauge",
+	       "Inodes the daemon keeps: those the kernel holds (looked up "
+	       "and not yet forgotten) or that have open files.");
+	sample(t, "shmfs_inodes", NULL, shmfs_inode_count());
+	family(t, "shmfs_pruned_names_total", "counter",
+	       "Names of segments gone from a listing that the kernel was "
+	       "told to forget.");
+	sample(t, "shmfs_pruned_names_total", NULL, shmfs_prune_count());
 	family(t, "shmfs_errors_total", "counter",
 	       "Requests answered with an error, by errno.");
 	for (int e = 1; e < ERRNO_COUNTED; e++) {

@@ -162,7 +162,7 @@ static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		r = -ENOENT;
 	if (r)
 		return shmfs_reply_err(req, r, "lookup", name);
-	shmfs_fill_entry(req, &e, shmfs_inode_lookup(be, path, &a), &a);
+	shmfs_fill_entry(req, &e, shmfs_inode_lookup(parent, be, path, &a), &a);
 	fuse_reply_entry(req, &e);
 }
 

@@ -26,8 +26,9 @@ static int changeable(fuse_ino_t parent, const char *name,
 }
 
 /* What op made at path, as a lookup hands it to the kernel. */
-static void reply_made(fuse_req_t req, const struct shmfs_backend *be,
-		       const char *path, const char *op, const char *name)
+static void reply_made(fuse_req_t req, fuse_ino_t parent,
+		       const struct shmfs_backend *be, const char *path,
+		       const char *op, const char *name)
 {
 	struct fuse_entry_param e;
 	struct shm_attr a;
@@ -36,7 +37,7 @@ static void reply_made(fuse_req_t req, const struct shmfs_backend *be,
 
 	if (r)
 		return shmfs_reply_err(req, r, op, name);
-	ino = shmfs_inode_lookup(be, path, &a);
+	ino = shmfs_inode_lookup(parent, be, path, &a);
 	shmfs_fill_entry(req, &e, ino, &a);
 	/* The caller was interrupted: the kernel took no entry. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
@@ -61,7 +62,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (r)
 		return shmfs_reply_err(req, r, what, name);
-	reply_made(req, be, path, what, name);
+	reply_made(req, parent, be, path, what, name);
 }
 
 void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -123,7 +124,7 @@ void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 				    });
 	if (r)
 		return shmfs_reply_err(req, r, "link", newname);
-	reply_made(req, be, to, "link", newname);
+	reply_made(req, newparent, be, to, "link", newname);
 }
 
 void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -1,9 +1,11 @@
 // mount_busy.cc - the /proc layer on a host with many processes: every
 // question about who maps what is answered from one shared pass over
-// /proc, and the answers are what each process's own /proc/PID/maps says.
+// /proc, and the answers are what each process's own /proc/PID/maps says;
+// and what the daemon keeps follows what exists while segments churn.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -93,18 +95,22 @@ protected:
 			objs.push_back(st);
 		}
 	}
-	// A process holding segment i (attached) and object j (mapped).
-	bool hold(Holder &h, int i, int j)
+	// A process holding segment i (attached) and object j (mapped), with
+	// pid `as` if not 0.
+	bool hold(Holder &h, int i, int j, pid_t as = 0)
 	{
 		int id = ids[(size_t)i];
 		std::string path = "/dev/shm/" + names[(size_t)j];
-		return h.start([id, path] {
-			int fd = open(path.c_str(), O_RDWR);
-			return shmat(id, nullptr, SHM_RDONLY) != (void *)-1 &&
-			       fd >= 0 &&
-			       mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd,
-				    0) != MAP_FAILED;
-		});
+		return h.start(
+			[id, path] {
+				int fd = open(path.c_str(), O_RDWR);
+				return shmat(id, nullptr, SHM_RDONLY) !=
+					       (void *)-1 &&
+				       fd >= 0 &&
+				       mmap(nullptr, 4096, PROT_READ,
+					    MAP_SHARED, fd, 0) != MAP_FAILED;
+			},
+			as);
 	}
 };
 
@@ -241,6 +247,78 @@ TEST_F(Busy, ZombiesAndKernelThreadsAreNobody)
 	get_xattr(sysv_path(ids[5]), "user.shm.pids", &err);
 	EXPECT_EQ(err, 0);
 	waitpid(z, nullptr, 0);
+}
+
+// Every entry of sysv/ and posix/ looked up, as `ls -l` does (the kernel
+// then holds each name, and the daemon its inode).
+void look_up_all(const Mount &m)
+{
+	for (const char *dir : { "sysv", "posix" })
+		for (const std::string &n : list_dir(m.path(dir))) {
+			struct stat st;
+			lstat(m.path(std::string(dir) + "/" + n).c_str(), &st);
+		}
+}
+
+// Segments listed once and then removed natively leave the kernel's cache
+// and the daemon's table at the next listing: on a host where segments
+// come and go, what the daemon keeps grows with what exists, not with
+// what has been.
+TEST_F(Busy, RemovedSegmentsLeaveTheDaemonsTable)
+{
+	const int kPosix = 100, kSysv = 20;
+	look_up_all(m);
+	long long base = prom_value(m, "shmfs_inodes");
+	std::vector<std::string> gone;
+	std::vector<int> gone_ids;
+	for (int i = 0; i < kPosix; i++)
+		gone.push_back(make_posix("shmfs-prune-" + std::to_string(i),
+					  4096, 0600));
+	for (int i = 0; i < kSysv; i++)
+		gone_ids.push_back(make_sysv(4096, 0600));
+	look_up_all(m);
+	EXPECT_EQ(prom_value(m, "shmfs_inodes"), base + kPosix + kSysv);
+	long long pruned = prom_value(m, "shmfs_pruned_names_total");
+	for (const std::string &n : gone)
+		ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
+	for (int id : gone_ids)
+		ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	look_up_all(m);
+	long long now = -1;
+	for (int i = 0; i < 300 && (now = prom_value(m, "shmfs_inodes")) > base;
+	     i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(now, base);
+	EXPECT_EQ(prom_value(m, "shmfs_pruned_names_total") - pruned,
+		  kPosix + kSysv);
+}
+
+// A pid that exits and comes back as another process between two passes
+// is that other process: never the pid of a file it does not map.
+TEST_F(Busy, AReusedPidIsTheProcessThatHasItNow)
+{
+	pid_t pid;
+	{
+		Holder a;
+		ASSERT_TRUE(hold(a, 6, 6));
+		pid = a.pid;
+		EXPECT_EQ(get_xattr(posix_path(names[6]), "user.shm.pids"),
+			  std::to_string(pid));
+		EXPECT_EQ(get_xattr(sysv_path(ids[6]), "user.shm.pids"),
+			  std::to_string(pid));
+	} // killed and reaped: its pid is free
+	Holder b;
+	ASSERT_TRUE(hold(b, 7, 7, pid)) << strerror(errno);
+	ASSERT_EQ(b.pid, pid);
+	for (int i : { 6, 7 }) {
+		std::string want = i == 7 ? std::to_string(pid) : "";
+		EXPECT_EQ(get_xattr(posix_path(names[(size_t)i]),
+				    "user.shm.pids"),
+			  want);
+		EXPECT_EQ(get_xattr(sysv_path(ids[(size_t)i]), "user.shm.pids"),
+			  want);
+		EXPECT_EQ(maps_has(pid, ids[(size_t)i], 0, 0), i == 7);
+	}
 }
 
 } // namespace

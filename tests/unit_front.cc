@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,10 @@ protected:
 		shmfs_nodes_init(rec_kinds, 1);
 		struct shm_attr a = {};
 		a.mode = S_IFREG | 0600;
-		in = shmfs_inode_get(shmfs_inode_lookup(&rec_kind, "f", &a));
-		other = shmfs_inode_get(shmfs_inode_lookup(&rec_kind, "g", &a));
+		in = shmfs_inode_get(
+			shmfs_inode_lookup(FUSE_ROOT_ID, &rec_kind, "f", &a));
+		other = shmfs_inode_get(
+			shmfs_inode_lookup(FUSE_ROOT_ID, &rec_kind, "g", &a));
 		f.kind = SHMFS_FH_FILE;
 		f.inode = in;
 		f.refs = 1;
@@ -242,7 +245,7 @@ TEST_F(Nodes, RootAndOneDirectoryPerKindArePinned)
 TEST_F(Nodes, ForgetKeepsAnInodeWhileFilesAreOpen)
 {
 	struct shm_attr f1 = file(100);
-	fuse_ino_t a = shmfs_inode_lookup(&kind_a, "x", &f1);
+	fuse_ino_t a = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f1);
 	struct shmfs_inode *in = shmfs_inode_get(a);
 	ASSERT_NE(in, nullptr);
 	shmfs_inode_opened(in);
@@ -251,7 +254,7 @@ TEST_F(Nodes, ForgetKeepsAnInodeWhileFilesAreOpen)
 	EXPECT_EQ(again, in);
 	shmfs_inode_unref(again);
 	// Looked up again meanwhile: the same inode, not a new number.
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "x", &f1), a);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f1), a);
 	shmfs_inode_forget(a, 1);
 	GPtrArray *open = shmfs_inodes_open();
 	ASSERT_EQ(open->len, 1u);
@@ -266,16 +269,71 @@ TEST_F(Nodes, ForgetKeepsAnInodeWhileFilesAreOpen)
 	shmfs_inode_unref(in);
 }
 
+// A listing that no longer has a name the kernel holds in that directory
+// hands it to prune.h: told deleted where the kernel can hold the inode
+// under that name only; only dropped where it may hold it elsewhere too
+// (another directory) or the name is another object's now; once each.
+static std::map<std::string, std::pair<fuse_ino_t, bool>>
+unlisted(fuse_ino_t dir, GHashTable *listed)
+{
+	std::map<std::string, std::pair<fuse_ino_t, bool>> out;
+	GArray *a = shmfs_inode_unlisted(dir, listed);
+	for (guint i = 0; i < a->len; i++) {
+		const struct shmfs_unlisted *u =
+			&g_array_index(a, struct shmfs_unlisted, i);
+		EXPECT_EQ(u->parent, dir);
+		out[u->name] = { u->ino, u->deleted };
+	}
+	g_array_unref(a);
+	return out;
+}
+
+TEST_F(Nodes, WhatAListingNoLongerHasIsPruned)
+{
+	struct shm_attr f1 = file(100), f2 = file(200), f3 = file(300);
+	const fuse_ino_t d1 = FUSE_ROOT_ID + 1, d2 = FUSE_ROOT_ID + 2;
+	fuse_ino_t gone = shmfs_inode_lookup(d1, &kind_a, "gone", &f1);
+	fuse_ino_t kept = shmfs_inode_lookup(d1, &kind_a, "kept", &f2);
+	fuse_ino_t both = shmfs_inode_lookup(d1, &kind_a, "both", &f3);
+	EXPECT_EQ(shmfs_inode_lookup(d2, &kind_a, "both", &f3), both);
+	struct shm_attr other = file(400);
+	GHashTable *listed = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(listed, (gpointer) "kept", &f2);
+	auto u = unlisted(d1, listed);
+	ASSERT_EQ(u.size(), 2u);
+	EXPECT_EQ(u["gone"], std::make_pair(gone, true));
+	EXPECT_EQ(u["both"], std::make_pair(both, false));
+	EXPECT_TRUE(unlisted(d1, listed).empty()); // handed over once
+	// kept is another object's name now: dropped, not told deleted.
+	g_hash_table_insert(listed, (gpointer) "kept", &other);
+	u = unlisted(d1, listed);
+	ASSERT_EQ(u.size(), 1u);
+	EXPECT_EQ(u["kept"], std::make_pair(kept, false));
+	// both is still held in d2; d2's listing hands it over there.
+	g_hash_table_remove_all(listed);
+	u = unlisted(d2, listed);
+	ASSERT_EQ(u.size(), 1u);
+	EXPECT_EQ(u["both"].first, both);
+	g_hash_table_unref(listed);
+	shmfs_inode_forget(gone, 1);
+	shmfs_inode_forget(kept, 1);
+	shmfs_inode_forget(both, 2);
+}
+
 TEST_F(Nodes, OneInodePerNameTypeAndObject)
 {
 	struct shm_attr f1 = file(100), f2 = file(200), link = {};
 	link.mode = S_IFLNK | 0777;
-	fuse_ino_t a = shmfs_inode_lookup(&kind_a, "x", &f1);
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "x", &f1), a);   // same again
-	EXPECT_NE(shmfs_inode_lookup(&kind_b, "x", &f1), a);   // other kind
-	EXPECT_NE(shmfs_inode_lookup(&kind_a, "y", &f1), a);   // other name
-	EXPECT_NE(shmfs_inode_lookup(&kind_a, "x", &link), a); // a link now
-	fuse_ino_t again = shmfs_inode_lookup(&kind_a, "x", &f2);
+	fuse_ino_t a = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f1);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f1),
+		  a); // same again
+	EXPECT_NE(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_b, "x", &f1),
+		  a); // other kind
+	EXPECT_NE(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "y", &f1),
+		  a); // other name
+	EXPECT_NE(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &link),
+		  a); // a link now
+	fuse_ino_t again = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f2);
 	EXPECT_NE(again, a); // removed and made again: another object
 	struct shmfs_inode *in = shmfs_inode_get(a);
 	ASSERT_NE(in, nullptr);
@@ -295,7 +353,7 @@ TEST_F(Nodes, OneInodePerNameTypeAndObject)
 	shmfs_inode_unref(in);
 	shmfs_inode_forget(a, 1);
 	EXPECT_EQ(shmfs_inode_get(a), nullptr);
-	EXPECT_GT(shmfs_inode_lookup(&kind_a, "x", &f1), again);
+	EXPECT_GT(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "x", &f1), again);
 }
 
 // A directory the kind gives no object for is its name; one it does
@@ -304,13 +362,13 @@ TEST_F(Nodes, DirectoriesAreTheirNameOrTheirObject)
 {
 	struct shm_attr d1 = {}, d2 = {};
 	d1.mode = d2.mode = S_IFDIR | 0755;
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "dir", &d1),
-		  shmfs_inode_lookup(&kind_a, "dir", &d2));
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "dir", &d1),
+		  shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "dir", &d2));
 	d1.ident_dev = d2.ident_dev = 9;
 	d1.ident_ino = 1;
 	d2.ident_ino = 2;
-	EXPECT_NE(shmfs_inode_lookup(&kind_a, "dir2", &d1),
-		  shmfs_inode_lookup(&kind_a, "dir2", &d2));
+	EXPECT_NE(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "dir2", &d1),
+		  shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "dir2", &d2));
 	char *p = shmfs_child_path("", "n");
 	EXPECT_STREQ(p, "n");
 	g_free(p);
@@ -326,21 +384,21 @@ TEST_F(Nodes, ARenameMovesTheInodes)
 	f.ident_dev = g.ident_dev = 7;
 	f.ident_ino = 1;
 	g.ident_ino = 2;
-	fuse_ino_t dir = shmfs_inode_lookup(&kind_a, "a", &d);
-	fuse_ino_t file = shmfs_inode_lookup(&kind_a, "a/f", &f);
-	fuse_ino_t other = shmfs_inode_lookup(&kind_a, "ab", &g);
+	fuse_ino_t dir = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "a", &d);
+	fuse_ino_t file = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "a/f", &f);
+	fuse_ino_t other = shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "ab", &g);
 	shmfs_inodes_renamed(&kind_a, "a", "b", false);
 	struct shmfs_inode *in = shmfs_inode_get(file);
 	ASSERT_NE(in, nullptr);
 	EXPECT_STREQ(shmfs_inode_path(in), "b/f");
 	shmfs_inode_unref(in);
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b", &d), dir);
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b/f", &f), file);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "b", &d), dir);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "b/f", &f), file);
 	// "ab" is not beneath "a".
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "ab", &g), other);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "ab", &g), other);
 	shmfs_inodes_renamed(&kind_a, "b/f", "ab", true);
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "ab", &f), file);
-	EXPECT_EQ(shmfs_inode_lookup(&kind_a, "b/f", &g), other);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "ab", &f), file);
+	EXPECT_EQ(shmfs_inode_lookup(FUSE_ROOT_ID, &kind_a, "b/f", &g), other);
 	char *p = shmfs_child_path("", "n");
 	EXPECT_STREQ(p, "n");
 	g_free(p);
@@ -390,7 +448,8 @@ TEST(ProcScan, FindsSharedFileMappingsWithTheirPath)
 	std::sort(want.begin(), want.end());
 	EXPECT_EQ(pids_of(shm_proc_mappers(st.st_dev, st.st_ino, 0, 1, 0)),
 		  want);
-	struct shm_proc *snap = shm_proc_get(SHM_PROC_PATHS, SHM_PROC_NOW);
+	struct shm_proc *snap =
+		shm_proc_get(SHM_PROC_MAPS | SHM_PROC_PATHS, SHM_PROC_NOW);
 	const GArray *maps = shm_proc_maps(snap);
 	bool named = false;
 	for (guint i = 0; i < maps->len; i++) {
@@ -412,11 +471,11 @@ TEST(ProcScan, FindsSharedFileMappingsWithTheirPath)
 		  std::vector<pid_t>{});
 	munmap(priv, 8192);
 	// Held open only: in use with the descriptors looked at, else not.
-	snap = shm_proc_get(SHM_PROC_FDS, SHM_PROC_NOW);
+	snap = shm_proc_get(SHM_PROC_MAPS | SHM_PROC_FDS, SHM_PROC_NOW);
 	EXPECT_TRUE(shm_proc_in_use(snap, st.st_dev, st.st_ino, 0));
 	shm_proc_unref(snap);
 	close(fd);
-	snap = shm_proc_get(SHM_PROC_FDS, SHM_PROC_NOW);
+	snap = shm_proc_get(SHM_PROC_MAPS | SHM_PROC_FDS, SHM_PROC_NOW);
 	EXPECT_FALSE(shm_proc_in_use(snap, st.st_dev, st.st_ino, 0));
 	shm_proc_unref(snap);
 	unlink(path);
@@ -461,19 +520,53 @@ TEST(ProcScan, ManyAskersShareOnePassAndARepeatLooksAgain)
 	EXPECT_EQ(shm_proc_passes() - before, 2u);
 }
 
+// The same pass tells which process is in which IPC namespace (ns/): this
+// one and its parent, each once, in pid order; a process that exits
+// before the pass is not in it.
+TEST(ProcScan, TasksAreEveryProcessWithItsNamespace)
+{
+	struct stat self;
+	ASSERT_EQ(stat("/proc/self/ns/ipc", &self), 0);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	ASSERT_GT(dead, 0);
+	waitpid(dead, nullptr, 0);
+	struct shm_proc *p = shm_proc_get(SHM_PROC_TASKS, SHM_PROC_NOW);
+	const GArray *t = shm_proc_tasks(p);
+	int mine = 0, parent = 0;
+	for (guint i = 0; i < t->len; i++) {
+		const struct shm_task *k =
+			&g_array_index(t, struct shm_task, i);
+		if (i)
+			EXPECT_LT(g_array_index(t, struct shm_task, i - 1).pid,
+				  k->pid);
+		EXPECT_NE(k->pid, dead);
+		if (k->pid == getpid()) {
+			mine++;
+			EXPECT_EQ(k->ns, self.st_ino);
+		}
+		parent += k->pid == getppid();
+	}
+	EXPECT_EQ(mine, 1);
+	EXPECT_EQ(parent, 1);
+	EXPECT_EQ(shm_proc_maps(p)->len, 0u); // the maps were not asked for
+	shm_proc_unref(p);
+}
+
 // A snapshot older than the bound is never served; SHM_PROC_NOW is a pass
 // begun after the call.
 TEST(ProcScan, NoAnswerIsOlderThanTheBound)
 {
-	struct shm_proc *a = shm_proc_get(0, SHM_PROC_FRESH_US);
-	struct shm_proc *b = shm_proc_get(0, SHM_PROC_FRESH_US);
+	struct shm_proc *a = shm_proc_get(SHM_PROC_MAPS, SHM_PROC_FRESH_US);
+	struct shm_proc *b = shm_proc_get(SHM_PROC_MAPS, SHM_PROC_FRESH_US);
 	EXPECT_EQ(shm_proc_began(a), shm_proc_began(b));
 	gint64 t = g_get_monotonic_time();
-	struct shm_proc *c = shm_proc_get(0, SHM_PROC_NOW);
+	struct shm_proc *c = shm_proc_get(SHM_PROC_MAPS, SHM_PROC_NOW);
 	EXPECT_GE(shm_proc_began(c), t);
 	g_usleep(SHM_PROC_FRESH_US + 10000);
 	t = g_get_monotonic_time();
-	struct shm_proc *d = shm_proc_get(0, SHM_PROC_FRESH_US);
+	struct shm_proc *d = shm_proc_get(SHM_PROC_MAPS, SHM_PROC_FRESH_US);
 	EXPECT_GE(shm_proc_began(d), t - SHM_PROC_FRESH_US);
 	EXPECT_GT(shm_proc_began(d), shm_proc_began(c));
 	shm_proc_unref(a);

@@ -5,6 +5,8 @@
 # against the native tools in the same run: lsipc -m and one grep pass
 # over every /proc/PID/maps.  Best of 3, milliseconds.  Asserts nothing.
 set -eu
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 bin=${1:-build/shmfs}
 hold=${2:-build/shmhold}
 counts=${SHMFS_BUSY_COUNTS:-100 1000 4000}
@@ -25,11 +27,7 @@ trap cleanup EXIT INT TERM
 mkdir "$tmp/mnt"
 "$bin" -f "$tmp/mnt" 2>"$tmp/log" &
 dpid=$!
-for _ in $(seq 100); do
-	awk -v m="$tmp/mnt" '$5 == m && / - fuse\.shmfs / { f = 1 } END { exit !f }' \
-		/proc/self/mountinfo && break
-	sleep 0.05
-done
+wait_mount "$tmp/mnt"
 for i in $(seq "$nseg"); do
 	id=$(ipcmk -M 4096 | awk '{print $NF}')
 	ids="$ids $id"

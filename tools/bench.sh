@@ -19,24 +19,28 @@ cleanup() {
 	for p in "${pid:-}" "${fpid:-}" "${lpid:-}" "${apid:-}"; do
 		if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
 	done
+	umount -l "$tmp/mapdir" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-mkdir "$tmp/shmfs" "$tmp/fallback" "$tmp/bindfs" "$tmp/list" "$tmp/allns"
+mkdir "$tmp/shmfs" "$tmp/fallback" "$tmp/bindfs" "$tmp/list" "$tmp/allns" \
+	"$tmp/mapdir"
+# The mapped-file rows: a 256 MiB file on a tmpfs of its own, listed in
+# mapped/ by --map-dir (written through the mount and natively).
+map_opt=
+if mount -t tmpfs -o size=300m shmfs-bench "$tmp/mapdir" 2>/dev/null; then
+	head -c $((256 << 20)) /dev/zero >"$tmp/mapdir/file"
+	map_opt=--map-dir=$tmp/mapdir
+else
+	echo "(cannot mount a tmpfs: the mapped-file rows are left out)"
+fi
 
-wait_mount() {
-	for _ in $(seq 100); do
-		awk -v m="$1" '$5 == m && / - fuse\.shmfs / { f = 1 } END { exit !f }' \
-			/proc/self/mountinfo && return
-		sleep 0.05
-	done
-	echo "bench: shmfs did not mount at $1" >&2
-	exit 1
-}
-"$bin" -f "$tmp/shmfs" &
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+"$bin" -f ${map_opt:+"$map_opt"} "$tmp/shmfs" &
 pid=$!
 wait_mount "$tmp/shmfs"
-"$bin" -f -o passthrough=off "$tmp/fallback" 2>/dev/null &
+"$bin" -f -o passthrough=off ${map_opt:+"$map_opt"} "$tmp/fallback" 2>/dev/null &
 fpid=$!
 wait_mount "$tmp/fallback"
 # A second daemon only for the 10,000-segment listing, so that its RSS
@@ -53,7 +57,8 @@ fi
 
 echo "== make bench: $(date -u +%F), $(nproc) cores, kernel $(uname -r)"
 "$bench" figures --mount "$tmp/shmfs" --fallback-mount "$tmp/fallback" \
-	--list-mount "$tmp/list" --pid "$lpid" ${bindfs_dir:+--bindfs "$bindfs_dir"}
+	--list-mount "$tmp/list" --pid "$lpid" ${bindfs_dir:+--bindfs "$bindfs_dir"} \
+	${map_opt:+--map-file "$tmp/mapdir/file"}
 echo
 "$bench" --mount "$tmp/shmfs" --fallback-mount "$tmp/fallback" \
 	--csv "$out/shmbench.csv" --plot "$out/shmbench.png"

@@ -177,13 +177,17 @@ umount:
 # Benchmarks, not tests: ratios against the native path in the same run.
 # bindfs (the FUSE peer) and gnuplot (the chart) are installed for it only.
 bench: deps all
-	@for p in bindfs gnuplot-nox; do dpkg-query -W -f='$${Status}' $$p \
+	@for p in bindfs gnuplot-nox liburing-dev libnuma-dev; do dpkg-query -W -f='$${Status}' $$p \
 		2>/dev/null | grep -q 'install ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p \
 		>/dev/null; done
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
 	tools/bench-busy.sh $(BUILD)/shmfs $(BUILD)/shmhold
 	tools/bench-soak.sh $(BUILD)/shmfs
+	SHMFS_LIBFUSE_SUITE=sid $(MAKE) BUILD=build/uring \
+		LIBFUSE_DIR=build/libfuse-sid build/uring/shmfs && \
+		tools/bench-uring.sh $(BUILD)/shmfs build/uring/shmfs || \
+		echo "(no libfuse 3.18 build: the io_uring figures are left out)"
 
 # Installs what `make` built; never runs apt-get (run make deps first).
 PREFIX ?= /usr/local
@@ -243,6 +247,7 @@ SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \
+	      tools/bench-uring.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

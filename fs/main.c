@@ -158,6 +158,12 @@ static const char *const fuse_o_opts[] = { "allow_other",
 					   "nosymfollow",
 					   "debug",
 					   "clone_fd",
+#if FUSE_MINOR_VERSION >= 18
+					   /* FUSE over io_uring (kernel 6.14+,
+					    * fuse.enable_uring=1) */
+					   "io_uring",
+					   "io_uring_q_depth=",
+#endif
 					   "max_idle_threads=",
 					   "max_threads=",
 					   NULL };

@@ -117,12 +117,15 @@ struct shm_meta {
 	uint64_t nattch;
 	long long atime, dtime, ctime; /* seconds since the epoch, 0 = never */
 	unsigned status;
-	uint64_t rss, swap; /* bytes */
-	GArray *pids;	    /* pid_t, ascending: who maps it now */
-	char *path;	    /* the real file */
-	char *command;	    /* the creator's command line, "" once gone */
-	char *sem_name;	    /* SHM_META_SEM: the name sem_open takes */
-	uint32_t sem_value; /* SHM_META_SEM: what sem_getvalue gives */
+	uint64_t rss, swap;	 /* bytes */
+	GArray *pids;		 /* pid_t, ascending: who maps it now */
+	char *path;		 /* the real file */
+	char *command;		 /* SHM_META_COMMAND: the creator's command
+				  * line, kept after it is gone (creators.h) */
+	char *creator_container; /* SHM_META_COMMAND (System V): the
+				  * creator's container id, or "" */
+	char *sem_name;		 /* SHM_META_SEM: the name sem_open takes */
+	uint32_t sem_value;	 /* SHM_META_SEM: what sem_getvalue gives */
 	/* user.shm.kind where it is not the backend's name (a namespace's
 	 * segments under ns/); static. */
 	const char *kind;

@@ -15,6 +15,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "creators.h"
 #include "nsctx.h"
 #include "procscan.h"
 #include "sysv.h"
@@ -185,6 +186,7 @@ static bool list_row(const struct sysv_row *r, void *arg)
 	set_ident(&a, r->id, r->cpid);
 	snprintf(name, sizeof(name), "%d", r->id);
 	shm_dirents_add(arg, name, &a);
+	shm_creators_seen(r->id, r->cpid, (time_t)r->ctime);
 	return false;
 }
 
@@ -340,13 +342,19 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	if (want & SHM_META_MAPPERS)
 		find_mappers(id, &ds, m);
 	if (want & SHM_META_COMMAND)
-		m->command = shm_command_of(ds.shm_cpid);
+		shm_creator_of(shm_ctx_ipc_ns(), id, ds.shm_cpid, ds.shm_ctime,
+			       &m->command, &m->creator_container);
 	return 0;
 }
 
 int sysv_list_ids(GArray *out)
 {
-	return sysv_scan(list_row, out);
+	int r;
+
+	shm_creators_begin(shm_ctx_ipc_ns());
+	r = sysv_scan(list_row, out);
+	shm_creators_end();
+	return r;
 }
 
 int sysv_remove_id(int id)

@@ -158,19 +158,22 @@ static const char *const fuse_o_opts[] = { "allow_other",
 					   "nosymfollow",
 					   "debug",
 					   "clone_fd",
-#if FUSE_MINOR_VERSION >= 18
-					   /* FUSE over io_uring (kernel 6.14+,
-					    * fuse.enable_uring=1) */
-					   "io_uring",
-					   "io_uring_q_depth=",
-#endif
 					   "max_idle_threads=",
 					   "max_threads=",
 					   NULL };
 
-static bool fuse_o_opt(const char *arg)
+/* And those of libfuse 3.18: FUSE over io_uring (kernel 6.14+, with the
+ * fuse module's enable_uring set). */
+static const char *const fuse_o_opts_318[] = {
+#if FUSE_MINOR_VERSION >= 18
+	"io_uring", "io_uring_q_depth=",
+#endif
+	NULL
+};
+
+static bool fuse_o_opt_in(const char *const *opts, const char *arg)
 {
-	for (const char *const *o = fuse_o_opts; *o; o++) {
+	for (const char *const *o = opts; *o; o++) {
 		size_t n = strlen(*o);
 
 		if ((*o)[n - 1] == '=' ? strncmp(arg, *o, n) == 0 :
@@ -178,6 +181,12 @@ static bool fuse_o_opt(const char *arg)
 			return true;
 	}
 	return false;
+}
+
+static bool fuse_o_opt(const char *arg)
+{
+	return fuse_o_opt_in(fuse_o_opts, arg) ||
+	       fuse_o_opt_in(fuse_o_opts_318, arg);
 }
 
 /* fuse_opt_parse's callback: collect the repeatable --map-dir and the

@@ -84,6 +84,13 @@ static void fmt_command(const char *kind, const struct shm_meta *m,
 	g_string_append(out, m->command ? m->command : "");
 }
 
+static void fmt_creator_container(const char *kind, const struct shm_meta *m,
+				  GString *out)
+{
+	(void)kind;
+	g_string_append(out, m->creator_container ? m->creator_container : "");
+}
+
 /* As lsipc's STATUS column: comma-separated, in this order. */
 static void fmt_status(const char *kind, const struct shm_meta *m, GString *out)
 {
@@ -121,6 +128,7 @@ static const struct xattr_field fields[] = {
 	{ "cpid", SHM_META_PIDS, fmt_cpid },
 	{ "lpid", SHM_META_PIDS, fmt_lpid },
 	{ "command", SHM_META_COMMAND, fmt_command },
+	{ "creator.container", SHM_META_COMMAND, fmt_creator_container },
 	{ "nattch", SHM_META_NATTCH, fmt_nattch },
 	{ "pids", SHM_META_MAPPERS, fmt_pids },
 	{ "atime", SHM_META_TIMES, fmt_atime },

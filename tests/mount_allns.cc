@@ -595,6 +595,13 @@ TEST_F(AllNs, EachNamespaceTellsWhoseItIs)
 	}
 	EXPECT_EQ(got, id);
 	EXPECT_EQ(get_xattr(at(b2, ""), "user.shm.ns.container"), "");
+	// A segment's creator's container (kept after the creator goes).
+	EXPECT_EQ(get_xattr(at(b1, "sysv/" + std::to_string(b1.a)),
+			    "user.shm.creator.container"),
+		  id);
+	EXPECT_EQ(get_xattr(at(b2, "sysv/" + std::to_string(b2.a)),
+			    "user.shm.creator.container"),
+		  "");
 	EXPECT_EQ(get_xattr(m.path("ns/" + self_ns()), "user.shm.ns.container"),
 		  "");
 	// by-container/ID -> ../INODE, ID as docker ps shows it.

@@ -18,6 +18,7 @@
 
 #include <set>
 
+#include "child.h"
 #include "harness.h"
 
 using namespace shmfs_test;
@@ -164,13 +165,28 @@ TEST_F(Layout, NativeChangesShowWithinOneSecond)
 }
 
 const std::vector<std::string> kSysvNames = {
-	"user.shm.kind",   "user.shm.id",    "user.shm.key",
-	"user.shm.size",   "user.shm.perms", "user.shm.uid",
-	"user.shm.gid",	   "user.shm.cuid",  "user.shm.cgid",
-	"user.shm.cpid",   "user.shm.lpid",  "user.shm.command",
-	"user.shm.nattch", "user.shm.pids",  "user.shm.atime",
-	"user.shm.dtime",  "user.shm.ctime", "user.shm.status",
-	"user.shm.rss",	   "user.shm.swap",  "user.shm.io",
+	"user.shm.kind",
+	"user.shm.id",
+	"user.shm.key",
+	"user.shm.size",
+	"user.shm.perms",
+	"user.shm.uid",
+	"user.shm.gid",
+	"user.shm.cuid",
+	"user.shm.cgid",
+	"user.shm.cpid",
+	"user.shm.lpid",
+	"user.shm.command",
+	"user.shm.creator.container",
+	"user.shm.nattch",
+	"user.shm.pids",
+	"user.shm.atime",
+	"user.shm.dtime",
+	"user.shm.ctime",
+	"user.shm.status",
+	"user.shm.rss",
+	"user.shm.swap",
+	"user.shm.io",
 };
 
 TEST_F(Layout, LookingNeverAttaches)
@@ -400,21 +416,55 @@ std::string lsipc_column(int id, const std::string &col)
 	return "";
 }
 
-// lsipc's COMMAND column: the creator's command line while it lives, ""
-// once it is gone; STATUS as lsipc shows it.
+// A System V segment made by a child (*child), which then runs `sleep 30
+// 1` if sleep is set, else exits; its shmid, or -1.
+int sysv_by_child(pid_t *child, const char *sleep)
+{
+	int ready[2], id = -1;
+	if (pipe(ready) != 0)
+		return -1;
+	*child = fork();
+	if (*child == 0) {
+		id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+		(void)!write(ready[1], &id, sizeof(id));
+		if (sleep)
+			execlp(sleep, sleep, "30", "1", (char *)NULL);
+		_exit(0);
+	}
+	if (*child < 0 || read(ready[0], &id, sizeof(id)) != sizeof(id))
+		id = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return id;
+}
+
+// A creator that exited before shmfs saw its segment is not known, and a
+// process that has its pid now is not taken for it (lsipc, which reads
+// /proc/CPID/cmdline, names that process).
+TEST_F(Layout, AReusedCreatorPidIsNotTheCreator)
+{
+	pid_t creator = -1;
+	int id = sysv_by_child(&creator, nullptr);
+	ASSERT_GE(id, 0);
+	shmids.push_back(id);
+	waitpid(creator, nullptr, 0);
+	usleep(2500 * 1000); // whoever has the pid now started 2 s after
+			     // the segment (creators.h's bound)
+	Holder other;
+	ASSERT_TRUE(other.start([] { return true; }, creator))
+		<< strerror(errno);
+	ASSERT_EQ(other.pid, creator);
+	EXPECT_NE(lsipc_column(id, "COMMAND"), "");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.command"), "");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.creator.container"), "");
+}
+
+// lsipc's COMMAND column while the creator lives, and kept after it is
+// gone (lsipc's is "" then); STATUS as lsipc shows it.
 TEST_F(Layout, CommandAndStatusAreLsipcs)
 {
-	int ready[2];
-	ASSERT_EQ(pipe(ready), 0);
-	pid_t creator = fork();
-	if (creator == 0) {
-		int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
-		(void)!write(ready[1], &id, sizeof(id));
-		execlp("sleep", "sleep", "30", "1", (char *)NULL);
-		_exit(1);
-	}
-	int id = -1;
-	ASSERT_EQ(read(ready[0], &id, sizeof(id)), (ssize_t)sizeof(id));
+	pid_t creator = -1;
+	int id = sysv_by_child(&creator, "sleep");
 	ASSERT_GE(id, 0);
 	shmids.push_back(id);
 	std::string cmd;
@@ -424,10 +474,13 @@ TEST_F(Layout, CommandAndStatusAreLsipcs)
 	}
 	EXPECT_EQ(cmd, "sleep 30 1");
 	EXPECT_EQ(lsipc_column(id, "COMMAND"), "sleep 30 1");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.creator.container"), "");
 	kill(creator, SIGKILL);
 	waitpid(creator, nullptr, 0);
+	// The creator is gone: lsipc no longer knows it, shmfs still does.
 	int err = -1;
-	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.command", &err), "");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.command", &err),
+		  "sleep 30 1");
 	EXPECT_EQ(err, 0);
 	EXPECT_EQ(lsipc_column(id, "COMMAND"), "");
 	// Attached and removed: dest, as lsipc says.
@@ -443,8 +496,6 @@ TEST_F(Layout, CommandAndStatusAreLsipcs)
 	EXPECT_EQ(std::string(buf, n > 0 ? (size_t)n : 0), "dest");
 	close(fd);
 	shmdt(p);
-	close(ready[0]);
-	close(ready[1]);
 }
 
 uint64_t proc_number(const std::string &path)

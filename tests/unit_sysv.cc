@@ -5,6 +5,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,10 @@
 #include <gtest/gtest.h>
 
 #include "backend.h"
+
+extern "C" {
+#include "creators.h"
+}
 
 namespace {
 
@@ -348,3 +353,51 @@ TEST_F(Sysv, StatfsCountsUsage)
 }
 
 } // namespace
+
+// creators.h: a creator is read while it lives and kept after it is
+// gone; a process that started after the segment was made is never taken
+// for its creator; a listing forgets the segments it no longer sees.
+TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
+{
+	const ino_t ns = 4242; // a namespace of this test's own
+	int ready[2];
+	ASSERT_EQ(pipe(ready), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		char c;
+		(void)!read(ready[0], &c, 1);
+		_exit(0);
+	}
+	ASSERT_GT(child, 0);
+	std::string want = "build/tests/unit_sysv.t";
+	char *cmd = nullptr, *ctr = nullptr;
+	guint before = shm_creators_count();
+	shm_creator_of(ns, 1, child, time(nullptr), &cmd, &ctr);
+	EXPECT_EQ(std::string(cmd).rfind(want, 0), 0u) << cmd;
+	EXPECT_STREQ(ctr, "");
+	g_free(cmd);
+	g_free(ctr);
+	(void)!write(ready[1], "x", 1);
+	waitpid(child, nullptr, 0);
+	shm_creator_of(ns, 1, child, time(nullptr), &cmd, nullptr);
+	EXPECT_EQ(std::string(cmd).rfind(want, 0), 0u) << cmd; // kept
+	g_free(cmd);
+	// This process started long after 1970: not a creator then.
+	shm_creator_of(ns, 2, getpid(), 1000, &cmd, nullptr);
+	EXPECT_STREQ(cmd, "");
+	g_free(cmd);
+	EXPECT_EQ(shm_creators_count(), before + 1);
+	// A listing that sees segment 3 only: 1 is forgotten, 3 read.
+	shm_creators_begin(ns);
+	shm_creators_seen(3, getpid(), time(nullptr));
+	shm_creators_end();
+	EXPECT_EQ(shm_creators_count(), before + 1);
+	shm_creator_of(ns, 1, child, time(nullptr), &cmd, nullptr);
+	EXPECT_STREQ(cmd, ""); // forgotten, and its creator gone
+	g_free(cmd);
+	shm_creators_begin(ns);
+	shm_creators_end();
+	EXPECT_EQ(shm_creators_count(), before);
+	close(ready[0]);
+	close(ready[1]);
+}

@@ -1,0 +1,225 @@
+/* creators.c - who made each System V segment (see creators.h). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cgroupid.h"
+#include "creators.h"
+
+struct seg_key {
+	ino_t ns;
+	int id;
+};
+
+struct creator {
+	char *command;
+	char *container;
+	guint64 seen; /* the listing that last saw it */
+};
+
+/* creators_lock protects by_seg, listing_ns, listing_gen.  A leaf lock:
+ * /proc is read outside it. */
+G_LOCK_DEFINE_STATIC(creators_lock);
+static GHashTable *by_seg; /* struct seg_key * -> struct creator * */
+static ino_t listing_ns;
+static guint64 listing_gen;
+/* The last creator a listing read, and when: the segments a listing
+ * sees in a row are often one process's. */
+static pid_t memo_pid;
+static guint64 memo_gen;
+static struct creator *memo;
+/* A listing in progress holds this (listings of one namespace run one
+ * at a time; another namespace's wait). */
+static GMutex listing_lock;
+
+static guint seg_hash(gconstpointer p)
+{
+	const struct seg_key *k = p;
+
+	return (guint)k->ns * 2654435761u ^ (guint)k->id;
+}
+
+static gboolean seg_equal(gconstpointer a, gconstpointer b)
+{
+	const struct seg_key *x = a, *y = b;
+
+	return x->ns == y->ns && x->id == y->id;
+}
+
+static void creator_free(void *p)
+{
+	struct creator *c = p;
+
+	g_free(c->command);
+	g_free(c->container);
+	g_free(c);
+}
+
+/* When pid started, in seconds since the epoch (up to a second early:
+ * the boot time is whole seconds); 0 if it is gone. */
+static double started(pid_t pid)
+{
+	static long long btime;
+	char path[48], buf[1024];
+	unsigned long long ticks = 0;
+	const char *p;
+	FILE *f;
+
+	if (!btime) {
+		char line[256];
+
+		f = fopen("/proc/stat", "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "btime %lld", &btime) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* "pid (comm) state ..."; comm may hold spaces and parentheses:
+	 * field 22 counts from the last ')'. */
+	if (!p || !(p = strrchr(buf, ')')) ||
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+		   "%*d %*d %*d %*d %*d %*d %llu",
+		   &ticks) != 1)
+		return 0;
+	return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+static char *container_of(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *text = NULL;
+	char *id;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	id = ns_container_of_cgroup(text);
+	return id ? id : g_strdup("");
+}
+
+/* cpid's command line and container, if it lives and started before the
+ * segment was made (ctime is whole seconds: before ctime + 1), else it is
+ * not the creator; NULL if not.  A process that took the pid within two
+ * seconds of the segment's making can pass for its creator. */
+static struct creator *read_creator(pid_t cpid, time_t ctime)
+{
+	struct creator *c;
+	double t;
+
+	if (cpid <= 0 || !(t = started(cpid)) || t >= (double)ctime + 1)
+		return NULL;
+	c = g_new0(struct creator, 1);
+	c->command = shm_command_of(cpid);
+	c->container = container_of(cpid);
+	/* Gone meanwhile (its pid maybe taken since): not known. */
+	if (started(cpid) != t) {
+		creator_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The creator kept for (ns, id), or one read now and kept. */
+static void note(ino_t ns, int id, pid_t cpid, time_t ctime, guint64 gen,
+		 char **command, char **container)
+{
+	struct seg_key k = { ns, id };
+	struct creator *c, *fresh = NULL;
+
+	G_LOCK(creators_lock);
+	if (!by_seg)
+		by_seg = g_hash_table_new_full(seg_hash, seg_equal, g_free,
+					       creator_free);
+	c = g_hash_table_lookup(by_seg, &k);
+	if (!c && gen && memo && memo_gen == gen && memo_pid == cpid) {
+		fresh = g_new0(struct creator, 1);
+		fresh->command = g_strdup(memo->command);
+		fresh->container = g_strdup(memo->container);
+	}
+	G_UNLOCK(creators_lock);
+	if (!c && !fresh)
+		fresh = read_creator(cpid, ctime);
+	if (fresh && gen) {
+		G_LOCK(creators_lock);
+		if (memo)
+			creator_free(memo);
+		memo = g_new0(struct creator, 1);
+		memo->command = g_strdup(fresh->command);
+		memo->container = g_strdup(fresh->container);
+		memo_pid = cpid;
+		memo_gen = gen;
+		G_UNLOCK(creators_lock);
+	}
+	G_LOCK(creators_lock);
+	c = g_hash_table_lookup(by_seg, &k);
+	if (!c && fresh) {
+		c = g_steal_pointer(&fresh);
+		g_hash_table_insert(by_seg, g_memdup2(&k, sizeof(k)), c);
+	}
+	if (c && gen)
+		c->seen = gen;
+	if (command)
+		*command = g_strdup(c ? c->command : "");
+	if (container)
+		*container = g_strdup(c ? c->container : "");
+	G_UNLOCK(creators_lock);
+	if (fresh)
+		creator_free(fresh);
+}
+
+void shm_creator_of(ino_t ns, int id, pid_t cpid, time_t ctime, char **command,
+		    char **container)
+{
+	note(ns, id, cpid, ctime, 0, command, container);
+}
+
+void shm_creators_begin(ino_t ns)
+{
+	g_mutex_lock(&listing_lock);
+	G_LOCK(creators_lock);
+	listing_ns = ns;
+	listing_gen++;
+	G_UNLOCK(creators_lock);
+}
+
+void shm_creators_seen(int id, pid_t cpid, time_t ctime)
+{
+	note(listing_ns, id, cpid, ctime, listing_gen, NULL, NULL);
+}
+
+void shm_creators_end(void)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	G_LOCK(creators_lock);
+	if (by_seg) {
+		g_hash_table_iter_init(&it, by_seg);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (((struct seg_key *)k)->ns == listing_ns &&
+			    ((struct creator *)v)->seen != listing_gen)
+				g_hash_table_iter_remove(&it);
+	}
+	G_UNLOCK(creators_lock);
+	g_mutex_unlock(&listing_lock);
+}
+
+guint shm_creators_count(void)
+{
+	guint n;
+
+	G_LOCK(creators_lock);
+	n = by_seg ? g_hash_table_size(by_seg) : 0;
+	G_UNLOCK(creators_lock);
+	return n;
+}

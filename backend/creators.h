@@ -1,0 +1,43 @@
+/* creators.h - who made each System V segment, remembered while the
+ * daemon runs, so that a leaked segment can still be traced after its
+ * creator is gone (user.shm.command, user.shm.creator.container).
+ *
+ * The kernel keeps only the creator's pid (shm_cpid); its command line
+ * and container are in /proc only while it lives, and the pid may then
+ * be reused by another process.  So the daemon reads them the first
+ * time it sees a segment (a listing of its directory, or a question
+ * about it) while the creator lives, and keeps them: a process that has
+ * the pid but started after the segment was created is not its creator
+ * and is never read (the kernel's times are whole seconds: one that took
+ * the pid within two seconds of the segment's making can pass for it).  A
+ * segment whose creator exited before the daemon first saw it keeps "" (as
+ * lsipc shows).  What is kept is bounded by the segments that exist: a listing
+ * forgets the ones gone from it.  It is lost with the daemon.  Not part of the
+ * backend interface: sysv's.
+ */
+#ifndef SHMFS_CREATORS_H
+#define SHMFS_CREATORS_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <glib.h>
+
+/* Segment id of IPC namespace ns, created by cpid at ctime (or changed
+ * then by IPC_SET: its shm_ctime): its creator's command line and
+ * container id (new strings, "" when unknown), read now if not yet
+ * known and the creator still lives. */
+void shm_creator_of(ino_t ns, int id, pid_t cpid, time_t ctime, char **command,
+		    char **container);
+
+/* A listing of ns saw these segments: remember their creators where not
+ * yet known; begin with shm_creators_begin, end with shm_creators_end
+ * (which forgets the segments of ns the listing did not see). */
+void shm_creators_begin(ino_t ns);
+void shm_creators_seen(int id, pid_t cpid, time_t ctime);
+void shm_creators_end(void);
+
+/* How many segments' creators are kept (shmfs.prom, tests). */
+guint shm_creators_count(void);
+
+#endif

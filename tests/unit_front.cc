@@ -538,9 +538,10 @@ TEST(ProcScan, TasksAreEveryProcessWithItsNamespace)
 	for (guint i = 0; i < t->len; i++) {
 		const struct shm_task *k =
 			&g_array_index(t, struct shm_task, i);
-		if (i)
+		if (i) {
 			EXPECT_LT(g_array_index(t, struct shm_task, i - 1).pid,
 				  k->pid);
+		}
 		EXPECT_NE(k->pid, dead);
 		if (k->pid == getpid()) {
 			mine++;

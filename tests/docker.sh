@@ -12,7 +12,9 @@
 #   -v DIR:/mnt:rslave lists, reads, writes and removes the host's
 #   segments with the kernel's permission rules, and keeps the mount
 #   across a restart of the host's daemon (stop and start, kill -9 and
-#   start): the new mount, never "Transport endpoint is not connected".
+#   start): the new mount, never "Transport endpoint is not connected";
+#   a mapping through it is the segment's own memory (atomic adds from
+#   the container and from the host add up exactly).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SHMFS_BIN:-$top/build/shmfs}
@@ -29,13 +31,14 @@ cleanup() {
 	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
 	fusermount3 -uz "$mnt" 2>/dev/null
 	[ -n "${bound:-}" ] && umount -l "$hostdir" 2>/dev/null
-	for s in ${hostseg:-} ${rootseg:-} ${gone:-}; do ipcrm -m "$s" 2>/dev/null; done
+	for s in ${hostseg:-} ${rootseg:-} ${gone:-} ${addseg:-}; do ipcrm -m "$s" 2>/dev/null; done
+	rm -f "/dev/shm/shmfs-docker-add-$$"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..10"
+echo "1..11"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -200,3 +203,35 @@ for how in TERM KILL; do
 	[ "$seen" = "from the container" ] || r=1
 done
 if [ $r = 0 ]; then ok "the host's daemon stopped or killed and started again: a running container reads the new mount"; else notok "the host's daemon stopped or killed and started again: a running container reads the new mount"; fi
+
+# 11. A mapping through the volume is the segment's own memory (the
+# passthrough path): atomic adds from the container, through the mount,
+# and from the host, natively, at the same time, add up exactly.  The
+# adder is built static: the image has no compiler.
+what="a mapping through the volume is the segment's own memory: atomic adds from the container and the host add up"
+addseg=$(ipcmk -M 4096 -p 0600 | awk '{print $NF}')
+addobj=shmfs-docker-add-$$
+head -c 4096 /dev/zero >"/dev/shm/$addobj"
+sleep 0.6 # the kernel's cached listing (-o timeout) has it
+io=$(getfattr --only-values -n user.shm.io "$mnt/sysv/$addseg" 2>"$tmp/err")
+if [ "$io" != passthrough ]; then
+	n=$((n + 1))
+	echo "ok $n - $what # SKIP no-passthrough: the mount serves it on the $io path"
+elif ! cc -static -O2 -o "$tmp/atomic_add" "$top/tests/atomic_add.c" 2>"$tmp/err" ||
+	! docker cp "$tmp/atomic_add" "$tag-v:/atomic_add" 2>>"$tmp/err"; then
+	notok "$what"
+else
+	: >"$tmp/err"
+	adds=3000000
+	for pair in "/mnt/shm/sysv/$addseg shm:$addseg" "/mnt/shm/posix/$addobj /dev/shm/$addobj"; do
+		inside=${pair% *} host=${pair#* }
+		in_v "/atomic_add $inside $adds" >"$tmp/in" &
+		p=$!
+		"$tmp/atomic_add" "$host" "$adds" after >/dev/null
+		wait "$p"
+		total=$("$tmp/atomic_add" "$host" 1)
+		[ "$total" = $((2 * adds + 1)) ] ||
+			echo "$inside: $total after 2 x $adds adds and 1 (container said: $(cat "$tmp/in"))" >>"$tmp/err"
+	done
+	if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
+fi

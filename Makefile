@@ -241,7 +241,7 @@ uninstall:
 # nothing in the code, the tools or the tests.  In the tests, a failed
 # ASSERT returns early and an open() expected to fail is not kept, by
 # design: leaks on those paths are not reported there.
-FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.h tools/*.c
+FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.c tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tests/docker.sh tests/docker_image.sh tests/k8s.sh \
 	      tools/image.sh \

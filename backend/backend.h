@@ -146,9 +146,10 @@ struct shm_dir_usage {
 	uint64_t segments, pages, resident, swapped; /* ids, pages */
 	uint64_t bytes_total, bytes_used, inodes_total, inodes_used, objects;
 	/* SHM_DIR_NS: whose namespace it is (user.shm.ns.*). */
-	GArray *ns_pids;    /* pid_t, ascending: its processes */
-	char *ns_command;   /* the lowest pid's command line */
-	char *ns_container; /* its container's id, "" if none */
+	GArray *ns_pids;	 /* pid_t, ascending: its processes */
+	char *ns_command;	 /* the lowest pid's command line */
+	char *ns_container;	 /* its container's id, "" if none */
+	char *ns_container_name; /* its name (docker ps's NAMES), or "" */
 };
 
 /* Free what a usage owns (the SHM_DIR_NS fields). */

@@ -94,6 +94,7 @@ void shm_dir_usage_clear(struct shm_dir_usage *u)
 	g_clear_pointer(&u->ns_pids, g_array_unref);
 	g_clear_pointer(&u->ns_command, g_free);
 	g_clear_pointer(&u->ns_container, g_free);
+	g_clear_pointer(&u->ns_container_name, g_free);
 }
 
 void shm_merge(void *dst, const void *buf, const void *old, size_t n)

@@ -5,6 +5,7 @@
  *   ns/INODE/posix/...         its /dev/shm, as a process in it sees it
  *   ns/INODE/unused/...        what nobody there uses
  *   ns/by-container/ID -> ../INODE   ID: 12 hex digits, as docker ps
+ *   ns/by-name/NAME -> ../INODE      NAME: as docker ps (dockernames.h)
  *
  * INODE is the namespace's inode number, as lsns prints it.  This file
  * is the tree; below ns/INODE/KIND it is only a door: each call goes,
@@ -19,11 +20,13 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "dockernames.h"
 #include "nscall.h"
 #include "nspool.h"
 #include "nsscan.h"
 
 #define BY_CONTAINER "by-container"
+#define BY_NAME "by-name"
 #define SHORT_ID 12
 /* Pool threads: enough that a few namespaces are served side by side,
  * few enough that hundreds of containers cost no more. */
@@ -38,14 +41,17 @@ static const struct shmfs_backend *const kinds[] = {
 };
 
 /* Where a path is. */
-enum ns_where { NS_TOP, NS_BY_CONTAINER, NS_LINK, NS_DIR, NS_KIND };
+enum ns_where { NS_TOP, NS_LINKS, NS_LINK, NS_DIR, NS_KIND };
+
+struct ns_links;
 
 struct ns_path {
 	enum ns_where where;
 	ino_t ns;			/* NS_DIR, NS_KIND */
 	const struct shmfs_backend *be; /* NS_KIND */
 	const char *rest;		/* NS_KIND: the kind's own path */
-	const char *link;		/* NS_LINK: the short id */
+	const struct ns_links *links;	/* NS_LINKS, NS_LINK */
+	const char *link;		/* NS_LINK: its name */
 };
 
 /* A namespace's inode number in canonical decimal, or 0. */
@@ -63,6 +69,23 @@ static ino_t parse_ns(const char *s, size_t n)
 	return v > UINT_MAX ? 0 : (ino_t)v;
 }
 
+/* Container id's name in by-container/: its short id, as docker ps
+ * prints it. */
+static char *short_id(const char *id)
+{
+	return g_strndup(id, SHORT_ID);
+}
+
+/* The link directories: each names a namespace by one of its containers,
+ * its name there newly allocated by name_of, or NULL for none. */
+static const struct ns_links {
+	const char *dir;
+	char *(*name_of)(const char *id);
+} link_dirs[] = {
+	{ BY_CONTAINER, short_id },
+	{ BY_NAME, docker_name_of },
+};
+
 static int parse(const char *path, struct ns_path *p)
 {
 	const char *slash = strchr(path, '/');
@@ -71,9 +94,13 @@ static int parse(const char *path, struct ns_path *p)
 	*p = (struct ns_path){ .where = NS_TOP };
 	if (!path[0])
 		return 0;
-	if (n == strlen(BY_CONTAINER) && strncmp(path, BY_CONTAINER, n) == 0) {
+	for (size_t i = 0; i < G_N_ELEMENTS(link_dirs); i++) {
+		if (n != strlen(link_dirs[i].dir) ||
+		    strncmp(path, link_dirs[i].dir, n) != 0)
+			continue;
+		p->links = &link_dirs[i];
 		if (!slash) {
-			p->where = NS_BY_CONTAINER;
+			p->where = NS_LINKS;
 			return 0;
 		}
 		if (strchr(slash + 1, '/'))
@@ -137,20 +164,21 @@ static void link_attr(struct shm_attr *a, const struct ns_info *info)
 				.ctime = info->started };
 }
 
-/* The namespace a by-container/ link (key: its name) names, or NULL. */
+/* The namespace a link (key: its struct ns_path) names, or NULL. */
 static const struct ns_info *link_ns(const struct ns_scan *s, const void *key)
 {
-	const char *id = key;
+	const struct ns_path *p = key;
 
-	if (strlen(id) != SHORT_ID)
-		return NULL;
 	for (guint i = 0; i < ns_scan_len(s); i++) {
 		const struct ns_info *info = ns_scan_at(s, i);
 
-		for (guint k = 0; k < info->containers->len; k++)
-			if (strncmp(g_ptr_array_index(info->containers, k), id,
-				    SHORT_ID) == 0)
+		for (guint k = 0; k < info->containers->len; k++) {
+			g_autofree char *name = p->links->name_of(
+				g_ptr_array_index(info->containers, k));
+
+			if (name && strcmp(name, p->link) == 0)
 				return info;
+		}
 	}
 	return NULL;
 }
@@ -161,7 +189,8 @@ static int list_top(GArray *out)
 	struct shm_attr a;
 
 	dir_attr(&a, ns_started);
-	shm_dirents_add(out, BY_CONTAINER, &a);
+	for (size_t i = 0; i < G_N_ELEMENTS(link_dirs); i++)
+		shm_dirents_add(out, link_dirs[i].dir, &a);
 	for (guint i = 0; i < ns_scan_len(s); i++) {
 		const struct ns_info *info = ns_scan_at(s, i);
 		char name[24];
@@ -173,7 +202,7 @@ static int list_top(GArray *out)
 	return 0;
 }
 
-static int list_by_container(GArray *out)
+static int list_links(const struct ns_links *links, GArray *out)
 {
 	g_autoptr(ns_scan) s = ns_scan_get(NS_SCAN_LISTING_US);
 	g_autoptr(GHashTable) seen =
@@ -184,13 +213,11 @@ static int list_by_container(GArray *out)
 		const struct ns_info *info = ns_scan_at(s, i);
 
 		for (guint k = 0; k < info->containers->len; k++) {
-			char *id = g_strndup(
-				g_ptr_array_index(info->containers, k),
-				SHORT_ID);
-
+			char *id = links->name_of(
+				g_ptr_array_index(info->containers, k));
 			char target[24];
 
-			if (!g_hash_table_add(seen, id))
+			if (!id || !g_hash_table_add(seen, id))
 				continue;
 			link_attr(&a, info);
 			/* The target as listed, for the readlink after it. */
@@ -212,8 +239,8 @@ static int ns_list(const char *dir, GArray *out)
 	switch (p.where) {
 	case NS_TOP:
 		return list_top(out);
-	case NS_BY_CONTAINER:
-		return list_by_container(out);
+	case NS_LINKS:
+		return list_links(p.links, out);
 	case NS_LINK:
 		return -ENOTDIR;
 	case NS_DIR:
@@ -242,11 +269,11 @@ static int ns_stat(const char *path, struct shm_attr *out)
 		return r;
 	switch (p.where) {
 	case NS_TOP:
-	case NS_BY_CONTAINER:
+	case NS_LINKS:
 		dir_attr(out, ns_started);
 		return 0;
 	case NS_LINK:
-		s = ns_scan_lookup(link_ns, p.link, &info);
+		s = ns_scan_lookup(link_ns, &p, &info);
 		if (!info)
 			return -ENOENT;
 		link_attr(out, info);
@@ -308,7 +335,7 @@ static int ns_readlink(const char *path, char **out)
 	if (r)
 		return r;
 	if (p.where == NS_LINK) {
-		s = ns_scan_lookup(link_ns, p.link, &info);
+		s = ns_scan_lookup(link_ns, &p, &info);
 		if (!info)
 			return -ENOENT;
 		*out = g_strdup_printf("../%lu", (unsigned long)info->ns);
@@ -485,7 +512,10 @@ static int ns_dir_usage(const char *dir, struct shm_dir_usage *out)
 		.ns_command = command_of(g_array_index(info->pids, pid_t, 0)),
 		.ns_container =
 			g_strdup(info->container ? info->container : ""),
+		.ns_container_name = docker_name_of(info->container),
 	};
+	if (!out->ns_container_name)
+		out->ns_container_name = g_strdup("");
 	return 0;
 }
 
@@ -502,12 +532,14 @@ static int ns_init(const struct shmfs_config *cfg)
 {
 	(void)cfg;
 	clock_gettime(CLOCK_REALTIME, &ns_started);
+	docker_names_init();
 	return ns_pool_init(NS_THREADS);
 }
 
 static void ns_fini(void)
 {
 	ns_pool_fini();
+	docker_names_fini();
 }
 
 const struct shmfs_backend ns_backend = {

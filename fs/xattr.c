@@ -240,6 +240,11 @@ static void fmt_ns_container(const struct shm_dir_usage *u, GString *out)
 	g_string_append(out, u->ns_container ? u->ns_container : "");
 }
 
+static void fmt_ns_container_name(const struct shm_dir_usage *u, GString *out)
+{
+	g_string_append(out, u->ns_container_name ? u->ns_container_name : "");
+}
+
 static const struct {
 	const char *name; /* after the prefix */
 	void (*format)(const struct shm_dir_usage *u, GString *out);
@@ -247,6 +252,7 @@ static const struct {
 	{ "ns.pids", fmt_ns_pids },
 	{ "ns.command", fmt_ns_command },
 	{ "ns.container", fmt_ns_container },
+	{ "ns.container.name", fmt_ns_container_name },
 };
 
 void shmfs_xattr_dir_list(const struct shm_dir_usage *u, GString *out)

@@ -3,7 +3,8 @@
 # locally made Debian 12 image (tools/image.sh), each removed however the
 # test ends; the host mount under SHMFS_TEST_ROOT, unmounted on any exit.
 #   --all-namespaces: every running container appears in ns/ and in
-#   ns/by-container/ under the id docker ps prints; --ipc=shareable and
+#   ns/by-container/ under the id docker ps prints, and in ns/by-name/
+#   under its name; --ipc=shareable and
 #   --ipc=container:NAME are one namespace; --shm-size shows as the size
 #   of its posix/ (df); a segment made inside (ipcmk, a file in /dev/shm)
 #   is seen, read and removed from the host, and the container's own ipcs
@@ -36,9 +37,11 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..11"
+# A signal (a closed pipe, ^C) ends the test through the same cleanup.
+trap 'exit 1' INT TERM HUP PIPE
+echo "1..12"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -84,13 +87,35 @@ a=$(ns_of "$tag-a") b=$(ns_of "$tag-b") c=$(ns_of "$tag-c")
 echo "a=$a b=$b c=$c" >"$tmp/err"
 if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ]; then ok "--ipc=shareable and --ipc=container:NAME are one namespace"; else notok "--ipc=shareable and --ipc=container:NAME are one namespace"; fi
 
-# 3. --shm-size=256m is the size of that namespace's posix/.
+# 3. By name, from the engine's API: ns/by-name/NAME for every container
+# docker ps names, and the namespace's user.shm.ns.container.name (its
+# lowest pid's container).  Names are asked of the engine in the
+# background: within a few seconds.
+what="ns/by-name/NAME and user.shm.ns.container.name give docker ps's names"
+for _ in $(seq 50); do
+	[ -L "$mnt/ns/by-name/$tag-c" ] && [ -L "$mnt/ns/by-name/$tag-b" ] && break
+	sleep 0.1
+done
+: >"$tmp/err"
+for x in "a $a" "b $a" "c $c"; do
+	name=$tag-${x%% *} want=../${x#* }
+	docker ps --format '{{.Names}}' | grep -qx "$name" || echo "$name not in docker ps" >>"$tmp/err"
+	got=$(readlink "$mnt/ns/by-name/$name")
+	[ "$got" = "$want" ] || echo "ns/by-name/$name -> '$got', want $want" >>"$tmp/err"
+done
+for x in "$a $tag-a" "$c $tag-c"; do
+	got=$(getfattr --only-values -n user.shm.ns.container.name "$mnt/ns/${x% *}" 2>/dev/null)
+	[ "$got" = "${x#* }" ] || echo "ns/${x% *}: user.shm.ns.container.name '$got', want ${x#* }" >>"$tmp/err"
+done
+if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
+
+# 4. --shm-size=256m is the size of that namespace's posix/.
 size=$(df -B1 --output=size "$mnt/ns/$a/posix" 2>"$tmp/err" | tail -1 | tr -d ' ')
 inside=$(docker exec "$tag-a" df -B1 --output=size /dev/shm | tail -1 | tr -d ' ')
 echo "df through the mount: $size, inside: $inside" >>"$tmp/err"
 if [ "$size" = 268435456 ] && [ "$size" = "$inside" ]; then ok "--shm-size=256m: df of ns/INODE/posix is 256 MiB, as inside"; else notok "--shm-size=256m: df of ns/INODE/posix is 256 MiB, as inside"; fi
 
-# 4. Made inside, seen, read and removed from the host.
+# 5. Made inside, seen, read and removed from the host.
 id=$(docker exec "$tag-a" ipcmk -M 4096 2>"$tmp/err" | awk '{print $NF}')
 docker exec "$tag-b" sh -c 'printf hello >/dev/shm/shmfs-test-x' 2>>"$tmp/err"
 sleep 0.6 # past the attribute and listing bounds
@@ -106,7 +131,7 @@ else
 	notok "a segment and a /dev/shm file made inside are seen, read and removed from the host"
 fi
 
-# 5. ns/INODE/sysv is what the container's own ipcs -m shows.
+# 6. ns/INODE/sysv is what the container's own ipcs -m shows.
 docker exec "$tag-c" ipcmk -M 8192 >/dev/null 2>&1
 docker exec "$tag-c" ipcmk -M 12288 >/dev/null 2>&1
 sleep 0.6
@@ -117,7 +142,7 @@ done | sort >"$tmp/host"
 diff "$tmp/inside" "$tmp/host" >"$tmp/err"
 if [ -s "$tmp/inside" ] && [ ! -s "$tmp/err" ]; then ok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; else notok "ns/INODE/sysv of a container is its own ipcs -m (ids and sizes)"; fi
 
-# 6. shmfs.prom has one series set per namespace, labelled with its
+# 7. shmfs.prom has one series set per namespace, labelled with its
 # container, equal to what the container itself shows; promtool takes it.
 prom=$mnt/shmfs.prom
 cp "$prom" "$tmp/prom"
@@ -140,7 +165,7 @@ else
 	notok "shmfs.prom: per-namespace series with the container's id, as inside; promtool check metrics"
 fi
 
-# 7. docker stop: the namespace goes within the listing bound, and its
+# 8. docker stop: the namespace goes within the listing bound, and its
 # series with it.
 docker rm -f "$tag-c" >/dev/null 2>&1
 gone=no
@@ -151,7 +176,7 @@ done
 echo "ns/$c still listed 3 s after the container went" >"$tmp/err"
 if [ "$gone" = yes ] && ! grep -q "ns=\"$c\"" "$mnt/shmfs.prom"; then ok "a removed container's namespace leaves ns/ and shmfs.prom"; else notok "a removed container's namespace leaves ns/ and shmfs.prom"; fi
 
-# 8-10. The README's volume: the mount's parent, :rslave, in a container
+# 9-11. The README's volume: the mount's parent, :rslave, in a container
 # started while the daemon serves.
 hostseg=$(ipcmk -M 4096 -p 0666 | awk '{print $NF}')
 rootseg=$(ipcmk -M 4096 -p 0600 | awk '{print $NF}')
@@ -204,7 +229,7 @@ for how in TERM KILL; do
 done
 if [ $r = 0 ]; then ok "the host's daemon stopped or killed and started again: a running container reads the new mount"; else notok "the host's daemon stopped or killed and started again: a running container reads the new mount"; fi
 
-# 11. A mapping through the volume is the segment's own memory (the
+# 12. A mapping through the volume is the segment's own memory (the
 # passthrough path): atomic adds from the container, through the mount,
 # and from the host, natively, at the same time, add up exactly.  The
 # adder is built static: the image has no compiler.

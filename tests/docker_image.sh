@@ -49,6 +49,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# A signal (a closed pipe, ^C) ends the test through the same cleanup.
+trap 'exit 1' INT TERM HUP PIPE
 tests="Image.Build Image.ServesTheHost Image.KilledAndRestarted Image.StopLeavesNoMount Image.Compose"
 echo "1..5"
 if ! docker info >/dev/null 2>&1; then

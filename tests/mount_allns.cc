@@ -321,7 +321,7 @@ TEST_F(AllNs, ListsEveryNamespaceThatHasAProcess)
 	// meanwhile: the two views are compared until they agree.
 	std::vector<std::string> want, got;
 	for (int i = 0; i < 5; i++) {
-		want = { "by-container" };
+		want = { "by-container", "by-name" };
 		for (auto &e : proc_namespaces())
 			want.push_back(e.first);
 		std::sort(want.begin(), want.end());
@@ -643,9 +643,18 @@ TEST_F(AllNs, EachNamespaceTellsWhoseItIs)
 	}
 	auto names = list_xattrs(at(b2, ""));
 	std::sort(names.begin(), names.end());
-	EXPECT_EQ(names, (std::vector<std::string>{ "user.shm.ns.command",
-						    "user.shm.ns.container",
-						    "user.shm.ns.pids" }));
+	EXPECT_EQ(names,
+		  (std::vector<std::string>{
+			  "user.shm.ns.command", "user.shm.ns.container",
+			  "user.shm.ns.container.name", "user.shm.ns.pids" }));
+	// No engine names these containers: no name, no by-name/ link.
+	EXPECT_EQ(get_xattr(at(b1, ""), "user.shm.ns.container.name"), "");
+	for (const std::string &n : list_dir(m.path("ns/by-name"))) {
+		char to[64] = { 0 };
+		(void)!readlink(m.path("ns/by-name/" + n).c_str(), to,
+				sizeof(to) - 1);
+		EXPECT_NE(std::string(to), "../" + b1.ns()) << n;
+	}
 	// sysv/ and posix/ of a namespace have that namespace's limits.
 	EXPECT_EQ(get_xattr(at(b2, "sysv"), "user.shm.used.segments"), "2");
 	EXPECT_EQ(get_xattr(at(b2, "posix"), "user.shm.used.objects"), "1");
@@ -810,7 +819,7 @@ TEST_F(AllNs, ANamespaceVanishingMidRequestIsENOENTNeverACrash)
 	std::thread reader([&] {
 		while (!stop) {
 			for (auto &ns : list_dir(m.path("ns"))) {
-				if (ns == "by-container")
+				if (ns == "by-container" || ns == "by-name")
 					continue;
 				std::string d = m.path("ns/" + ns + "/posix");
 				for (auto &n : list_dir(d)) {

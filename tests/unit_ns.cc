@@ -20,6 +20,7 @@
 #include <glib.h>
 
 extern "C" {
+#include "dockernames.h"
 #include "nsctx.h"
 #include "nspool.h"
 #include "nsscan.h"
@@ -186,6 +187,43 @@ TEST_F(Pool, BoundedAndNothingHeldOnceIdle)
 		ns_pool_counts(&threads, &entered);
 	}
 	EXPECT_EQ(entered, 0u);
+}
+
+// The engine's answer to GET /containers/json, as Docker 20 to 28 give
+// it: each container's id and first name (without its '/'); an object
+// with no name, or an id that is not 64 lowercase hex digits, is left
+// out, and keys that merely end in "Id" are not ids.
+TEST(DockerNames, ParsesTheEnginesContainerList)
+{
+	const std::string a(64, 'a'), b = kId, c(64, 'c');
+	std::string json = "[{\"Id\":\"" + a +
+			   "\",\"Names\":[\"/web-1\"],\"Image\":\"debian:12\","
+			   "\"ImageID\":\"sha256:" +
+			   c +
+			   "\",\"NetworkSettings\":{\"Networks\":{\"bridge\":{"
+			   "\"NetworkID\":\"" +
+			   c +
+			   "\"}}}},"
+			   "{\"Id\":\"" +
+			   b +
+			   "\",\"Names\":[\"/db_main.2\",\"/alias\"]},"
+			   "{\"Id\":\"" +
+			   std::string(64, 'A') +
+			   "\",\"Names\":[\"/upper\"]},"
+			   "{\"Id\":\"" +
+			   c + "\",\"Names\":[]}]";
+	GHashTable *t = docker_names_parse(json.c_str());
+	EXPECT_EQ(g_hash_table_size(t), 2u);
+	EXPECT_STREQ((const char *)g_hash_table_lookup(t, a.c_str()), "web-1");
+	EXPECT_STREQ((const char *)g_hash_table_lookup(t, b.c_str()),
+		     "db_main.2");
+	g_hash_table_unref(t);
+	t = docker_names_parse("");
+	EXPECT_EQ(g_hash_table_size(t), 0u);
+	g_hash_table_unref(t);
+	t = docker_names_parse("{\"message\":\"page not found\"}");
+	EXPECT_EQ(g_hash_table_size(t), 0u);
+	g_hash_table_unref(t);
 }
 
 } // namespace

@@ -4,9 +4,8 @@
 
 #include "inode.h"
 
-/* nodes_lock protects by_ino, by_name, by_object, open_set, next_ino and
- * every
- * inode's nlookup and nopen. */
+/* nodes_lock protects by_ino, by_name, by_object, open_set, children,
+ * next_ino and every inode's nlookup, nopen and parents. */
 G_LOCK_DEFINE_STATIC(nodes_lock);
 static GHashTable *by_ino;  /* &in->ino -> in, one reference each */
 static GHashTable *by_name; /* in->key -> in */
@@ -15,6 +14,10 @@ static GHashTable *by_name; /* in->key -> in */
  * name of one object is one inode, as in the kind's own directory. */
 static GHashTable *by_object;
 static GHashTable *open_set; /* the inodes whose nopen > 0 */
+/* A directory's inode number -> the set of inodes (no reference: an
+ * inode leaves every set before it leaves by_ino) whose parents have it:
+ * what a listing of it may prune, without a walk of every inode. */
+static GHashTable *children;
 static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
 static const struct shmfs_backend *const *backends;
 
@@ -145,12 +148,24 @@ static struct shmfs_inode *node_new(const struct shmfs_backend *be,
 	return in;
 }
 
+/* in is a child of parent no more (children).  Called with nodes_lock
+ * held. */
+static void unchild(struct shmfs_inode *in, fuse_ino_t parent)
+{
+	GHashTable *set = g_hash_table_lookup(children, &parent);
+
+	if (set && g_hash_table_remove(set, in) && !g_hash_table_size(set))
+		g_hash_table_remove(children, &parent);
+}
+
 /* Out of the table once the kernel knows it no more and no file of it is
  * open.  Called with nodes_lock held. */
 static void maybe_drop(struct shmfs_inode *in)
 {
 	if (in->pinned || in->nlookup || in->nopen)
 		return;
+	for (guint i = 0; in->parents && i < in->parents->len; i++)
+		unchild(in, g_array_index(in->parents, fuse_ino_t, i));
 	unname_node(in);
 	if (in->object_key &&
 	    g_hash_table_lookup(by_object, in->object_key) == in)
@@ -169,6 +184,7 @@ static gint ino_cmp(gconstpointer a, gconstpointer b)
  * nodes_lock held. */
 static void add_parent(struct shmfs_inode *in, fuse_ino_t parent)
 {
+	GHashTable *set;
 	guint i;
 
 	if (!in->parents)
@@ -180,6 +196,13 @@ static void add_parent(struct shmfs_inode *in, fuse_ino_t parent)
 	     i++)
 		;
 	g_array_insert_val(in->parents, i, parent);
+	set = g_hash_table_lookup(children, &parent);
+	if (!set) {
+		set = g_hash_table_new(g_direct_hash, g_direct_equal);
+		g_hash_table_insert(children,
+				    g_memdup2(&parent, sizeof(parent)), set);
+	}
+	g_hash_table_add(set, in);
 }
 
 static void unlisted_clear(void *p)
@@ -190,13 +213,16 @@ static void unlisted_clear(void *p)
 GArray *shmfs_inode_unlisted(fuse_ino_t dir, GHashTable *listed)
 {
 	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct shmfs_unlisted));
+	GHashTable *set;
 	GHashTableIter it;
 	gpointer v;
 
 	g_array_set_clear_func(out, unlisted_clear);
 	G_LOCK(nodes_lock);
-	g_hash_table_iter_init(&it, by_ino);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
+	set = g_hash_table_lookup(children, &dir);
+	if (set)
+		g_hash_table_iter_init(&it, set);
+	while (set && g_hash_table_iter_next(&it, &v, NULL)) {
 		struct shmfs_inode *in = v;
 		const char *slash = strrchr(in->path, '/');
 		const char *name = slash ? slash + 1 : in->path;
@@ -215,7 +241,10 @@ GArray *shmfs_inode_unlisted(fuse_ino_t dir, GHashTable *listed)
 						!a && in->parents->len == 1 &&
 							!in->old_paths }));
 		g_array_remove_index(in->parents, at);
+		g_hash_table_iter_remove(&it);
 	}
+	if (set && !g_hash_table_size(set))
+		g_hash_table_remove(children, &dir);
 	G_UNLOCK(nodes_lock);
 	return out;
 }
@@ -239,6 +268,8 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 	by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	by_object = g_hash_table_new(g_str_hash, g_str_equal);
 	open_set = g_hash_table_new(g_direct_hash, g_direct_equal);
+	children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					 (GDestroyNotify)g_hash_table_unref);
 	backends = bes;
 	next_ino = FUSE_ROOT_ID + 1;
 	node_new(NULL, "", &dir, FUSE_ROOT_ID)->pinned = true;
@@ -249,6 +280,7 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 void shmfs_nodes_fini(void)
 {
 	g_clear_pointer(&open_set, g_hash_table_destroy);
+	g_clear_pointer(&children, g_hash_table_destroy);
 	g_clear_pointer(&by_name, g_hash_table_destroy);
 	g_clear_pointer(&by_object, g_hash_table_destroy);
 	g_clear_pointer(&by_ino, g_hash_table_destroy);

@@ -243,7 +243,7 @@ uninstall:
 # design: leaks on those paths are not reported there.
 FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.c tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
-	      tests/docker.sh tests/docker_image.sh tests/k8s.sh \
+	      tests/docker.sh tests/docker_image.sh tests/docker-lib.sh tests/k8s.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \

@@ -17,6 +17,8 @@
 #   a mapping through it is the segment's own memory (atomic adds from
 #   the container and from the host add up exactly).
 set -u
+# shellcheck source=tests/docker-lib.sh
+. "$(dirname "$0")/docker-lib.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SHMFS_BIN:-$top/build/shmfs}
 root=${SHMFS_TEST_ROOT:-/tmp}
@@ -53,13 +55,7 @@ docker run -d --name "$tag-a" --ipc=shareable --shm-size=256m "$image" sleep 600
 	docker run -d --name "$tag-c" "$image" sleep 600 >/dev/null 2>>"$tmp/err"
 [ -n "$(docker ps -q -f name="$tag-c")" ] || { echo "Bail out! docker run: $(cat "$tmp/err")"; exit 1; }
 mkdir -p "$mnt"
-# The mount point's parent a shared mount, as the README makes /mnt:
-# Docker gives a container only a shared or slave mount with :rslave.
-if ! mount --bind "$hostdir" "$hostdir" || ! mount --make-shared "$hostdir"; then
-	echo "Bail out! mount --make-shared $hostdir"
-	exit 1
-fi
-bound=1
+shared_dir "$hostdir"
 start_daemon() {
 	timeout -k 5 300 "$bin" -f --all-namespaces "$mnt" 2>>"$tmp/log" &
 	daemon=$!

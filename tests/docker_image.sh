@@ -18,6 +18,8 @@
 #     host's segments, down leaves no mount.
 # Every container is removed and every mount undone however it ends.
 set -u
+# shellcheck source=tests/docker-lib.sh
+. "$(dirname "$0")/docker-lib.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 root=${SHMFS_TEST_ROOT:-/tmp}
 tmp=$(mktemp -d "$root/dockerimg.XXXXXX")
@@ -81,11 +83,7 @@ check $? "docker build -f tools/Dockerfile: an image with build/shmfs's daemon"
 
 # The README's set-up, in a directory of our own.
 mkdir -p "$mnt"
-if ! mount --bind "$hostdir" "$hostdir" || ! mount --make-shared "$hostdir"; then
-	echo "Bail out! mount --make-shared $hostdir"
-	exit 1
-fi
-bound=1
+shared_dir "$hostdir"
 served() {
 	for _ in $(seq 100); do
 		[ -n "$(shmfs_mounts)" ] && timeout 2 stat "$mnt/sysv" >/dev/null 2>&1 && return 0

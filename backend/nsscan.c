@@ -144,7 +144,8 @@ static const struct ns_info *by_inode(const struct ns_scan *s, const void *key)
 }
 
 /* The snapshot (a reference) and *info, what find gives in it; a name
- * missing from the snapshot looks again in a newer one. */
+ * missing from the snapshot looks again in one begun after it was asked
+ * for (single flight: many misses at once share it). */
 struct ns_scan *ns_scan_lookup(ns_finder find, const void *key,
 			       const struct ns_info **info)
 {
@@ -153,7 +154,7 @@ struct ns_scan *ns_scan_lookup(ns_finder find, const void *key,
 	*info = find(s, key);
 	if (!*info) {
 		ns_scan_unref(s);
-		s = ns_scan_get(NS_SCAN_MISS_US);
+		s = ns_scan_get(NS_SCAN_NOW);
 		*info = find(s, key);
 	}
 	return s;

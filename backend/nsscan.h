@@ -29,11 +29,10 @@ struct ns_info {
  * release it with ns_scan_unref. */
 struct ns_scan;
 
-/* Ages for ns_scan_get: what a listing may show, what a name missing
- * from the snapshot may wait (a namespace shows as soon as it is asked
- * for), and none at all. */
+/* Ages for ns_scan_get: what a listing may show, and none at all (a name
+ * missing from the snapshot: a namespace shows as soon as it is asked
+ * for, even if the watcher's look at the namespaces just ran). */
 #define NS_SCAN_LISTING_US (1000 * 1000)
-#define NS_SCAN_MISS_US (100 * 1000)
 #define NS_SCAN_NOW 0
 
 /* A snapshot at most max_age_us old: the cached one, or a new one. */

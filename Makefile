@@ -184,6 +184,7 @@ bench: deps all
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
 	tools/bench-busy.sh $(BUILD)/shmfs $(BUILD)/shmhold
 	tools/bench-soak.sh $(BUILD)/shmfs
+	tools/bench-watch.sh $(BUILD)/shmfs
 	SHMFS_LIBFUSE_SUITE=sid $(MAKE) BUILD=build/uring \
 		LIBFUSE_DIR=build/libfuse-sid build/uring/shmfs && \
 		tools/bench-uring.sh $(BUILD)/shmfs build/uring/shmfs || \
@@ -247,7 +248,7 @@ SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \
-	      tools/bench-uring.sh \
+	      tools/bench-uring.sh tools/bench-watch.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

@@ -63,6 +63,9 @@ struct shm_attr {
 	/* A named semaphore (sem_open's file), not a segment of its own:
 	 * counted apart. */
 	bool semaphore;
+	/* These change with no call through the mount (the events file
+	 * grows): the kernel keeps them for no time. */
+	bool uncached;
 };
 
 /* One entry of a listing; name and target are owned by the array (see
@@ -228,6 +231,7 @@ struct shm_handle;
 struct shmfs_config {
 	const char *posix_dir;	     /* default /dev/shm */
 	const char *const *map_dirs; /* --map-dir, NULL-terminated or NULL */
+	bool all_namespaces;	     /* ns/ is served: watch every namespace */
 };
 
 struct shmfs_backend {
@@ -236,6 +240,9 @@ struct shmfs_backend {
 	/* Served without the page cache and never passed through: a file
 	 * made when it is opened, whose size is not known before. */
 	bool direct;
+	/* Read in order only, from where the last read stopped (the events
+	 * file): no seek. */
+	bool stream;
 	/* Its regular files are segments of their own (not views of
 	 * another kind's): shmfs.prom counts them by kind, and unused/KIND
 	 * lists those nobody uses. */
@@ -328,6 +335,50 @@ extern const struct shmfs_backend posix_backend;
 extern const struct shmfs_backend mapped_backend;
 extern const struct shmfs_backend unused_backend;
 extern const struct shmfs_backend ns_backend;
+
+/* Segments made and removed, as the daemon notices them (watch.c): a
+ * thread watches every POSIX directory with inotify and asks each IPC
+ * namespace's System V table at a bounded rate; a listing that sees a
+ * change first reports it first.  One event per change, in order for
+ * each segment. */
+struct shm_event {
+	bool created;	       /* else removed */
+	const char *kind;      /* "sysv" or "posix" */
+	uint64_t ns;	       /* the IPC namespace's inode number */
+	const char *container; /* the creator's container, else the
+				* namespace's; "" for none */
+	const char *name;      /* System V: the id in decimal; POSIX: its
+				* name in the directory */
+	bool has_key;
+	uint32_t key; /* System V */
+	uint64_t size;
+	pid_t pid;	      /* the creator, 0 if not known */
+	const char *command;  /* its command line, "" if not known */
+	struct timespec when; /* CLOCK_REALTIME, when noticed */
+};
+/* Called on the thread that noticed, with locks held that keep the order:
+ * it must not call back into a backend. */
+typedef void (*shm_event_sink)(const struct shm_event *ev);
+
+/* How often the watcher asks, at least: the System V window. */
+#define SHM_WATCH_DEFAULT_MS 100
+/* Start watching (after the backends' init, with their config): 0 or
+ * -errno.  interval_ms: how often each namespace's System V table is
+ * asked, at least (0: no watcher; changes are noticed by listings
+ * only). */
+int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
+		    shm_event_sink sink);
+void shm_watch_stop(void);
+struct shm_watch_stats {
+	uint64_t passes;	  /* rounds over every namespace */
+	uint64_t full_scans;	  /* System V tables read whole */
+	double interval;	  /* seconds between rounds now: the window */
+	double cpu_seconds;	  /* the watcher's own CPU time */
+	uint64_t posix_dirs;	  /* directories under inotify */
+	uint64_t creators_missed; /* segments first seen after their creator
+				   * had gone */
+};
+void shm_watch_counts(struct shm_watch_stats *out);
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);

@@ -8,6 +8,8 @@
 #include "backend.h"
 #include "cgroupid.h"
 #include "creators.h"
+#include "execs.h"
+#include "watch.h"
 
 struct seg_key {
 	ino_t ns;
@@ -17,7 +19,8 @@ struct seg_key {
 struct creator {
 	char *command;
 	char *container;
-	guint64 seen; /* the listing that last saw it */
+	guint64 seen;		 /* the listing that last saw it */
+	struct shm_seg_seen seg; /* as first seen: for its events */
 };
 
 /* creators_lock protects by_seg, listing_ns, listing_gen.  A leaf lock:
@@ -34,6 +37,10 @@ static struct creator *memo;
 /* A listing in progress holds this (listings of one namespace run one
  * at a time; another namespace's wait). */
 static GMutex listing_lock;
+/* The first look at the namespaces there are when the daemon starts:
+ * what it finds was not made while it watched (no event). */
+static bool quiet;
+static guint64 missed;
 
 static guint seg_hash(gconstpointer p)
 {
@@ -56,6 +63,29 @@ static void creator_free(void *p)
 	g_free(c->command);
 	g_free(c->container);
 	g_free(c);
+}
+
+/* The event of c's segment in ns (under creators_lock: one order). */
+static void emit(bool created, ino_t ns, const struct creator *c)
+{
+	char name[16];
+	struct shm_event ev = {
+		.created = created,
+		.kind = "sysv",
+		.ns = ns,
+		.container = c->container,
+		.name = name,
+		.has_key = true,
+		.key = c->seg.key,
+		.size = c->seg.size,
+		.pid = c->seg.cpid,
+		.command = c->command,
+	};
+
+	if (quiet && created)
+		return;
+	snprintf(name, sizeof(name), "%d", c->seg.id);
+	shm_watch_emit(&ev);
 }
 
 /* When pid started, in seconds since the epoch (up to a second early:
@@ -107,6 +137,18 @@ static char *container_of(pid_t pid)
 	return id ? id : g_strdup("");
 }
 
+/* cpid's command line and container as read when it was made or ran a
+ * program, if it lived at ctime (execs.h); NULL if not known. */
+static struct creator *remembered(pid_t cpid, time_t ctime)
+{
+	struct creator *c = g_new0(struct creator, 1);
+
+	if (shm_execs_lookup(cpid, ctime, &c->command, &c->container))
+		return c;
+	g_free(c);
+	return NULL;
+}
+
 /* cpid's command line and container, if it lives and started before the
  * segment was made (ctime is whole seconds: before ctime + 1), else it is
  * not the creator; NULL if not.  A process that took the pid within two
@@ -116,39 +158,45 @@ static struct creator *read_creator(pid_t cpid, time_t ctime)
 	struct creator *c;
 	double t;
 
-	if (cpid <= 0 || !(t = started(cpid)) || t >= (double)ctime + 1)
+	if (cpid <= 0)
 		return NULL;
+	if (!(t = started(cpid)) || t >= (double)ctime + 1)
+		return remembered(cpid, ctime);
 	c = g_new0(struct creator, 1);
 	c->command = shm_command_of(cpid);
 	c->container = container_of(cpid);
-	/* Gone meanwhile (its pid maybe taken since): not known. */
-	if (started(cpid) != t) {
+	/* Gone meanwhile (its pid maybe taken since), or exited and not yet
+	 * reaped (a zombie has no command line): as remembered. */
+	if (!*c->command || started(cpid) != t) {
 		creator_free(c);
-		return NULL;
+		return remembered(cpid, ctime);
 	}
 	return c;
 }
 
-/* The creator kept for (ns, id), or one read now and kept. */
-static void note(ino_t ns, int id, pid_t cpid, time_t ctime, guint64 gen,
+/* The creator kept for segment s of ns, or one read now and kept (a
+ * segment first seen: its event). */
+static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		 char **command, char **container)
 {
-	struct seg_key k = { ns, id };
+	struct seg_key k = { ns, s->id };
 	struct creator *c, *fresh = NULL;
+	bool known;
 
 	G_LOCK(creators_lock);
 	if (!by_seg)
 		by_seg = g_hash_table_new_full(seg_hash, seg_equal, g_free,
 					       creator_free);
 	c = g_hash_table_lookup(by_seg, &k);
-	if (!c && gen && memo && memo_gen == gen && memo_pid == cpid) {
+	if (!c && gen && memo && memo_gen == gen && memo_pid == s->cpid) {
 		fresh = g_new0(struct creator, 1);
 		fresh->command = g_strdup(memo->command);
 		fresh->container = g_strdup(memo->container);
 	}
 	G_UNLOCK(creators_lock);
 	if (!c && !fresh)
-		fresh = read_creator(cpid, ctime);
+		fresh = read_creator(s->cpid, s->ctime);
+	known = fresh != NULL;
 	if (fresh && gen) {
 		G_LOCK(creators_lock);
 		if (memo)
@@ -156,15 +204,26 @@ static void note(ino_t ns, int id, pid_t cpid, time_t ctime, guint64 gen,
 		memo = g_new0(struct creator, 1);
 		memo->command = g_strdup(fresh->command);
 		memo->container = g_strdup(fresh->container);
-		memo_pid = cpid;
+		memo_pid = s->cpid;
 		memo_gen = gen;
 		G_UNLOCK(creators_lock);
+	}
+	if (!c && !fresh) {
+		/* Gone before the daemon saw its segment: kept as unknown,
+		 * so that it is read (and counted) once. */
+		fresh = g_new0(struct creator, 1);
+		fresh->command = g_strdup("");
+		fresh->container = g_strdup("");
 	}
 	G_LOCK(creators_lock);
 	c = g_hash_table_lookup(by_seg, &k);
 	if (!c && fresh) {
 		c = g_steal_pointer(&fresh);
+		c->seg = *s;
 		g_hash_table_insert(by_seg, g_memdup2(&k, sizeof(k)), c);
+		if (!known && s->cpid > 0 && !quiet)
+			missed++;
+		emit(true, ns, c);
 	}
 	if (c && gen)
 		c->seen = gen;
@@ -177,10 +236,10 @@ static void note(ino_t ns, int id, pid_t cpid, time_t ctime, guint64 gen,
 		creator_free(fresh);
 }
 
-void shm_creator_of(ino_t ns, int id, pid_t cpid, time_t ctime, char **command,
+void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
 		    char **container)
 {
-	note(ns, id, cpid, ctime, 0, command, container);
+	note(ns, s, 0, command, container);
 }
 
 void shm_creators_begin(ino_t ns)
@@ -192,26 +251,64 @@ void shm_creators_begin(ino_t ns)
 	G_UNLOCK(creators_lock);
 }
 
-void shm_creators_seen(int id, pid_t cpid, time_t ctime)
+void shm_creators_seen(const struct shm_seg_seen *s)
 {
-	note(listing_ns, id, cpid, ctime, listing_gen, NULL, NULL);
+	note(listing_ns, s, listing_gen, NULL, NULL);
 }
 
-void shm_creators_end(void)
+void shm_creators_end(bool complete)
 {
 	GHashTableIter it;
 	gpointer k, v;
 
 	G_LOCK(creators_lock);
-	if (by_seg) {
+	if (by_seg && complete) {
 		g_hash_table_iter_init(&it, by_seg);
 		while (g_hash_table_iter_next(&it, &k, &v))
 			if (((struct seg_key *)k)->ns == listing_ns &&
-			    ((struct creator *)v)->seen != listing_gen)
+			    ((struct creator *)v)->seen != listing_gen) {
+				emit(false, listing_ns, v);
 				g_hash_table_iter_remove(&it);
+			}
 	}
 	G_UNLOCK(creators_lock);
 	g_mutex_unlock(&listing_lock);
+}
+
+void shm_creators_forget_ns(ino_t ns)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_mutex_lock(&listing_lock);
+	G_LOCK(creators_lock);
+	if (by_seg) {
+		g_hash_table_iter_init(&it, by_seg);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (((struct seg_key *)k)->ns == ns) {
+				emit(false, ns, v);
+				g_hash_table_iter_remove(&it);
+			}
+	}
+	G_UNLOCK(creators_lock);
+	g_mutex_unlock(&listing_lock);
+}
+
+void shm_creators_quiet(bool on)
+{
+	G_LOCK(creators_lock);
+	quiet = on;
+	G_UNLOCK(creators_lock);
+}
+
+guint64 shm_creators_missed(void)
+{
+	guint64 n;
+
+	G_LOCK(creators_lock);
+	n = missed;
+	G_UNLOCK(creators_lock);
+	return n;
 }
 
 guint shm_creators_count(void)

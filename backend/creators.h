@@ -11,31 +11,51 @@
  * and is never read (the kernel's times are whole seconds: one that took
  * the pid within two seconds of the segment's making can pass for it).  A
  * segment whose creator exited before the daemon first saw it keeps "" (as
- * lsipc shows).  What is kept is bounded by the segments that exist: a listing
- * forgets the ones gone from it.  It is lost with the daemon.  Not part of the
- * backend interface: sysv's.
+ * lsipc shows); the watcher (watch.h) looks often, so that few are.  What
+ * is kept is bounded by the segments that exist: a listing forgets the
+ * ones gone from it (the events file keeps a bounded tail of them).  It is lost
+ * with the daemon.  Not part of the backend interface: sysv's.
  */
 #ifndef SHMFS_CREATORS_H
 #define SHMFS_CREATORS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include <glib.h>
 
-/* Segment id of IPC namespace ns, created by cpid at ctime (or changed
- * then by IPC_SET: its shm_ctime): its creator's command line and
- * container id (new strings, "" when unknown), read now if not yet
- * known and the creator still lives. */
-void shm_creator_of(ino_t ns, int id, pid_t cpid, time_t ctime, char **command,
+/* A segment as a listing or IPC_STAT sees it. */
+struct shm_seg_seen {
+	int id;
+	uint32_t key;
+	uint64_t size;
+	pid_t cpid;
+	time_t ctime; /* shm_ctime: made then, or changed by IPC_SET */
+};
+
+/* Segment s of IPC namespace ns: its creator's command line and container
+ * id (new strings, "" when unknown), read now if not yet known and the
+ * creator still lives.  A segment seen for the first time is an event
+ * (watch.h). */
+void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
 		    char **container);
 
 /* A listing of ns saw these segments: remember their creators where not
  * yet known; begin with shm_creators_begin, end with shm_creators_end
- * (which forgets the segments of ns the listing did not see). */
+ * (which forgets the segments of ns the listing did not see: each is an
+ * event). */
 void shm_creators_begin(ino_t ns);
-void shm_creators_seen(int id, pid_t cpid, time_t ctime);
-void shm_creators_end(void);
+void shm_creators_seen(const struct shm_seg_seen *s);
+void shm_creators_end(bool complete); /* false: the listing failed */
+/* Namespace ns is gone, and its segments with it. */
+void shm_creators_forget_ns(ino_t ns);
+/* While on, segments seen for the first time are no event: the first
+ * look at the namespaces there are when the daemon starts. */
+void shm_creators_quiet(bool on);
+/* Segments first seen after their creator had exited. */
+guint64 shm_creators_missed(void);
 
 /* How many segments' creators are kept (shmfs.prom, tests). */
 guint shm_creators_count(void);

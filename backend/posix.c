@@ -21,6 +21,7 @@
 #include "fdfile.h"
 #include "nsctx.h"
 #include "posix.h"
+#include "watch.h"
 
 /* The POSIX directory, opened once at init, and its path; read-only
  * afterwards. */
@@ -128,9 +129,12 @@ static int posix_list(const char *dir, GArray *out)
 	struct shm_attr a;
 	struct dirent *de;
 	struct stat st;
-	int fd, r = open_dir(dir, &fd);
+	int fd, r;
 	DIR *d;
 
+	/* What the watcher has queued is reported before the listing. */
+	shm_watch_posix_sync();
+	r = open_dir(dir, &fd);
 	if (r)
 		return r;
 	d = fdopendir(fd);

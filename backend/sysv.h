@@ -50,6 +50,9 @@ int sysv_set_id(int id, const struct shm_set *set);
 int sysv_remove_id(int id);
 /* The segments not marked for removal, as listing entries. */
 int sysv_list_ids(GArray *out);
+/* What a listing notices (creators.h, its events), with no listing: the
+ * watcher's full look at the calling thread's namespace. */
+int sysv_notice(void);
 /* IPC_INFO and SHM_INFO: sysv/'s limits and use, and statfs's share. */
 int sysv_usage(struct shm_dir_usage *out);
 int sysv_add_statfs(struct shm_usage *acc);

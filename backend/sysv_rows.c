@@ -173,6 +173,24 @@ static void set_ident(struct shm_attr *a, int id, pid_t cpid)
 	a->ident_gen = (uint64_t)cpid;
 }
 
+/* The creators' record of a row not marked for removal (a listing's
+ * view: one marked is gone from it). */
+static bool notice_row(const struct sysv_row *r, void *arg)
+{
+	struct shm_seg_seen seen = {
+		.id = r->id,
+		.key = (uint32_t)r->key,
+		.size = r->size,
+		.cpid = r->cpid,
+		.ctime = (time_t)r->ctime,
+	};
+
+	(void)arg;
+	if (!(r->mode & SHM_DEST))
+		shm_creators_seen(&seen);
+	return false;
+}
+
 /* One listing entry per row not marked for removal. */
 static bool list_row(const struct sysv_row *r, void *arg)
 {
@@ -186,7 +204,7 @@ static bool list_row(const struct sysv_row *r, void *arg)
 	set_ident(&a, r->id, r->cpid);
 	snprintf(name, sizeof(name), "%d", r->id);
 	shm_dirents_add(arg, name, &a);
-	shm_creators_seen(r->id, r->cpid, (time_t)r->ctime);
+	notice_row(r, NULL);
 	return false;
 }
 
@@ -341,9 +359,18 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	}
 	if (want & SHM_META_MAPPERS)
 		find_mappers(id, &ds, m);
-	if (want & SHM_META_COMMAND)
-		shm_creator_of(shm_ctx_ipc_ns(), id, ds.shm_cpid, ds.shm_ctime,
-			       &m->command, &m->creator_container);
+	if (want & SHM_META_COMMAND) {
+		struct shm_seg_seen seen = {
+			.id = id,
+			.key = (uint32_t)ds.shm_perm.__key,
+			.size = ds.shm_segsz,
+			.cpid = ds.shm_cpid,
+			.ctime = ds.shm_ctime,
+		};
+
+		shm_creator_of(shm_ctx_ipc_ns(), &seen, &m->command,
+			       &m->creator_container);
+	}
 	return 0;
 }
 
@@ -353,7 +380,17 @@ int sysv_list_ids(GArray *out)
 
 	shm_creators_begin(shm_ctx_ipc_ns());
 	r = sysv_scan(list_row, out);
-	shm_creators_end();
+	shm_creators_end(r == 0);
+	return r;
+}
+
+int sysv_notice(void)
+{
+	int r;
+
+	shm_creators_begin(shm_ctx_ipc_ns());
+	r = sysv_scan(notice_row, NULL);
+	shm_creators_end(r == 0);
 	return r;
 }
 

@@ -3,6 +3,7 @@
  * entries, so that offsets stay valid while segments come and go. */
 #include <string.h>
 
+#include "events.h"
 #include "metrics.h"
 #include "prune.h"
 #include "shmfs.h"
@@ -46,6 +47,8 @@ static int dir_fill_root(struct shmfs_dir *d)
 	}
 	if (shmfs_metrics_file.stat(METRICS_FILE_NAME, &a) == 0)
 		shm_dirents_add(d->ents, METRICS_FILE_NAME, &a);
+	if (shmfs_events_file.stat(EVENTS_FILE_NAME, &a) == 0)
+		shm_dirents_add(d->ents, EVENTS_FILE_NAME, &a);
 	return 0;
 }
 

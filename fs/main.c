@@ -16,6 +16,7 @@
 #include "autounmount.h"
 #include "fallback.h"
 #include "log.h"
+#include "events.h"
 #include "metrics.h"
 #include "mountinfo.h"
 #include "procscan.h"
@@ -38,6 +39,8 @@ struct shmfs_opts {
 	int verbose;
 	int no_auto_unmount;
 	int all_namespaces;
+	int watch_ms;	   /* the watcher's round, at least; 0: none */
+	int events_max;	   /* lines the events file keeps */
 	char *passthrough; /* "on" (default) or "off" */
 	GPtrArray *words;  /* the arguments that are no options */
 };
@@ -58,6 +61,8 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("timeout=%lf", timeout),
 	SHMFS_OPT("refresh=%d", refresh_ms),
 	SHMFS_OPT("passthrough=%s", passthrough),
+	SHMFS_OPT("watch=%d", watch_ms),
+	SHMFS_OPT("events_max=%d", events_max),
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("verbose", verbose),
@@ -240,26 +245,26 @@ static void usage(const char *prog)
 	       "(default /dev/shm)\n"
 	       "    --map-dir=DIR       list every file under DIR in mapped/ "
 	       "(repeatable)\n"
-	       "    --ipc-ns=PATH       System V segments of the IPC "
-	       "namespace PATH\n"
-	       "                        (e.g. /proc/PID/ns/ipc)\n"
+	       "    --ipc-ns=PATH       IPC namespace PATH's segments "
+	       "(/proc/PID/ns/ipc)\n"
 	       "    --pid=PID           PID's IPC namespace and its "
 	       "/dev/shm (a container's)\n"
 	       "    --all-namespaces    ns/: every IPC namespace, every "
 	       "container's (host only)\n"
 	       "    -o timeout=SECONDS  kernel cache of names and attributes "
 	       "(default %.1f)\n"
-	       "    -o passthrough=on|off  off: serve every file through the "
-	       "page cache, as\n"
-	       "                        on kernels without FUSE passthrough "
-	       "(default on)\n"
+	       "    -o passthrough=on|off  off: every file through the page "
+	       "cache (default on)\n"
+	       "    -o watch=MS         look for new segments every MS "
+	       "(default %d; 0: never)\n"
+	       "    -o events_max=N     the events file keeps the newest N "
+	       "lines (default %d)\n"
 	       "    -o refresh=MS       page cache path: segments and "
 	       "mappings agree within MS\n"
 	       "                        (default %d; 0: only at "
 	       "open/msync/close)\n"
 	       "    --no-auto-unmount   keep the mount if the daemon dies "
-	       "(default as root:\n"
-	       "                        unmount it)\n"
+	       "(root: unmount)\n"
 	       "    -v, --verbose       also log the errors callers meet\n"
 	       "    -f                  stay in the foreground, log to "
 	       "stderr (else syslog)\n"
@@ -269,7 +274,8 @@ static void usage(const char *prog)
 	       "mount.fuse3(8)\n"
 	       "    -h, --help; -V, --version  this text; the versions of "
 	       "shmfs and libfuse\n",
-	       prog, SHMFS_DEFAULT_TIMEOUT, SHMFS_DEFAULT_REFRESH);
+	       prog, SHMFS_DEFAULT_TIMEOUT, SHM_WATCH_DEFAULT_MS,
+	       EVENTS_DEFAULT_MAX, SHMFS_DEFAULT_REFRESH);
 }
 
 /* Errors that stop the start: one line each, and exit status 1. */
@@ -428,6 +434,8 @@ static int run(int argc, char *argv[])
 	struct shmfs_opts opts = {
 		.timeout = SHMFS_DEFAULT_TIMEOUT,
 		.refresh_ms = SHMFS_DEFAULT_REFRESH,
+		.watch_ms = SHM_WATCH_DEFAULT_MS,
+		.events_max = EVENTS_DEFAULT_MAX,
 		.map_dirs = g_ptr_array_new_with_free_func(g_free),
 		.words = g_ptr_array_new_with_free_func(g_free)
 	};
@@ -492,6 +500,14 @@ static int run(int argc, char *argv[])
 		startup_error("refresh must be >= 0 (milliseconds)");
 		goto out_args;
 	}
+	if (opts.watch_ms < 0) {
+		startup_error("watch must be >= 0 (milliseconds)");
+		goto out_args;
+	}
+	if (opts.events_max < 1 || opts.events_max > 10000000) {
+		startup_error("events_max must be 1 to 10000000 (lines)");
+		goto out_args;
+	}
 	if (opts.passthrough && strcmp(opts.passthrough, "on") != 0 &&
 	    strcmp(opts.passthrough, "off") != 0) {
 		startup_error("passthrough=%s: say on or off",
@@ -518,6 +534,7 @@ static int run(int argc, char *argv[])
 	struct shmfs_config cfg = {
 		.posix_dir = opts.posix_dir,
 		.map_dirs = (const char *const *)opts.map_dirs->pdata,
+		.all_namespaces = opts.all_namespaces != 0,
 	};
 
 	if (opts.all_namespaces)
@@ -525,6 +542,7 @@ static int run(int argc, char *argv[])
 	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
 		goto out_args;
 	shmfs_nodes_init(backends, n_backends);
+	shmfs_events_init((unsigned)opts.events_max);
 	clock_gettime(CLOCK_REALTIME, &state.started);
 	state.timeout = opts.timeout;
 	state.refresh_ms = (unsigned)opts.refresh_ms;
@@ -561,6 +579,10 @@ static int run(int argc, char *argv[])
 		shmfs_log("refresh thread: not started");
 	if (shmfs_prune_start(se) != 0)
 		shmfs_log("prune thread: not started");
+	/* Before the first request: what is there now is no event. */
+	if (shm_watch_start(&cfg, (unsigned)opts.watch_ms, shmfs_events_add) !=
+	    0)
+		shmfs_log("watcher: not started (listings still notice)");
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
@@ -577,6 +599,7 @@ static int run(int argc, char *argv[])
 	ret = ret ? 1 : 0;
 	shmfs_refresh_stop();
 	shmfs_prune_stop();
+	shm_watch_stop();
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

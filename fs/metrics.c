@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "metrics.h"
 #include "prune.h"
 #include "procscan.h"
@@ -278,6 +279,44 @@ static void ns_series(GString *t)
 	}
 }
 
+/* The watcher and the events file (watch.c, events.c). */
+static void watch_series(GString *t)
+{
+	struct shm_watch_stats w;
+	uint64_t written, dropped;
+
+	shm_watch_counts(&w);
+	shmfs_events_counts(&written, &dropped);
+	family(t, "shmfs_watch_rounds_total", "counter",
+	       "Rounds of the watcher over every IPC namespace's System V "
+	       "table.");
+	sample(t, "shmfs_watch_rounds_total", NULL, w.passes);
+	family(t, "shmfs_watch_full_reads_total", "counter",
+	       "System V tables the watcher read whole (one moved, or a "
+	       "safety interval passed).");
+	sample(t, "shmfs_watch_full_reads_total", NULL, w.full_scans);
+	family(t, "shmfs_watch_interval_seconds", "gauge",
+	       "Time between the watcher's rounds now: a System V segment's "
+	       "creator that lives less can be missed (at most 1% of a core "
+	       "is spent).");
+	g_string_append_printf(t, "shmfs_watch_interval_seconds %.6f\n",
+			       w.interval);
+	family(t, "shmfs_watch_posix_dirs", "gauge",
+	       "POSIX directories watched with inotify.");
+	sample(t, "shmfs_watch_posix_dirs", NULL, w.posix_dirs);
+	family(t, "shmfs_creators_missed_total", "counter",
+	       "System V segments first seen after their creator had "
+	       "exited: their command line is not known.");
+	sample(t, "shmfs_creators_missed_total", NULL, w.creators_missed);
+	family(t, "shmfs_events_total", "counter",
+	       "Lines written to the events file (segments made or "
+	       "removed).");
+	sample(t, "shmfs_events_total", NULL, written);
+	family(t, "shmfs_events_dropped_total", "counter",
+	       "Lines dropped from the events file's ring, oldest first.");
+	sample(t, "shmfs_events_dropped_total", NULL, dropped);
+}
+
 static GString *make_text(void)
 {
 	const struct shmfs_backend *kinds[4];
@@ -382,6 +421,7 @@ static GString *make_text(void)
 	       "Names of segments gone from a listing that the kernel was "
 	       "told to forget.");
 	sample(t, "shmfs_pruned_names_total", NULL, shmfs_prune_count());
+	watch_series(t);
 	family(t, "shmfs_errors_total", "counter",
 	       "Requests answered with an error, by errno.");
 	for (int e = 1; e < ERRNO_COUNTED; e++) {

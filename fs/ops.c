@@ -16,6 +16,7 @@
 #include "fallback.h"
 #include "killpriv.h"
 #include "log.h"
+#include "events.h"
 #include "metrics.h"
 #include "passthrough.h"
 
@@ -114,6 +115,11 @@ int shmfs_root_child(const char *name, const struct shmfs_backend **be,
 {
 	if (shmfs_metrics_name(name)) {
 		*be = &shmfs_metrics_file;
+		*path = g_strdup(name);
+		return 0;
+	}
+	if (strcmp(name, EVENTS_FILE_NAME) == 0) {
+		*be = &shmfs_events_file;
 		*path = g_strdup(name);
 		return 0;
 	}
@@ -228,7 +234,8 @@ static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 		return shmfs_reply_err(req, r, "getattr",
 				       in ? shmfs_inode_path(in) : NULL);
 	shmfs_attr_to_stat(&a, ino, &st);
-	fuse_reply_attr(req, &st, shmfs_state_of(req)->timeout);
+	fuse_reply_attr(req, &st,
+			a.uncached ? 0 : shmfs_state_of(req)->timeout);
 }
 
 static struct timespec setattr_time(int valid, int set_bit, int now_bit,

@@ -142,6 +142,8 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	f->io = in->io;
 	if (in->io == SHMFS_IO_DIRECT)
 		fi->direct_io = 1;
+	if (in->be->stream)
+		fi->nonseekable = 1;
 	if (in->io == SHMFS_IO_PASSTHROUGH) {
 		if (f->writer && !in->writable)
 			f->io = SHMFS_IO_DIRECT;

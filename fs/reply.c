@@ -68,7 +68,7 @@ void shmfs_fill_entry(fuse_req_t req, struct fuse_entry_param *e,
 
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
-	e->attr_timeout = t;
+	e->attr_timeout = a->uncached ? 0 : t;
 	e->entry_timeout = t;
 	shmfs_attr_to_stat(a, ino, &e->attr);
 }

@@ -61,7 +61,7 @@ timeout -k 5 120 docker run --name "$name" --rm --network none \
 rc=$?
 version=$(sed -n 's/^#define SHMFS_VERSION "\(.*\)"$/\1/p' "$top/fs/shmfs.h")
 printf '%s\n' "shmfs $version" /usr/share/man/man8/shmfs.8.gz \
-	"mapped posix shmfs.prom sysv unused " "removed, left=0" >"$tmp/want"
+	"events mapped posix shmfs.prom sysv unused " "removed, left=0" >"$tmp/want"
 if [ "$rc" = 0 ] && cmp -s "$tmp/out" "$tmp/want"; then
 	ok "installed in a clean container: --version, man -w, a mount, dpkg -r"
 else

@@ -16,6 +16,8 @@
 #   start): the new mount, never "Transport endpoint is not connected";
 #   a mapping through it is the segment's own memory (atomic adds from
 #   the container and from the host add up exactly).
+#   Creators run by docker exec that exit at once keep their command line
+#   and the container's id, with an events line each.
 set -u
 # shellcheck source=tests/docker-lib.sh
 . "$(dirname "$0")/docker-lib.sh"
@@ -41,9 +43,9 @@ cleanup() {
 trap cleanup EXIT
 # A signal (a closed pipe, ^C) ends the test through the same cleanup.
 trap 'exit 1' INT TERM HUP PIPE
-echo "1..12"
+echo "1..13"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment Docker.LeakAutopsy; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -256,3 +258,33 @@ else
 	done
 	if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
 fi
+
+# 13. Leak autopsy against the real engine: creators run by docker exec
+# that exit at once.  Each segment keeps its creator's command line and the
+# container's id after the creator has gone (or is counted missed), and
+# the events file has a create line for each, with that container.
+what="short-lived creators in a container: their command line and container kept, an events line each"
+missed0=$(awk '/^shmfs_creators_missed_total / { print $2 }' "$mnt/shmfs.prom")
+: >"$tmp/err"
+: >"$tmp/made"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	sid=$(docker exec "$tag-a" perl -e 'print shmget(0, 4096, 0600|01000)' "autopsy-$i" 2>>"$tmp/err")
+	echo "$sid autopsy-$i" >>"$tmp/made"
+done
+sleep 1.5 # the watcher's look at the namespaces, and its window
+kept=0
+while read -r sid t; do
+	f=$mnt/ns/$a/sysv/$sid
+	cmd=$(getfattr --absolute-names --only-values -n user.shm.command "$f" 2>>"$tmp/err")
+	ctr=$(getfattr --absolute-names --only-values -n user.shm.creator.container "$f" 2>>"$tmp/err")
+	grep -q "\"event\":\"create\",\"kind\":\"sysv\",\"ns\":$a,\"container\":\"$ida\",\"name\":\"$sid\"" "$mnt/events" ||
+		echo "no events line for $sid in the container $ida" >>"$tmp/err"
+	[ -z "$cmd" ] && continue
+	kept=$((kept + 1))
+	[ "$cmd" = "perl -e print shmget(0, 4096, 0600|01000) $t" ] || echo "$sid: command '$cmd'" >>"$tmp/err"
+	[ "$ctr" = "$ida" ] || echo "$sid: creator.container '$ctr', not $ida" >>"$tmp/err"
+done <"$tmp/made"
+missed=$(($(awk '/^shmfs_creators_missed_total / { print $2 }' "$mnt/shmfs.prom") - missed0))
+echo "# $kept of 10 creators kept, $missed counted missed"
+[ $((kept + missed)) = 10 ] || echo "$kept kept + $missed missed is not 10" >>"$tmp/err"
+if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi

@@ -587,6 +587,23 @@ std::string run(const std::string &cmd)
 	return out;
 }
 
+std::string cgroup2_root()
+{
+	std::ifstream in("/proc/self/mountinfo");
+	std::string line;
+	while (std::getline(in, line)) {
+		size_t dash = line.find(" - cgroup2 ");
+		if (dash == std::string::npos)
+			continue;
+		std::istringstream f(line);
+		std::string id, parent, devno, root, point;
+		f >> id >> parent >> devno >> root >> point;
+		if (root == "/" && access(point.c_str(), W_OK) == 0)
+			return point;
+	}
+	return "";
+}
+
 bool namespaces_available(std::string *why)
 {
 	pid_t p = fork();

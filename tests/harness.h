@@ -107,6 +107,9 @@ std::string pattern(size_t n, unsigned seed);
 std::string sysv_bytes(int id);
 // Output of a shell command.
 std::string run(const std::string &cmd);
+// The cgroup v2 hierarchy (pure or hybrid), where a Docker-named scope can
+// be made; "" if there is none.
+std::string cgroup2_root();
 // Can this kernel give us the namespaces a container has (a new IPC and
 // mount namespace)?  If not, why.
 bool namespaces_available(std::string *why);

@@ -352,8 +352,8 @@ TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 			  ": stale mount of a dead daemon, "
 			  "detaching\nrc=0\n");
 	EXPECT_EQ(list_dir(a.dir),
-		  (std::vector<std::string>{ "mapped", "posix", "shmfs.prom",
-					     "sysv", "unused" }));
+		  (std::vector<std::string>{ "events", "mapped", "posix",
+					     "shmfs.prom", "sysv", "unused" }));
 	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
 	rmdir(a.dir.c_str());
 }

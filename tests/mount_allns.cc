@@ -46,25 +46,6 @@ std::string self_ns()
 	return std::to_string(ns_of(getpid()));
 }
 
-// The cgroup v2 hierarchy (pure or hybrid), where a Docker-named scope can
-// be made; "" if there is none.
-std::string cgroup2_root()
-{
-	std::ifstream in("/proc/self/mountinfo");
-	std::string line;
-	while (std::getline(in, line)) {
-		size_t dash = line.find(" - cgroup2 ");
-		if (dash == std::string::npos)
-			continue;
-		std::istringstream f(line);
-		std::string id, parent, devno, root, point;
-		f >> id >> parent >> devno >> root >> point;
-		if (root == "/" && access(point.c_str(), W_OK) == 0)
-			return point;
-	}
-	return "";
-}
-
 // Inside a new container (or, without mounts, only a new IPC namespace),
 // as uid: the segments and the object Box describes; ids[] their shmids,
 // -1 on failure.

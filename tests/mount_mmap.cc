@@ -201,8 +201,8 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 	EXPECT_EQ(waitpid(m.pid, &st, WNOHANG), 0);
 	EXPECT_EQ(read_file(path).size(), size);
 	EXPECT_EQ(list_dir(m.dir),
-		  (std::vector<std::string>{ "mapped", "posix", "shmfs.prom",
-					     "sysv", "unused" }));
+		  (std::vector<std::string>{ "events", "mapped", "posix",
+					     "shmfs.prom", "sysv", "unused" }));
 	close(nfd);
 	close(out[0]);
 }

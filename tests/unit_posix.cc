@@ -23,7 +23,7 @@ protected:
 		char t[] = "/dev/shm/shmfs-unit.XXXXXX";
 		ASSERT_NE(mkdtemp(t), nullptr);
 		dir = t;
-		struct shmfs_config cfg = { dir.c_str(), nullptr };
+		struct shmfs_config cfg = { dir.c_str(), nullptr, false };
 		ASSERT_EQ(be.init(&cfg), 0);
 	}
 	void TearDown() override
@@ -224,7 +224,7 @@ TEST_F(Posix, StatfsIsTheDirectorysFilesystem)
 
 TEST(PosixInit, MissingDirectoryIsAnError)
 {
-	struct shmfs_config cfg = { "/nonexistent/shm", nullptr };
+	struct shmfs_config cfg = { "/nonexistent/shm", nullptr, false };
 	EXPECT_EQ(be.init(&cfg), -ENOENT);
 }
 

@@ -376,31 +376,41 @@ TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
 	ASSERT_FALSE(want.empty());
 	char *cmd = nullptr, *ctr = nullptr;
 	guint before = shm_creators_count();
-	shm_creator_of(ns, 1, child, time(nullptr), &cmd, &ctr);
+	auto seg = [](int id, pid_t cpid, time_t ctime) {
+		return shm_seg_seen{ id, 0, 4096, cpid, ctime };
+	};
+	shm_seg_seen s1 = seg(1, child, time(nullptr));
+	shm_creator_of(ns, &s1, &cmd, &ctr);
 	EXPECT_EQ(cmd, want);
 	EXPECT_STREQ(ctr, "");
 	g_free(cmd);
 	g_free(ctr);
 	(void)!write(ready[1], "x", 1);
 	waitpid(child, nullptr, 0);
-	shm_creator_of(ns, 1, child, time(nullptr), &cmd, nullptr);
+	shm_creator_of(ns, &s1, &cmd, nullptr);
 	EXPECT_EQ(cmd, want); // kept
 	g_free(cmd);
 	// This process started long after 1970: not a creator then.
-	shm_creator_of(ns, 2, getpid(), 1000, &cmd, nullptr);
+	shm_seg_seen s2 = seg(2, getpid(), 1000);
+	shm_creator_of(ns, &s2, &cmd, nullptr);
 	EXPECT_STREQ(cmd, "");
 	g_free(cmd);
-	EXPECT_EQ(shm_creators_count(), before + 1);
-	// A listing that sees segment 3 only: 1 is forgotten, 3 read.
+	EXPECT_EQ(shm_creators_count(), before + 2);
+	// A listing that sees segment 3 only: 1 and 2 are forgotten, 3 read.
+	shm_seg_seen s3 = seg(3, getpid(), time(nullptr));
 	shm_creators_begin(ns);
-	shm_creators_seen(3, getpid(), time(nullptr));
-	shm_creators_end();
+	shm_creators_seen(&s3);
+	shm_creators_end(true);
 	EXPECT_EQ(shm_creators_count(), before + 1);
-	shm_creator_of(ns, 1, child, time(nullptr), &cmd, nullptr);
+	// A listing that failed forgets nothing.
+	shm_creators_begin(ns);
+	shm_creators_end(false);
+	EXPECT_EQ(shm_creators_count(), before + 1);
+	shm_creator_of(ns, &s1, &cmd, nullptr);
 	EXPECT_STREQ(cmd, ""); // forgotten, and its creator gone
 	g_free(cmd);
 	shm_creators_begin(ns);
-	shm_creators_end();
+	shm_creators_end(true);
 	EXPECT_EQ(shm_creators_count(), before);
 	close(ready[0]);
 	close(ready[1]);

@@ -1,0 +1,318 @@
+/* execs.c - command lines and containers read at fork and exec, kept a
+ * while after exit (see execs.h).
+ *
+ * The proc connector sends an event for every fork, exec and exit on the
+ * host; a thread of its own reads them.  A fork copies the parent's entry
+ * (read from /proc if the parent is not known), an exec reads the new
+ * command line: both while the process surely lives, microseconds after
+ * the event.  An exit moves the entry to a tail of SHM_EXECS_EXITED, the
+ * oldest forgotten first.  What this costs grows with the processes made,
+ * not with the segments: two small /proc reads an exec.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "cgroupid.h"
+#include "execs.h"
+#include "stopper.h"
+
+struct proc_entry {
+	pid_t pid;
+	char *command;
+	char *container;
+	double born; /* seconds since the epoch: when seen made */
+	double died; /* 0 while it lives */
+};
+
+/* execs_lock protects live, exited and order.  A leaf. */
+G_LOCK_DEFINE_STATIC(execs_lock);
+static GHashTable *live;   /* pid -> struct proc_entry * */
+static GHashTable *exited; /* pid -> struct proc_entry * (the last) */
+static GQueue order;	   /* exited entries, oldest first */
+static guint64 lost;
+
+static int sock = -1;
+static struct shm_stopper stopper = SHM_STOPPER_INIT;
+
+static void entry_free(void *p)
+{
+	struct proc_entry *e = p;
+
+	if (!e)
+		return;
+	g_free(e->command);
+	g_free(e->container);
+	g_free(e);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* pid's entry read from /proc now; NULL if it is gone. */
+static struct proc_entry *read_entry(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int)pid);
+	g_autofree char *text = NULL;
+	struct proc_entry *e = g_new0(struct proc_entry, 1);
+	char *id;
+
+	e->pid = pid;
+	e->born = now_s();
+	e->command = shm_command_of(pid);
+	if (!g_file_get_contents(path, &text, NULL, NULL) || !*e->command) {
+		entry_free(e);
+		return NULL;
+	}
+	id = ns_container_of_cgroup(text);
+	e->container = id ? id : g_strdup("");
+	return e;
+}
+
+static void put_live(struct proc_entry *e)
+{
+	G_LOCK(execs_lock);
+	g_hash_table_replace(live, GINT_TO_POINTER(e->pid), e);
+	G_UNLOCK(execs_lock);
+}
+
+static void on_fork(pid_t parent, pid_t child)
+{
+	struct proc_entry *p, *e = NULL;
+
+	G_LOCK(execs_lock);
+	p = g_hash_table_lookup(live, GINT_TO_POINTER(parent));
+	if (p) {
+		e = g_new0(struct proc_entry, 1);
+		e->pid = child;
+		e->command = g_strdup(p->command);
+		e->container = g_strdup(p->container);
+		e->born = now_s();
+	}
+	G_UNLOCK(execs_lock);
+	if (!e)
+		e = read_entry(child);
+	if (e)
+		put_live(e);
+}
+
+static void on_exec(pid_t pid)
+{
+	struct proc_entry *e = read_entry(pid);
+	struct proc_entry *old;
+
+	G_LOCK(execs_lock);
+	/* Gone before its new command line could be read: what it forked
+	 * from is not what it ran, so it is not known. */
+	if (!e) {
+		g_hash_table_remove(live, GINT_TO_POINTER(pid));
+		G_UNLOCK(execs_lock);
+		return;
+	}
+	/* The same process: it was born when it forked. */
+	old = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
+	if (old)
+		e->born = old->born;
+	g_hash_table_replace(live, GINT_TO_POINTER(pid), e);
+	G_UNLOCK(execs_lock);
+}
+
+static void on_exit_(pid_t pid)
+{
+	struct proc_entry *e;
+
+	G_LOCK(execs_lock);
+	if (g_hash_table_steal_extended(live, GINT_TO_POINTER(pid), NULL,
+					(gpointer *)&e)) {
+		struct proc_entry *prev =
+			g_hash_table_lookup(exited, GINT_TO_POINTER(pid));
+
+		e->died = now_s();
+		if (prev)
+			g_queue_remove(&order, prev);
+		g_hash_table_replace(exited, GINT_TO_POINTER(pid), e);
+		g_queue_push_tail(&order, e);
+		if (order.length > SHM_EXECS_EXITED) {
+			struct proc_entry *o = g_queue_pop_head(&order);
+
+			g_hash_table_remove(exited, GINT_TO_POINTER(o->pid));
+		}
+	}
+	G_UNLOCK(execs_lock);
+}
+
+static void handle(const struct proc_event *ev)
+{
+	switch (ev->what) {
+	case PROC_EVENT_FORK:
+		/* A thread is no process. */
+		if (ev->event_data.fork.child_pid ==
+		    ev->event_data.fork.child_tgid)
+			on_fork(ev->event_data.fork.parent_tgid,
+				ev->event_data.fork.child_tgid);
+		break;
+	case PROC_EVENT_EXEC:
+		on_exec(ev->event_data.exec.process_tgid);
+		break;
+	case PROC_EVENT_EXIT:
+		if (ev->event_data.exit.process_pid ==
+		    ev->event_data.exit.process_tgid)
+			on_exit_(ev->event_data.exit.process_tgid);
+		break;
+	default:
+		break;
+	}
+}
+
+static gpointer execs_main(gpointer p)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	(void)p;
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = stopper.fd[0], .events = POLLIN },
+			{ .fd = sock, .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (fds[0].revents)
+			return NULL;
+		if (!fds[1].revents)
+			continue;
+		n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				G_LOCK(execs_lock);
+				lost++;
+				G_UNLOCK(execs_lock);
+			}
+			continue;
+		}
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct cn_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type != NLMSG_DONE ||
+			    m->id.idx != CN_IDX_PROC ||
+			    m->len < sizeof(struct proc_event))
+				continue;
+			handle((const struct proc_event *)m->data);
+		}
+	}
+}
+
+/* Ask the connector for process events. */
+static int listen_events(void)
+{
+	struct {
+		struct nlmsghdr h;
+		struct cn_msg m;
+		enum proc_cn_mcast_op op;
+	} __attribute__((packed)) req = {
+		.h = { .nlmsg_len = sizeof(req),
+		       .nlmsg_type = NLMSG_DONE,
+		       .nlmsg_pid = 0 },
+		.m = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC },
+		       .len = sizeof(enum proc_cn_mcast_op) },
+		.op = PROC_CN_MCAST_LISTEN,
+	};
+
+	return send(sock, &req, sizeof(req), 0) < 0 ? -errno : 0;
+}
+
+int shm_execs_start(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = CN_IDX_PROC };
+	int size = 4 << 20, r = 0;
+
+	live = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+				     entry_free);
+	exited = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+				       entry_free);
+	g_queue_init(&order);
+	sock = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	if (sock < 0)
+		return -errno;
+	/* A burst of forks must not overflow it (as root: past rmem_max). */
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		(void)setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof(size));
+	if (bind(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (r = listen_events()) != 0 ||
+	    (r = shm_stopper_start(&stopper, "shmfs-execs", execs_main)) != 0) {
+		r = r ? r : -errno;
+		shm_execs_stop();
+		return r ? r : -EIO;
+	}
+	return 0;
+}
+
+void shm_execs_stop(void)
+{
+	shm_stopper_stop(&stopper);
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+	G_LOCK(execs_lock);
+	g_queue_clear(&order);
+	if (live)
+		g_hash_table_unref(live);
+	if (exited)
+		g_hash_table_unref(exited);
+	live = exited = NULL;
+	G_UNLOCK(execs_lock);
+}
+
+/* e lived at ctime (whole seconds: from ctime to ctime + 1). */
+static bool lived_at(const struct proc_entry *e, time_t ctime)
+{
+	return e && e->born < (double)ctime + 1 &&
+	       (!e->died || e->died >= (double)ctime);
+}
+
+bool shm_execs_lookup(pid_t pid, time_t ctime, char **command, char **container)
+{
+	struct proc_entry *e = NULL;
+	bool found = false;
+
+	G_LOCK(execs_lock);
+	if (live) {
+		e = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
+		if (!lived_at(e, ctime))
+			e = g_hash_table_lookup(exited, GINT_TO_POINTER(pid));
+	}
+	if (lived_at(e, ctime)) {
+		*command = g_strdup(e->command);
+		*container = g_strdup(e->container);
+		found = true;
+	}
+	G_UNLOCK(execs_lock);
+	return found;
+}
+
+void shm_execs_counts(guint *kept, guint64 *lost_out)
+{
+	G_LOCK(execs_lock);
+	*kept = live ? g_hash_table_size(live) + g_hash_table_size(exited) : 0;
+	*lost_out = lost;
+	G_UNLOCK(execs_lock);
+}

@@ -1,0 +1,257 @@
+/* events.c - `events`: one JSON line per segment made or removed, as the
+ * watcher (backend.h: shm_watch_start) or a listing notices it, in a ring
+ * of the newest events_max lines.
+ *
+ * The file is a stream, read in order (no seek), served without the page
+ * cache: an open starts at the oldest line kept, and each read goes on
+ * from where the last stopped, so `cat` shows what is kept and `tail -f`
+ * (which polls: FUSE sends no inotify events) follows it.  Its size is
+ * the bytes written since the daemon started, which only grows (tail
+ * takes a smaller size for a truncation), and its mtime the last line's
+ * time; the kernel keeps neither.  A reader slower than the ring loses
+ * the lines dropped under it and goes on from the oldest kept.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "events.h"
+
+struct line {
+	uint64_t off; /* in the stream since the start */
+	size_t len;
+	char text[];
+};
+
+/* ring_lock protects the ring and its counts.  A leaf: the watcher calls
+ * shmfs_events_add under its own locks. */
+G_LOCK_DEFINE_STATIC(ring_lock);
+static struct line **ring;
+static unsigned cap = EVENTS_DEFAULT_MAX;
+static unsigned head, count;
+static uint64_t total, written, dropped;
+static struct timespec last, started;
+
+/* A reader: where its offset 0 is in the stream. */
+struct shm_handle {
+	uint64_t base;
+	GString *buf; /* the bytes of the last read, until the next */
+};
+
+void shmfs_events_init(unsigned max)
+{
+	clock_gettime(CLOCK_REALTIME, &started);
+	last = started;
+	cap = max ? max : 1;
+	ring = g_new0(struct line *, cap);
+}
+
+/* s as a JSON string: UTF-8 as it is, each byte of anything else as
+ * \u00XX, control characters, quote and backslash escaped. */
+static void json_str(GString *out, const char *s)
+{
+	const char *end = s + strlen(s), *bad;
+
+	g_string_append_c(out, '"');
+	while (*s) {
+		bool valid = g_utf8_validate(s, end - s, &bad);
+		const char *stop = valid ? end : bad;
+
+		for (; s < stop; s++) {
+			unsigned char c = (unsigned char)*s;
+
+			if (c == '"' || c == '\\')
+				g_string_append_printf(out, "\\%c", c);
+			else if (c < 0x20)
+				g_string_append_printf(out, "\\u%04x", c);
+			else
+				g_string_append_c(out, (char)c);
+		}
+		if (!valid && *s)
+			g_string_append_printf(out, "\\u%04x",
+					       (unsigned char)*s++);
+	}
+	g_string_append_c(out, '"');
+}
+
+static void format(GString *t, const struct shm_event *ev)
+{
+	struct tm tm;
+
+	gmtime_r(&ev->when.tv_sec, &tm);
+	g_string_append_printf(
+		t,
+		"{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d."
+		"%09ldZ\",\"event\":\"%s\",\"kind\":\"%s\","
+		"\"ns\":%" PRIu64 ",\"container\":",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec, (long)ev->when.tv_nsec,
+		ev->created ? "create" : "remove", ev->kind, ev->ns);
+	json_str(t, ev->container ? ev->container : "");
+	g_string_append(t, ",\"name\":");
+	json_str(t, ev->name);
+	if (ev->has_key)
+		g_string_append_printf(t, ",\"key\":\"0x%08x\"", ev->key);
+	else
+		g_string_append(t, ",\"key\":null");
+	g_string_append_printf(t, ",\"size\":%" PRIu64, ev->size);
+	if (ev->pid > 0)
+		g_string_append_printf(t, ",\"pid\":%d", (int)ev->pid);
+	else
+		g_string_append(t, ",\"pid\":null");
+	g_string_append(t, ",\"command\":");
+	json_str(t, ev->command ? ev->command : "");
+	g_string_append(t, "}\n");
+}
+
+void shmfs_events_add(const struct shm_event *ev)
+{
+	g_autoptr(GString) t = g_string_sized_new(256);
+	struct line *l;
+
+	format(t, ev);
+	l = g_malloc(sizeof(*l) + t->len);
+	l->len = t->len;
+	memcpy(l->text, t->str, t->len);
+	G_LOCK(ring_lock);
+	if (!ring) {
+		G_UNLOCK(ring_lock);
+		g_free(l);
+		return;
+	}
+	if (count == cap) {
+		g_free(ring[head]);
+		head = (head + 1) % cap;
+		count--;
+		dropped++;
+	}
+	l->off = total;
+	ring[(head + count) % cap] = l;
+	count++;
+	total += l->len;
+	written++;
+	last = ev->when;
+	G_UNLOCK(ring_lock);
+}
+
+void shmfs_events_counts(uint64_t *w, uint64_t *d)
+{
+	G_LOCK(ring_lock);
+	*w = written;
+	*d = dropped;
+	G_UNLOCK(ring_lock);
+}
+
+static uint64_t oldest(void)
+{
+	return count ? ring[head]->off : total;
+}
+
+/* The kept line holding stream offset off (oldest() <= off < total). */
+static unsigned line_at(uint64_t off)
+{
+	unsigned lo = 0, hi = count - 1;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo + 1) / 2;
+
+		if (ring[(head + mid) % cap]->off <= off)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static bool events_name(const char *path)
+{
+	return strcmp(path, EVENTS_FILE_NAME) == 0;
+}
+
+static int events_stat(const char *path, struct shm_attr *out)
+{
+	if (!events_name(path))
+		return -ENOENT;
+	G_LOCK(ring_lock);
+	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
+				  .size = total,
+				  .atime = last,
+				  .mtime = last,
+				  .ctime = started,
+				  .uncached = true };
+	G_UNLOCK(ring_lock);
+	return 0;
+}
+
+static int events_open(const char *path, int flags, struct shm_handle **out)
+{
+	if (!events_name(path))
+		return -ENOENT;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	*out = g_new0(struct shm_handle, 1);
+	(*out)->buf = g_string_new(NULL);
+	G_LOCK(ring_lock);
+	(*out)->base = oldest();
+	G_UNLOCK(ring_lock);
+	return 0;
+}
+
+static void events_close(struct shm_handle *h)
+{
+	if (!h)
+		return;
+	g_string_free(h->buf, TRUE);
+	g_free(h);
+}
+
+static int events_fstat(struct shm_handle *h, struct shm_attr *out)
+{
+	(void)h;
+	return events_stat(EVENTS_FILE_NAME, out);
+}
+
+static int events_read(struct shm_handle *h, uint64_t off, size_t size,
+		       struct shm_extent *out)
+{
+	uint64_t at;
+
+	*out = (struct shm_extent){ .fd = -1 };
+	g_string_truncate(h->buf, 0);
+	G_LOCK(ring_lock);
+	at = h->base + off;
+	/* Dropped under a slow reader: it goes on from the oldest kept. */
+	if (at < oldest()) {
+		h->base += oldest() - at;
+		at = oldest();
+	}
+	if (at < total) {
+		for (unsigned i = line_at(at); i < count && h->buf->len < size;
+		     i++) {
+			const struct line *l = ring[(head + i) % cap];
+			size_t skip = at > l->off ? at - l->off : 0;
+			size_t n = MIN(l->len - skip, size - h->buf->len);
+
+			g_string_append_len(h->buf, l->text + skip, n);
+		}
+	}
+	G_UNLOCK(ring_lock);
+	out->mem = h->buf->str;
+	out->len = h->buf->len;
+	return 0;
+}
+
+const struct shmfs_backend shmfs_events_file = {
+	.name = "events",
+	.direct = true,
+	.stream = true,
+	.stat = events_stat,
+	.open = events_open,
+	.close = events_close,
+	.fstat = events_fstat,
+	.read = events_read,
+};

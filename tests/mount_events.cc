@@ -1,0 +1,482 @@
+// mount_events.cc - `events` at the mount's root (one JSON line per segment
+// made or removed) and the creators of short-lived processes' segments
+// (user.shm.command after the creator is gone).  Every line is compared
+// with what the test itself did natively: the ids shmget gave, the names it
+// made in /dev/shm, its own pid and command line.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace shmfs_test;
+
+namespace {
+
+// The text of a string or number field of one JSON line ("null" for a
+// null), with the escapes \" and \\ undone; "" if absent.
+std::string field(const std::string &line, const std::string &name)
+{
+	std::string key = "\"" + name + "\":";
+	size_t at = line.find(key);
+	if (at == std::string::npos)
+		return "";
+	at += key.size();
+	if (line[at] != '"') {
+		size_t end = line.find_first_of(",}", at);
+		return line.substr(at, end - at);
+	}
+	std::string out;
+	for (size_t i = at + 1; i < line.size() && line[i] != '"'; i++) {
+		if (line[i] == '\\' && i + 1 < line.size())
+			i++;
+		out += line[i];
+	}
+	return out;
+}
+
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	std::string l;
+	while (std::getline(in, l))
+		out.push_back(l);
+	return out;
+}
+
+// This process's command line as lsipc shows it: arguments joined by
+// spaces.
+std::string own_command()
+{
+	std::string raw = read_file("/proc/self/cmdline");
+	while (!raw.empty() && raw.back() == '\0')
+		raw.pop_back();
+	for (char &c : raw)
+		if (c == '\0')
+			c = ' ';
+	return raw;
+}
+
+// A counter's value in shmfs.prom.
+long long metric(const Mount &m, const std::string &name)
+{
+	for (const std::string &l : lines_of(read_file(m.path("shmfs.prom"))))
+		if (l.compare(0, name.size() + 1, name + " ") == 0)
+			return std::stoll(l.substr(name.size() + 1));
+	return -1;
+}
+
+class Events : public MountTest {
+protected:
+	// Wait (up to 20 s) until the events file holds n lines that pick
+	// chooses; those lines.
+	std::vector<std::string>
+	wait_lines(size_t n,
+		   const std::function<bool(const std::string &)> &pick)
+	{
+		std::vector<std::string> got;
+		for (int i = 0; i < 400; i++) {
+			got.clear();
+			for (const std::string &l :
+			     lines_of(read_file(m.path("events"))))
+				if (pick(l))
+					got.push_back(l);
+			if (got.size() >= n)
+				break;
+			std::this_thread::sleep_for(
+				std::chrono::milliseconds(50));
+		}
+		return got;
+	}
+};
+
+TEST_F(Events, AFileAtTheRootThatOnlyReads)
+{
+	struct stat st;
+	ASSERT_EQ(stat(m.path("events").c_str(), &st), 0);
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(st.st_mode & 07777, 0444u);
+	std::vector<std::string> root = list_dir(m.dir);
+	EXPECT_TRUE(std::find(root.begin(), root.end(), "events") !=
+		    root.end());
+	EXPECT_EQ(open(m.path("events").c_str(), O_WRONLY), -1);
+	EXPECT_EQ(errno, EACCES);
+	EXPECT_EQ(unlink(m.path("events").c_str()), -1);
+	EXPECT_EQ(errno, EPERM);
+	// A stream: no seek.
+	int fd = open(m.path("events").c_str(), O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(lseek(fd, 0, SEEK_END), -1);
+	EXPECT_EQ(errno, ESPIPE);
+	close(fd);
+}
+
+// 1,000 segments of each kind, made and removed in bursts of 100: each
+// change is one line, made before removed, with the segment's own key,
+// size, creator pid and command line; the size of the file only grows.
+TEST_F(Events, EveryChangeOnceInOrderInBursts)
+{
+	const int kBursts = 10, kEach = 100;
+	std::string me = own_command(), tag = std::to_string(getpid());
+	std::map<std::string, int> sysv_size;
+	std::set<std::string> names;
+	off_t last_size = 0;
+
+	auto ours = [&](const std::string &l) {
+		std::string k = field(l, "kind"), n = field(l, "name");
+		return k == "sysv" ? sysv_size.count(n) > 0 :
+				     names.count(n) > 0;
+	};
+	for (int b = 0; b < kBursts; b++) {
+		std::vector<int> ids;
+		std::vector<std::string> made;
+		for (int i = 0; i < kEach; i++) {
+			size_t size = 4096 * (1 + (size_t)(b * kEach + i) % 5);
+			int id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+			ASSERT_GE(id, 0);
+			ids.push_back(id);
+			sysv_size[std::to_string(id)] = (int)size;
+			std::string n = "evt-" + tag + "-" +
+					std::to_string(b * kEach + i);
+			int fd = shm_open(("/" + n).c_str(),
+					  O_CREAT | O_EXCL | O_RDWR, 0600);
+			ASSERT_GE(fd, 0);
+			close(fd);
+			names.insert(n);
+			made.push_back(n);
+		}
+		// Noticed without a listing: the watcher's own rounds.
+		size_t seen =
+			(size_t)(b + 1) * kEach * 2 + (size_t)b * kEach * 2;
+		ASSERT_EQ(wait_lines(seen, ours).size(), seen) << "burst " << b;
+		for (int id : ids)
+			ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+		for (const std::string &n : made)
+			ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
+		seen += (size_t)kEach * 2;
+		ASSERT_EQ(wait_lines(seen, ours).size(), seen) << "burst " << b;
+		struct stat st;
+		ASSERT_EQ(stat(m.path("events").c_str(), &st), 0);
+		EXPECT_GE(st.st_size, last_size);
+		last_size = st.st_size;
+	}
+	std::vector<std::string> got = wait_lines(4 * kBursts * kEach, ours);
+	ASSERT_EQ(got.size(), (size_t)4 * kBursts * kEach);
+	std::map<std::string, std::vector<std::string>> per;
+	std::string prev_time;
+	struct stat nst;
+	ASSERT_EQ(stat("/proc/self/ns/ipc", &nst), 0);
+	for (const std::string &l : got) {
+		std::string kind = field(l, "kind"), n = field(l, "name");
+		per[kind + "/" + n].push_back(field(l, "event"));
+		EXPECT_GE(field(l, "time"), prev_time) << l;
+		prev_time = field(l, "time");
+		EXPECT_EQ(field(l, "ns"), std::to_string(nst.st_ino)) << l;
+		if (kind == "sysv") {
+			EXPECT_EQ(field(l, "key"), "0x00000000") << l;
+			EXPECT_EQ(field(l, "size"),
+				  std::to_string(sysv_size[n]))
+				<< l;
+			EXPECT_EQ(field(l, "pid"), std::to_string(getpid()))
+				<< l;
+			EXPECT_EQ(field(l, "command"), me) << l;
+		} else {
+			EXPECT_EQ(field(l, "key"), "null") << l;
+			EXPECT_EQ(field(l, "size"), "0") << l;
+		}
+	}
+	EXPECT_EQ(per.size(), (size_t)2 * kBursts * kEach);
+	for (const auto &p : per)
+		EXPECT_EQ(p.second,
+			  (std::vector<std::string>{ "create", "remove" }))
+			<< p.first;
+}
+
+// tail -f follows the file: it sees a line soon after the change.
+TEST_F(Events, TailFollows)
+{
+	char tmpl[] = "/tmp/shmfs-tail-XXXXXX";
+	int ofd = mkstemp(tmpl);
+	ASSERT_GE(ofd, 0);
+	pid_t tail = fork();
+	if (tail == 0) {
+		dup2(ofd, 1);
+		execlp("timeout", "timeout", "30", "tail", "-n", "0", "-f",
+		       m.path("events").c_str(), (char *)nullptr);
+		_exit(127);
+	}
+	std::this_thread::sleep_for(std::chrono::milliseconds(500));
+	std::string n = "evt-tail-" + std::to_string(getpid());
+	for (int i = 0; i < 3; i++) {
+		std::string name = n + "-" + std::to_string(i);
+		make_posix(name, 0, 0600);
+		std::string seen;
+		for (int t = 0; t < 100 && seen.find("\"" + name + "\"") ==
+						   std::string::npos;
+		     t++) {
+			std::this_thread::sleep_for(
+				std::chrono::milliseconds(50));
+			seen = read_file(tmpl);
+		}
+		EXPECT_NE(seen.find("\"name\":\"" + name + "\""),
+			  std::string::npos)
+			<< seen;
+	}
+	kill(tail, SIGTERM);
+	waitpid(tail, nullptr, 0);
+	close(ofd);
+	unlink(tmpl);
+}
+
+class SmallRing : public Events {
+protected:
+	std::vector<std::string> mount_args() override
+	{
+		return { "-o", "events_max=50" };
+	}
+};
+
+// With room for 50 lines, 80 changes leave the newest 50: cat starts at
+// the 31st, and the 30 before it are counted as dropped.
+TEST_F(SmallRing, DropsTheOldestFirst)
+{
+	long long dropped0 = metric(m, "shmfs_events_dropped_total");
+	long long written0 = metric(m, "shmfs_events_total");
+	std::string tag = "evt-ring-" + std::to_string(getpid()) + "-";
+	std::vector<std::string> order;
+	for (int i = 0; i < 40; i++) {
+		std::string n = tag + std::to_string(i);
+		int fd = shm_open(("/" + n).c_str(), O_CREAT | O_RDWR, 0600);
+		ASSERT_GE(fd, 0);
+		close(fd);
+		order.push_back("create " + n);
+	}
+	for (int i = 0; i < 40; i++) {
+		std::string n = tag + std::to_string(i);
+		ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
+		order.push_back("remove " + n);
+	}
+	std::vector<std::string> got;
+	for (int t = 0; t < 200; t++) {
+		got = lines_of(read_file(m.path("events")));
+		if (!got.empty() && field(got.back(), "name") == tag + "39" &&
+		    field(got.back(), "event") == "remove")
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	ASSERT_EQ(got.size(), 50u);
+	for (size_t i = 0; i < got.size(); i++)
+		EXPECT_EQ(field(got[i], "event") + " " + field(got[i], "name"),
+			  order[30 + i]);
+	long long written = metric(m, "shmfs_events_total");
+	EXPECT_EQ(written - written0, 80);
+	EXPECT_GT(metric(m, "shmfs_events_dropped_total"), dropped0);
+	EXPECT_EQ(metric(m, "shmfs_events_dropped_total"), written - 50);
+}
+
+// 100 processes that each make a System V segment and exit at once: each
+// segment keeps its creator's command line after the creator has gone, or
+// is counted in shmfs_creators_missed_total.
+TEST_F(Events, ShortLivedCreatorsKeepTheirCommand)
+{
+	long long missed0 = metric(m, "shmfs_creators_missed_total");
+	std::map<int, std::string> made; // id -> the creator's command line
+	for (int i = 0; i < 100; i++) {
+		std::string tag = "shmfs-autopsy-" + std::to_string(i);
+		std::string prog = "print shmget(0, 4096, 0600|01000)";
+		std::string out = run("perl -e '" + prog + "' " + tag);
+		int id = std::stoi(out);
+		ASSERT_GE(id, 0);
+		shmids.push_back(id);
+		made[id] = "perl -e " + prog + " " + tag;
+	}
+	// Within the watcher's window, every segment is known.
+	std::this_thread::sleep_for(std::chrono::milliseconds(500));
+	int kept = 0;
+	for (const auto &s : made) {
+		std::string c =
+			get_xattr(sysv_path(s.first), "user.shm.command");
+		if (c.empty())
+			continue;
+		EXPECT_EQ(c, s.second) << "segment " << s.first;
+		kept++;
+	}
+	long long missed = metric(m, "shmfs_creators_missed_total") - missed0;
+	EXPECT_EQ(kept + missed, 100)
+		<< kept << " kept, " << missed << " missed";
+	printf("# %d of 100 short-lived creators kept, %lld counted missed\n",
+	       kept, missed);
+	// They stay after a listing too, and the events agree.
+	(void)list_dir(m.path("sysv"));
+	for (const auto &s : made) {
+		std::string c =
+			get_xattr(sysv_path(s.first), "user.shm.command");
+		EXPECT_TRUE(c.empty() || c == s.second);
+	}
+}
+
+} // namespace
+
+namespace {
+
+class AllNsEvents : public Events {
+protected:
+	std::vector<std::string> mount_args() override
+	{
+		return { "--all-namespaces" };
+	}
+};
+
+// A container as Docker makes one (its own IPC and mount namespaces, a
+// tmpfs on /dev/shm, a cgroup scope named by its id) with short-lived
+// creators run inside it: each segment keeps its creator's command line and
+// container after the creator has gone (or is counted missed), the events
+// name the namespace and container, and the container's end removes its
+// segments, an event each.
+TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
+{
+	std::string why, cg = cgroup2_root();
+	ASSERT_TRUE(namespaces_available(&why)) << why;
+	ASSERT_FALSE(cg.empty()) << "no writable cgroup v2 hierarchy";
+	const std::string id = "5e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b"
+			       "6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d";
+	int ctl[2], ready[2];
+	ASSERT_EQ(pipe(ctl), 0);
+	ASSERT_EQ(pipe(ready), 0);
+	fflush(stdout);
+	pid_t box = fork();
+	if (box == 0) {
+		close(ctl[1]);
+		bool ok = unshare(CLONE_NEWIPC | CLONE_NEWNS) == 0 &&
+			  mount("none", "/", nullptr, MS_REC | MS_PRIVATE,
+				nullptr) == 0 &&
+			  mount("shm", "/dev/shm", "tmpfs", 0,
+				"size=16m,mode=1777") == 0;
+		(void)!write(ready[1], ok ? "y" : "n", 1);
+		char c;
+		(void)!read(ctl[0], &c, 1);
+		_exit(0);
+	}
+	close(ctl[0]);
+	close(ready[1]);
+	char c = 0;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	std::string scope = cg + "/system.slice/docker-" + id + ".scope";
+	mkdir((cg + "/system.slice").c_str(), 0755);
+	bool made = mkdir(scope.c_str(), 0755) == 0;
+	auto end_box = [&] {
+		if (box > 0) {
+			(void)!write(ctl[1], "x", 1);
+			close(ctl[1]);
+			waitpid(box, nullptr, 0);
+			box = -1;
+		}
+		for (int i = 0; made && i < 100; i++) {
+			if (rmdir(scope.c_str()) == 0 || errno == ENOENT)
+				made = false;
+			else
+				usleep(10000);
+		}
+	};
+	if (c != 'y' || !made) {
+		end_box();
+		FAIL() << "the container could not be made";
+	}
+	{
+		std::ofstream procs(scope + "/cgroup.procs");
+		procs << box << std::endl;
+	}
+	struct stat nst;
+	ASSERT_EQ(stat(("/proc/" + std::to_string(box) + "/ns/ipc").c_str(),
+		       &nst),
+		  0);
+	std::string ns = std::to_string(nst.st_ino);
+	char script[] = "/tmp/shmfs-autopsy-XXXXXX";
+	int sfd = mkstemp(script);
+	ASSERT_GE(sfd, 0);
+	std::string text = "echo $$ > \"$1/cgroup.procs\" && exec nsenter "
+			   "--ipc=\"/proc/$2/ns/ipc\" perl -e 'print shmget(0, "
+			   "4096, 0600|01000)' \"$3\"\n";
+	ASSERT_EQ(write(sfd, text.data(), text.size()), (ssize_t)text.size());
+	close(sfd);
+	long long missed0 = metric(m, "shmfs_creators_missed_total");
+	std::map<int, std::string> made_ids;
+	for (int i = 0; i < 20; i++) {
+		std::string tag = "shmfs-ctr-autopsy-" + std::to_string(i);
+		std::string out =
+			run("sh " + std::string(script) + " " + scope + " " +
+			    std::to_string(box) + " " + tag);
+		int sid = atoi(out.c_str());
+		EXPECT_GE(sid, 0) << out;
+		made_ids[sid] =
+			"perl -e print shmget(0, 4096, 0600|01000) " + tag;
+	}
+	unlink(script);
+	// An object in the container's own /dev/shm.
+	std::string obj =
+		"/proc/" + std::to_string(box) + "/root/dev/shm/evt-ctr";
+	{
+		std::ofstream f(obj);
+		f << "x";
+	}
+	// The namespace is found within the watcher's look for namespaces.
+	auto in_ctr = [&](const std::string &l) {
+		return field(l, "ns") == ns;
+	};
+	std::vector<std::string> got = wait_lines(21, in_ctr);
+	ASSERT_EQ(got.size(), 21u);
+	int kept = 0;
+	for (const auto &s : made_ids) {
+		std::string p =
+			m.path("ns/" + ns + "/sysv/" + std::to_string(s.first));
+		std::string cmd = get_xattr(p, "user.shm.command");
+		if (cmd.empty())
+			continue;
+		kept++;
+		EXPECT_EQ(cmd, s.second);
+		EXPECT_EQ(get_xattr(p, "user.shm.creator.container"), id);
+	}
+	long long missed = metric(m, "shmfs_creators_missed_total") - missed0;
+	EXPECT_EQ(kept + missed, 20);
+	printf("# %d of 20 short-lived creators in a container kept, %lld "
+	       "counted missed\n",
+	       kept, missed);
+	for (const std::string &l : got) {
+		EXPECT_EQ(field(l, "event"), "create") << l;
+		EXPECT_EQ(field(l, "container"), id) << l;
+		if (field(l, "kind") == "posix")
+			EXPECT_EQ(field(l, "name"), "evt-ctr") << l;
+		else
+			EXPECT_TRUE(made_ids.count(std::stoi(field(l, "name"))))
+				<< l;
+	}
+	// The container ends: its namespace and tmpfs go, and every segment
+	// in them is a remove line.
+	end_box();
+	got = wait_lines(42, in_ctr);
+	ASSERT_EQ(got.size(), 42u);
+	std::map<std::string, int> removed;
+	for (size_t i = 21; i < got.size(); i++) {
+		EXPECT_EQ(field(got[i], "event"), "remove") << got[i];
+		removed[field(got[i], "kind") + "/" + field(got[i], "name")]++;
+	}
+	EXPECT_EQ(removed.size(), 21u);
+}
+
+} // namespace

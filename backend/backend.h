@@ -125,7 +125,7 @@ struct shm_meta {
 	char *path;		 /* the real file */
 	char *command;		 /* SHM_META_COMMAND: the creator's command
 				  * line, kept after it is gone (creators.h) */
-	char *creator_container; /* SHM_META_COMMAND (System V): the
+	char *creator_container; /* SHM_META_COMMAND: the
 				  * creator's container id, or "" */
 	char *sem_name;		 /* SHM_META_SEM: the name sem_open takes */
 	uint32_t sem_value;	 /* SHM_META_SEM: what sem_getvalue gives */

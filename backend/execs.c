@@ -33,6 +33,7 @@ struct proc_entry {
 	char *container;
 	double born; /* seconds since the epoch: when seen made */
 	double died; /* 0 while it lives */
+	guint64 ts;  /* the kernel's time of the event that made it */
 };
 
 /* execs_lock protects live, exited and order.  A leaf. */
@@ -41,6 +42,9 @@ static GHashTable *live;   /* pid -> struct proc_entry * */
 static GHashTable *exited; /* pid -> struct proc_entry * (the last) */
 static GQueue order;	   /* exited entries, oldest first */
 static guint64 lost;
+/* read_lock makes one reader of the socket at a time; taken before
+ * execs_lock. */
+static GMutex read_lock;
 
 static int sock = -1;
 static struct shm_stopper stopper = SHM_STOPPER_INIT;
@@ -84,46 +88,100 @@ static struct proc_entry *read_entry(pid_t pid)
 	return e;
 }
 
-static void put_live(struct proc_entry *e)
+/* The kernel sends each CPU's events as they happen: a child's exec (or
+ * exit) on one CPU can arrive before its fork on another.  So every entry
+ * keeps the time of the event that made it (ts), and an older event never
+ * overwrites a newer one; an exec whose command line could not be read,
+ * and an exit that came first, leave an entry whose command is NULL: not
+ * known, and never taken from what the process forked from. */
+
+/* Move pid's live entry (or a new unknown one) to the exited tail. */
+static void retire(pid_t pid, guint64 ts)
 {
-	G_LOCK(execs_lock);
-	g_hash_table_replace(live, GINT_TO_POINTER(e->pid), e);
-	G_UNLOCK(execs_lock);
+	struct proc_entry *e = NULL, *prev;
+
+	if (!g_hash_table_steal_extended(live, GINT_TO_POINTER(pid), NULL,
+					 (gpointer *)&e)) {
+		e = g_new0(struct proc_entry, 1);
+		e->pid = pid;
+		e->ts = ts;
+	}
+	e->died = now_s();
+	prev = g_hash_table_lookup(exited, GINT_TO_POINTER(pid));
+	if (prev)
+		g_queue_remove(&order, prev);
+	g_hash_table_replace(exited, GINT_TO_POINTER(pid), e);
+	g_queue_push_tail(&order, e);
+	if (order.length > SHM_EXECS_EXITED) {
+		struct proc_entry *o = g_queue_pop_head(&order);
+
+		g_hash_table_remove(exited, GINT_TO_POINTER(o->pid));
+	}
 }
 
-static void on_fork(pid_t parent, pid_t child)
+/* Whether an event at ts about pid comes after everything known of it
+ * (execs_lock held). */
+static bool newest(pid_t pid, guint64 ts)
+{
+	struct proc_entry *l = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
+	struct proc_entry *x =
+		g_hash_table_lookup(exited, GINT_TO_POINTER(pid));
+
+	return (!l || l->ts < ts) && (!x || x->ts < ts);
+}
+
+static void on_fork(pid_t parent, pid_t child, guint64 ts)
 {
 	struct proc_entry *p, *e = NULL;
+	bool copied = false;
 
 	G_LOCK(execs_lock);
+	if (!newest(child, ts)) {
+		G_UNLOCK(execs_lock);
+		return;
+	}
 	p = g_hash_table_lookup(live, GINT_TO_POINTER(parent));
-	if (p) {
+	if (p && p->command) {
 		e = g_new0(struct proc_entry, 1);
 		e->pid = child;
 		e->command = g_strdup(p->command);
 		e->container = g_strdup(p->container);
 		e->born = now_s();
+		copied = true;
 	}
 	G_UNLOCK(execs_lock);
-	if (!e)
+	if (!copied)
 		e = read_entry(child);
-	if (e)
-		put_live(e);
+	if (!e)
+		return;
+	e->ts = ts;
+	G_LOCK(execs_lock);
+	if (newest(child, ts))
+		g_hash_table_replace(live, GINT_TO_POINTER(child), e);
+	else
+		entry_free(e);
+	G_UNLOCK(execs_lock);
 }
 
-static void on_exec(pid_t pid)
+static void on_exec(pid_t pid, guint64 ts)
 {
 	struct proc_entry *e = read_entry(pid);
 	struct proc_entry *old;
 
 	G_LOCK(execs_lock);
+	if (!newest(pid, ts)) {
+		G_UNLOCK(execs_lock);
+		entry_free(e);
+		return;
+	}
 	/* Gone before its new command line could be read: what it forked
 	 * from is not what it ran, so it is not known. */
 	if (!e) {
-		g_hash_table_remove(live, GINT_TO_POINTER(pid));
-		G_UNLOCK(execs_lock);
-		return;
+		e = g_new0(struct proc_entry, 1);
+		e->pid = pid;
+		e->born = now_s();
 	}
+	e->ts = ts;
 	/* The same process: it was born when it forked. */
 	old = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
 	if (old)
@@ -132,90 +190,95 @@ static void on_exec(pid_t pid)
 	G_UNLOCK(execs_lock);
 }
 
-static void on_exit_(pid_t pid)
+static void on_exit_(pid_t pid, guint64 ts)
 {
-	struct proc_entry *e;
+	struct proc_entry *l;
 
 	G_LOCK(execs_lock);
-	if (g_hash_table_steal_extended(live, GINT_TO_POINTER(pid), NULL,
-					(gpointer *)&e)) {
-		struct proc_entry *prev =
-			g_hash_table_lookup(exited, GINT_TO_POINTER(pid));
-
-		e->died = now_s();
-		if (prev)
-			g_queue_remove(&order, prev);
-		g_hash_table_replace(exited, GINT_TO_POINTER(pid), e);
-		g_queue_push_tail(&order, e);
-		if (order.length > SHM_EXECS_EXITED) {
-			struct proc_entry *o = g_queue_pop_head(&order);
-
-			g_hash_table_remove(exited, GINT_TO_POINTER(o->pid));
-		}
-	}
+	l = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
+	/* A newer process has the pid already: this exit is an older one's. */
+	if (!l || l->ts < ts)
+		retire(pid, ts);
 	G_UNLOCK(execs_lock);
 }
 
 static void handle(const struct proc_event *ev)
 {
+	guint64 ts = ev->timestamp_ns;
+
 	switch (ev->what) {
 	case PROC_EVENT_FORK:
 		/* A thread is no process. */
 		if (ev->event_data.fork.child_pid ==
 		    ev->event_data.fork.child_tgid)
 			on_fork(ev->event_data.fork.parent_tgid,
-				ev->event_data.fork.child_tgid);
+				ev->event_data.fork.child_tgid, ts);
 		break;
 	case PROC_EVENT_EXEC:
-		on_exec(ev->event_data.exec.process_tgid);
+		on_exec(ev->event_data.exec.process_tgid, ts);
 		break;
 	case PROC_EVENT_EXIT:
 		if (ev->event_data.exit.process_pid ==
 		    ev->event_data.exit.process_tgid)
-			on_exit_(ev->event_data.exit.process_tgid);
+			on_exit_(ev->event_data.exit.process_tgid, ts);
 		break;
 	default:
 		break;
 	}
 }
 
-static gpointer execs_main(gpointer p)
+/* Every event queued now, handled in order (one reader at a time: the
+ * thread, or a question that must see what is queued, shm_execs_lookup). */
+static void drain(void)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
 
+	g_mutex_lock(&read_lock);
+	while (sock >= 0 &&
+	       (n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				G_LOCK(execs_lock);
+				lost++;
+				G_UNLOCK(execs_lock);
+				continue;
+			}
+			break;
+		}
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct cn_msg *m = NLMSG_DATA(h);
+			struct proc_event ev;
+
+			if (h->nlmsg_type != NLMSG_DONE ||
+			    m->id.idx != CN_IDX_PROC ||
+			    m->len < sizeof(struct proc_event))
+				continue;
+			/* The event follows a 20-byte header: copied out to
+			 * be aligned. */
+			memcpy(&ev, m->data, sizeof(ev));
+			handle(&ev);
+		}
+	}
+	g_mutex_unlock(&read_lock);
+}
+
+static gpointer execs_main(gpointer p)
+{
 	(void)p;
 	for (;;) {
 		struct pollfd fds[2] = {
 			{ .fd = stopper.fd[0], .events = POLLIN },
 			{ .fd = sock, .events = POLLIN },
 		};
-		ssize_t n;
 
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			return NULL;
 		if (fds[0].revents)
 			return NULL;
-		if (!fds[1].revents)
-			continue;
-		n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				G_LOCK(execs_lock);
-				lost++;
-				G_UNLOCK(execs_lock);
-			}
-			continue;
-		}
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			struct cn_msg *m = NLMSG_DATA(h);
-
-			if (h->nlmsg_type != NLMSG_DONE ||
-			    m->id.idx != CN_IDX_PROC ||
-			    m->len < sizeof(struct proc_event))
-				continue;
-			handle((const struct proc_event *)m->data);
-		}
+		if (fds[1].revents)
+			drain();
 	}
 }
 
@@ -269,9 +332,11 @@ int shm_execs_start(void)
 void shm_execs_stop(void)
 {
 	shm_stopper_stop(&stopper);
+	g_mutex_lock(&read_lock);
 	if (sock >= 0)
 		close(sock);
 	sock = -1;
+	g_mutex_unlock(&read_lock);
 	G_LOCK(execs_lock);
 	g_queue_clear(&order);
 	if (live)
@@ -285,7 +350,7 @@ void shm_execs_stop(void)
 /* e lived at ctime (whole seconds: from ctime to ctime + 1). */
 static bool lived_at(const struct proc_entry *e, time_t ctime)
 {
-	return e && e->born < (double)ctime + 1 &&
+	return e && e->command && e->born < (double)ctime + 1 &&
 	       (!e->died || e->died >= (double)ctime);
 }
 
@@ -294,6 +359,9 @@ bool shm_execs_lookup(pid_t pid, time_t ctime, char **command, char **container)
 	struct proc_entry *e = NULL;
 	bool found = false;
 
+	/* The events of what pid did before the question (an exec that
+	 * replaced what it forked from) are queued: handled first. */
+	drain();
 	G_LOCK(execs_lock);
 	if (live) {
 		e = g_hash_table_lookup(live, GINT_TO_POINTER(pid));
@@ -307,6 +375,19 @@ bool shm_execs_lookup(pid_t pid, time_t ctime, char **command, char **container)
 	}
 	G_UNLOCK(execs_lock);
 	return found;
+}
+
+bool shm_execs_describe(pid_t pid, char **command, char **container)
+{
+	struct proc_entry *e = pid > 0 ? read_entry(pid) : NULL;
+
+	if (e) {
+		*command = g_steal_pointer(&e->command);
+		*container = g_steal_pointer(&e->container);
+		entry_free(e);
+		return true;
+	}
+	return pid > 0 && shm_execs_lookup(pid, time(NULL), command, container);
 }
 
 void shm_execs_counts(guint *kept, guint64 *lost_out)

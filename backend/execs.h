@@ -28,6 +28,11 @@ void shm_execs_stop(void);
 bool shm_execs_lookup(pid_t pid, time_t ctime, char **command,
 		      char **container);
 
+/* The command line and container of pid, which acts now (it just made a
+ * file): read from /proc, or as remembered if it has already exited;
+ * false if neither. */
+bool shm_execs_describe(pid_t pid, char **command, char **container);
+
 /* Processes remembered now, and events lost to a full socket buffer. */
 void shm_execs_counts(guint *kept, guint64 *lost);
 

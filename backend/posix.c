@@ -238,6 +238,18 @@ static void sem_value(const char *path, struct shm_meta *m)
 	close(fd);
 }
 
+/* Who made object name (st), where the watcher saw it made. */
+static void creator(const char *name, const struct stat *st, struct shm_meta *m)
+{
+	struct stat dir;
+	pid_t pid;
+
+	if (fstat(posix_dir_fd(), &dir) == 0 &&
+	    shm_watch_posix_creator(dir.st_dev, dir.st_ino, name, st->st_ino,
+				    &m->command, &m->creator_container, &pid))
+		m->have |= SHM_META_COMMAND;
+}
+
 static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 {
 	struct stat st;
@@ -248,7 +260,8 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 	if (!S_ISREG(st.st_mode))
 		return -ENODATA;
 	/* The kernel keeps no key, creator or attach count for these: who
-	 * maps one is read from /proc, and only when asked. */
+	 * maps one is read from /proc, and only when asked; who made one is
+	 * known where the watcher saw it made. */
 	*m = (struct shm_meta){
 		.have = SHM_META_SIZE | SHM_META_PERMS | SHM_META_OWNER |
 			SHM_META_NATTCH | SHM_META_MAPPERS | SHM_META_PATH,
@@ -260,6 +273,8 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 	};
 	if (!strchr(path, '/') && posix_is_semaphore(path))
 		sem_value(path, m);
+	if (!strchr(path, '/'))
+		creator(path, &st, m);
 	if (want & (SHM_META_NATTCH | SHM_META_MAPPERS))
 		fdfile_mappers(st.st_dev, st.st_ino, want, m);
 	return 0;

@@ -2,11 +2,9 @@
  * the creator of a segment is read while it still lives and every change
  * is an event (backend.h: shm_watch_start).
  *
- * POSIX: one inotify descriptor watches each namespace's /dev/shm (the
- * daemon's POSIX directory, and with --all-namespaces each namespace's,
- * through /proc/PID/root): the kernel queues every name made or removed,
- * at no cost while nothing changes.  A watch does not hold the directory's
- * filesystem: a container's tmpfs is unmounted as if it were not there.
+ * POSIX: the daemon's POSIX directory, and with --all-namespaces each
+ * namespace's /dev/shm (through /proc/PID/root), is watched by
+ * watch_posix.c (inotify, and fanotify for who made a name).
  *
  * System V has no notification.  Each round asks every namespace's
  * SHM_INFO: the number of segments, their pages and the highest index in
@@ -25,14 +23,12 @@
  * with it (an event each).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,9 +49,6 @@
 #define FULL_EVERY_US (10 * G_USEC_PER_SEC)
 /* The namespaces are looked for at least this often. */
 #define NS_EVERY_US G_USEC_PER_SEC
-#define INOTIFY_MASK                                                           \
-	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR |    \
-	 IN_EXCL_UNLINK)
 
 /* One IPC namespace's System V table, as last asked. */
 struct space {
@@ -70,27 +63,12 @@ struct space {
 	pid_t pid;	 /* a process in it */
 };
 
-/* One watched POSIX directory (several namespaces may share one: the
- * first found names its events). */
-struct pdir {
-	int wd;
-	ino_t ns;
-	char *path;
-	GHashTable *names; /* name -> size (guint64 *) */
-};
-
 static shm_event_sink sink;
 static struct timespec started;
 static bool all_ns;
 static ino_t own_ns;
 static char *own_posix;
 static unsigned min_ms;
-
-/* watch_lock protects the inotify descriptor's reading and dirs; taken
- * before creators' lock and the sink's, never after. */
-static GMutex watch_lock;
-static int ino_fd = -1;
-static GHashTable *dirs; /* wd -> struct pdir * */
 
 /* spaces_lock protects spaces (the watcher changes it; an event reads
  * a namespace's container).  A leaf. */
@@ -111,15 +89,6 @@ static void space_free(void *p)
 	g_free(s);
 }
 
-static void pdir_free(void *p)
-{
-	struct pdir *d = p;
-
-	g_free(d->path);
-	g_hash_table_unref(d->names);
-	g_free(d);
-}
-
 void shm_watch_emit(struct shm_event *ev)
 {
 	g_autofree char *container = NULL;
@@ -136,197 +105,6 @@ void shm_watch_emit(struct shm_event *ev)
 	}
 	if (sink)
 		sink(ev);
-}
-
-/* ---- POSIX ---- */
-
-static void posix_event(bool created, const struct pdir *d, const char *name,
-			uint64_t size)
-{
-	struct shm_event ev = {
-		.created = created,
-		.kind = "posix",
-		.ns = d->ns,
-		.name = name,
-		.size = size,
-		.command = "",
-	};
-
-	shm_watch_emit(&ev);
-}
-
-/* The size of d's name now, and whether it is a regular file made
- * since the daemon started. */
-static bool stat_name(const struct pdir *d, const char *name, uint64_t *size,
-		      bool *recent)
-{
-	g_autofree char *path = g_strdup_printf("%s/%s", d->path, name);
-	struct stat st;
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	*size = (uint64_t)st.st_size;
-	*recent = st.st_ctim.tv_sec > started.tv_sec ||
-		  (st.st_ctim.tv_sec == started.tv_sec &&
-		   st.st_ctim.tv_nsec >= started.tv_nsec);
-	return true;
-}
-
-/* name is in d now: an event if it was not known and was made since the
- * daemon started (or `announce`: it was just made). */
-static void posix_add(struct pdir *d, const char *name, bool announce)
-{
-	uint64_t size = 0;
-	bool recent = false;
-
-	if (g_hash_table_contains(d->names, name))
-		return;
-	/* Gone already: made and removed within the moment (its removal
-	 * follows in the queue), or not a file. */
-	if (!stat_name(d, name, &size, &recent) && !announce)
-		return;
-	g_hash_table_insert(d->names, g_strdup(name),
-			    g_memdup2(&size, sizeof(size)));
-	if (announce || recent)
-		posix_event(true, d, name, size);
-}
-
-static void posix_remove(struct pdir *d, const char *name)
-{
-	guint64 *size = g_hash_table_lookup(d->names, name);
-
-	if (!size)
-		return;
-	posix_event(false, d, name, *size);
-	g_hash_table_remove(d->names, name);
-}
-
-/* Read d whole: names not known are made (an event each, see
- * posix_add), names known and gone are removed. */
-static void posix_relist(struct pdir *d, bool announce)
-{
-	g_autoptr(GHashTable) now =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
-	DIR *dir = opendir(d->path);
-	struct dirent *de;
-	GHashTableIter it;
-	gpointer k;
-
-	if (!dir)
-		return;
-	/* readdir on a stream of its own is thread-safe (readdir_r is the
-	 * deprecated one). */
-	// cppcheck-suppress readdirCalled
-	while ((de = readdir(dir))) {
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue;
-		posix_add(d, de->d_name, announce);
-		g_hash_table_add(now, g_strdup(de->d_name));
-	}
-	closedir(dir);
-	g_hash_table_iter_init(&it, d->names);
-	while (g_hash_table_iter_next(&it, &k, NULL))
-		if (!g_hash_table_contains(now, k))
-			g_ptr_array_add(gone, g_strdup(k));
-	for (guint i = 0; i < gone->len; i++)
-		posix_remove(d, gone->pdata[i]);
-}
-
-/* Namespace ns's directory is now reached through path (the process
- * that led to it may have gone; watch_lock held). */
-static void posix_repath(ino_t ns, const char *path)
-{
-	GHashTableIter it;
-	gpointer v;
-
-	g_hash_table_iter_init(&it, dirs);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct pdir *d = v;
-
-		if (d->ns == ns && strcmp(d->path, path) != 0) {
-			g_free(d->path);
-			d->path = g_strdup(path);
-		}
-	}
-}
-
-/* Watch path as namespace ns's POSIX directory (watch_lock held). */
-static void posix_watch(ino_t ns, const char *path)
-{
-	struct pdir *d;
-	int wd;
-
-	if (ino_fd < 0)
-		return;
-	wd = inotify_add_watch(ino_fd, path, INOTIFY_MASK);
-	if (wd < 0 || g_hash_table_contains(dirs, GINT_TO_POINTER(wd)))
-		return; /* none, or one already watched */
-	d = g_new0(struct pdir, 1);
-	d->wd = wd;
-	d->ns = ns;
-	d->path = g_strdup(path);
-	d->names =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_hash_table_insert(dirs, GINT_TO_POINTER(wd), d);
-	posix_relist(d, false);
-}
-
-/* Everything queued now (watch_lock held). */
-static void posix_drain(void)
-{
-	char buf[16384]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
-	while (ino_fd >= 0 && (n = read(ino_fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *e = (const void *)p;
-			struct pdir *d = g_hash_table_lookup(
-				dirs, GINT_TO_POINTER(e->wd));
-
-			p += sizeof(*e) + e->len;
-			if (e->mask & IN_Q_OVERFLOW) {
-				GHashTableIter it;
-				gpointer v;
-
-				g_hash_table_iter_init(&it, dirs);
-				while (g_hash_table_iter_next(&it, NULL, &v))
-					posix_relist(v, true);
-				continue;
-			}
-			if (!d)
-				continue;
-			if (e->mask & IN_IGNORED) {
-				/* The directory or its filesystem went, and
-				 * every object in it. */
-				GHashTableIter it;
-				gpointer k, v;
-
-				g_hash_table_iter_init(&it, d->names);
-				while (g_hash_table_iter_next(&it, &k, &v))
-					posix_event(false, d, k, *(guint64 *)v);
-				g_hash_table_remove(dirs,
-						    GINT_TO_POINTER(e->wd));
-				continue;
-			}
-			if (!e->len || (e->mask & IN_ISDIR))
-				continue;
-			if (e->mask & (IN_CREATE | IN_MOVED_TO))
-				posix_add(d, e->name, true);
-			else if (e->mask & (IN_DELETE | IN_MOVED_FROM))
-				posix_remove(d, e->name);
-		}
-	}
-}
-
-void shm_watch_posix_sync(void)
-{
-	if (ino_fd < 0)
-		return;
-	g_mutex_lock(&watch_lock);
-	posix_drain();
-	g_mutex_unlock(&watch_lock);
 }
 
 /* ---- System V ---- */
@@ -415,12 +193,10 @@ static void find_spaces(guint64 mark)
 			g_autofree char *path = g_strdup_printf(
 				"/proc/%d/root/dev/shm", (int)s->pid);
 
-			g_mutex_lock(&watch_lock);
 			if (fresh)
-				posix_watch(info->ns, path);
+				watch_posix_add(info->ns, path);
 			else
-				posix_repath(info->ns, path);
-			g_mutex_unlock(&watch_lock);
+				watch_posix_repath(info->ns, path);
 		}
 	}
 	G_LOCK(spaces_lock);
@@ -473,7 +249,7 @@ static gpointer watch_main(gpointer p)
 		struct timespec cpu;
 		struct pollfd fds[2] = {
 			{ .fd = stopper.fd[0], .events = POLLIN },
-			{ .fd = ino_fd, .events = POLLIN },
+			{ .fd = watch_posix_fd(), .events = POLLIN },
 		};
 		gint64 until;
 
@@ -487,7 +263,7 @@ static gpointer watch_main(gpointer p)
 		until = g_get_monotonic_time() + wait_us;
 		for (gint64 left = wait_us; left > 0;
 		     left = until - g_get_monotonic_time()) {
-			if (poll(fds, ino_fd >= 0 ? 2 : 1,
+			if (poll(fds, fds[1].fd >= 0 ? 2 : 1,
 				 (int)((left + 999) / 1000)) < 0 &&
 			    errno != EINTR)
 				break;
@@ -508,9 +284,7 @@ static void first_look(void)
 	shm_creators_quiet(true);
 	if (all_ns)
 		find_spaces(1);
-	g_mutex_lock(&watch_lock);
-	posix_watch(own_ns, own_posix);
-	g_mutex_unlock(&watch_lock);
+	watch_posix_add(own_ns, own_posix);
 	own->mark = 1;
 	{
 		g_autoptr(GPtrArray) each = g_ptr_array_new();
@@ -537,10 +311,8 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 	min_ms = interval_ms;
 	spaces = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 				       space_free);
-	dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-				     pdir_free);
 	if (interval_ms) {
-		ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		(void)watch_posix_init(&started);
 		/* Without it (not root), creators are read from /proc only. */
 		(void)shm_execs_start();
 	}
@@ -552,16 +324,9 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 
 void shm_watch_stop(void)
 {
-	shm_execs_stop();
 	shm_stopper_stop(&stopper);
-	g_mutex_lock(&watch_lock);
-	if (ino_fd >= 0)
-		close(ino_fd);
-	ino_fd = -1;
-	if (dirs)
-		g_hash_table_unref(dirs);
-	dirs = NULL;
-	g_mutex_unlock(&watch_lock);
+	shm_execs_stop();
+	watch_posix_fini();
 	sink = NULL;
 	G_LOCK(spaces_lock);
 	if (spaces)
@@ -577,8 +342,6 @@ void shm_watch_counts(struct shm_watch_stats *out)
 	G_LOCK(stats_lock);
 	*out = stats;
 	G_UNLOCK(stats_lock);
-	g_mutex_lock(&watch_lock);
-	out->posix_dirs = dirs ? g_hash_table_size(dirs) : 0;
-	g_mutex_unlock(&watch_lock);
+	out->posix_dirs = watch_posix_dirs();
 	out->creators_missed = shm_creators_missed();
 }

@@ -16,4 +16,21 @@ void shm_watch_emit(struct shm_event *ev);
  * a listing shows is reported later than it. */
 void shm_watch_posix_sync(void);
 
+/* POSIX object name in the directory dev:dir, of inode ino: its creator's
+ * command line and container (new strings) and pid, where the watcher saw
+ * it made (fanotify: Linux 6.7 and later); false if not. */
+bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
+			     char **command, char **container, pid_t *pid);
+
+/* watch_posix.c, for watch.c: start (0 or -errno; without it no POSIX
+ * directory is watched), the descriptor to poll (-1: none), watch path as
+ * namespace ns's directory (its objects made since the daemon started are
+ * events), reach it through another path, how many are watched, stop. */
+int watch_posix_init(const struct timespec *start);
+int watch_posix_fd(void);
+void watch_posix_add(ino_t ns, const char *path);
+void watch_posix_repath(ino_t ns, const char *path);
+guint watch_posix_dirs(void);
+void watch_posix_fini(void);
+
 #endif

@@ -323,13 +323,35 @@ void MountTest::SetUp()
 	require_granted_passthrough(m.dir, m.log);
 }
 
-bool kernel_may_pass_through()
+// Whether the running kernel is at least maj.min.
+static bool kernel_at_least(int want_maj, int want_min)
 {
 	struct utsname u;
 	int maj = 0, min = 0;
 	uname(&u);
 	sscanf(u.release, "%d.%d", &maj, &min);
-	return maj > 6 || (maj == 6 && min >= 9);
+	return maj > want_maj || (maj == want_maj && min >= want_min);
+}
+
+bool kernel_may_pass_through()
+{
+	return kernel_at_least(6, 9);
+}
+
+bool kernel_has_tmpfs_fanotify()
+{
+	return kernel_at_least(6, 7);
+}
+
+std::string own_command()
+{
+	std::string raw = read_file("/proc/self/cmdline");
+	while (!raw.empty() && raw.back() == '\0')
+		raw.pop_back();
+	for (char &c : raw)
+		if (c == '\0')
+			c = ' ';
+	return raw;
 }
 
 void require_granted_passthrough(const std::string &dir, const std::string &log)

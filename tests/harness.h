@@ -70,6 +70,12 @@ protected:
 bool passthrough_wanted();
 // Whether this kernel has FUSE passthrough at all (6.9 and later).
 bool kernel_may_pass_through();
+// Whether this kernel's fanotify reports names made in a tmpfs directory
+// (FAN_REPORT_DFID_NAME needs tmpfs's fsid: 6.7 and later).
+bool kernel_has_tmpfs_fanotify();
+// This process's command line as lsipc shows one: arguments joined by
+// spaces.
+std::string own_command();
 // In a test of the passthrough pass: skip it (with the reason beginning
 // "no-passthrough:") when the mount at dir was not granted passthrough on
 // a kernel that has none, fail it when the kernel has it.  So a kernel

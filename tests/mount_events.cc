@@ -11,7 +11,6 @@
 #include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,19 +57,6 @@ std::vector<std::string> lines_of(const std::string &text)
 	while (std::getline(in, l))
 		out.push_back(l);
 	return out;
-}
-
-// This process's command line as lsipc shows it: arguments joined by
-// spaces.
-std::string own_command()
-{
-	std::string raw = read_file("/proc/self/cmdline");
-	while (!raw.empty() && raw.back() == '\0')
-		raw.pop_back();
-	for (char &c : raw)
-		if (c == '\0')
-			c = ' ';
-	return raw;
 }
 
 // A counter's value in shmfs.prom.
@@ -495,11 +481,7 @@ namespace {
 // (absent where the creator could not be read in time).
 TEST_F(Events, PosixCreatorsFromFanotify)
 {
-	struct utsname u;
-	int maj = 0, min = 0;
-	uname(&u);
-	sscanf(u.release, "%d.%d", &maj, &min);
-	const bool fanotify = maj > 6 || (maj == 6 && min >= 7);
+	const bool fanotify = kernel_has_tmpfs_fanotify();
 	const std::string prog = "open F, \">/dev/shm/\" . shift";
 	std::map<std::string, std::string> made; // name -> command line
 	for (int i = 0; i < 20; i++) {

@@ -318,11 +318,20 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 {
 	make_posix("shmfs-test-x", 777, 0640);
 	std::string f = posix_path("shmfs-test-x");
-	EXPECT_EQ(list_xattrs(f),
-		  (std::vector<std::string>{
-			  "user.shm.kind", "user.shm.size", "user.shm.perms",
-			  "user.shm.uid", "user.shm.gid", "user.shm.nattch",
-			  "user.shm.pids", "user.shm.path", "user.shm.io" }));
+	// Who made it is known where the watcher saw it made (fanotify).
+	std::vector<std::string> want = { "user.shm.kind", "user.shm.size",
+					  "user.shm.perms", "user.shm.uid",
+					  "user.shm.gid" };
+	if (kernel_has_tmpfs_fanotify())
+		want.insert(want.end(), { "user.shm.command",
+					  "user.shm.creator.container" });
+	want.insert(want.end(), { "user.shm.nattch", "user.shm.pids",
+				  "user.shm.path", "user.shm.io" });
+	EXPECT_EQ(list_xattrs(f), want);
+	if (kernel_has_tmpfs_fanotify()) {
+		EXPECT_EQ(get_xattr(f, "user.shm.command"), own_command());
+		EXPECT_EQ(get_xattr(f, "user.shm.creator.container"), "");
+	}
 	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
 	EXPECT_EQ(get_xattr(f, "user.shm.perms"), "0640");

@@ -19,7 +19,8 @@ struct seg_key {
 struct creator {
 	char *command;
 	char *container;
-	guint64 seen;		 /* the listing that last saw it */
+	guint64 seen; /* the listing that last saw it */
+	bool retry;   /* its creator lived unreadable: read it again */
 	struct shm_seg_seen seg; /* as first seen: for its events */
 };
 
@@ -149,55 +150,88 @@ static struct creator *remembered(pid_t cpid, time_t ctime)
 	return NULL;
 }
 
-/* cpid's command line and container, if it lives and started before the
- * segment was made (ctime is whole seconds: before ctime + 1), else it is
- * not the creator; NULL if not.  A process that took the pid within two
- * seconds of the segment's making can pass for its creator. */
-static struct creator *read_creator(pid_t cpid, time_t ctime)
+/* cpid's command line and container read now, if it lives and started
+ * before the segment was made (ctime is whole seconds: before ctime + 1),
+ * else it is not the creator; NULL if not.  *alive: it is the creator and
+ * lives, but may have no command line for a moment (in the middle of an
+ * exec, or exited and not yet reaped).  A process that took the pid within
+ * two seconds of the segment's making can pass for its creator. */
+static struct creator *read_live(pid_t cpid, time_t ctime, bool *alive)
 {
 	struct creator *c;
 	double t;
 
-	if (cpid <= 0)
+	*alive = false;
+	if (cpid <= 0 || !(t = started(cpid)) || t >= (double)ctime + 1)
 		return NULL;
-	if (!(t = started(cpid)) || t >= (double)ctime + 1)
-		return remembered(cpid, ctime);
 	c = g_new0(struct creator, 1);
 	c->command = shm_command_of(cpid);
 	c->container = container_of(cpid);
-	/* Gone meanwhile (its pid maybe taken since), or exited and not yet
-	 * reaped (a zombie has no command line): as remembered. */
-	if (!*c->command || started(cpid) != t) {
+	/* Gone meanwhile (its pid maybe taken since). */
+	if (started(cpid) != t) {
 		creator_free(c);
-		return remembered(cpid, ctime);
+		return NULL;
+	}
+	*alive = true;
+	if (!*c->command) {
+		creator_free(c);
+		return NULL;
 	}
 	return c;
 }
 
+/* The creator of a segment, to keep: read now while it lives (what lsipc
+ * shows), else as remembered (execs.h).  Unknown (NULL, with *retry) while
+ * it lives without a command line: asked again at the next sighting. */
+static struct creator *read_creator(pid_t cpid, time_t ctime, bool *retry)
+{
+	struct creator *c = read_live(cpid, ctime, retry);
+
+	if (c || *retry)
+		return c;
+	return remembered(cpid, ctime);
+}
+
+/* Replace c's command line and container with fresh's. */
+static void take(struct creator *c, struct creator *fresh)
+{
+	g_free(c->command);
+	g_free(c->container);
+	c->command = g_steal_pointer(&fresh->command);
+	c->container = g_steal_pointer(&fresh->container);
+}
+
 /* The creator kept for segment s of ns, or one read now and kept (a
- * segment first seen: its event). */
+ * segment first seen: its event).  A question about the segment (gen 0)
+ * reads a living creator again, as lsipc does (it may have run another
+ * program since); a creator not yet readable is read again at each
+ * sighting until it is, or is gone (then it is counted missed). */
 static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		 char **command, char **container)
 {
 	struct seg_key k = { ns, s->id };
 	struct creator *c, *fresh = NULL;
-	bool known;
+	bool first, again = false, retry = false;
 
 	G_LOCK(creators_lock);
 	if (!by_seg)
 		by_seg = g_hash_table_new_full(seg_hash, seg_equal, g_free,
 					       creator_free);
 	c = g_hash_table_lookup(by_seg, &k);
-	if (!c && gen && memo && memo_gen == gen && memo_pid == s->cpid) {
+	first = !c;
+	if (c)
+		again = c->retry || (!gen && s->cpid > 0);
+	else if (gen && memo && memo_gen == gen && memo_pid == s->cpid) {
 		fresh = g_new0(struct creator, 1);
 		fresh->command = g_strdup(memo->command);
 		fresh->container = g_strdup(memo->container);
 	}
 	G_UNLOCK(creators_lock);
-	if (!c && !fresh)
-		fresh = read_creator(s->cpid, s->ctime);
-	known = fresh != NULL;
-	if (fresh && gen) {
+	if (first && !fresh)
+		fresh = read_creator(s->cpid, s->ctime, &retry);
+	else if (again)
+		fresh = read_live(s->cpid, s->ctime, &retry);
+	if (fresh && gen && first) {
 		G_LOCK(creators_lock);
 		if (memo)
 			creator_free(memo);
@@ -208,29 +242,45 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		memo_gen = gen;
 		G_UNLOCK(creators_lock);
 	}
-	if (!c && !fresh) {
-		/* Gone before the daemon saw its segment: kept as unknown,
-		 * so that it is read (and counted) once. */
-		fresh = g_new0(struct creator, 1);
-		fresh->command = g_strdup("");
-		fresh->container = g_strdup("");
-	}
 	G_LOCK(creators_lock);
 	c = g_hash_table_lookup(by_seg, &k);
-	if (!c && fresh) {
-		c = g_steal_pointer(&fresh);
+	if (!c) {
+		/* First seen; unknown if its creator was gone before (kept,
+		 * so that it is counted once). */
+		c = fresh ? g_steal_pointer(&fresh) : g_new0(struct creator, 1);
+		if (!c->command) {
+			c->command = g_strdup("");
+			c->container = g_strdup("");
+		}
 		c->seg = *s;
+		c->retry = retry;
 		g_hash_table_insert(by_seg, g_memdup2(&k, sizeof(k)), c);
-		if (!known && s->cpid > 0 && !quiet)
+		if (!*c->command && !retry && s->cpid > 0 && !quiet)
 			missed++;
 		emit(true, ns, c);
+	} else if (again && fresh) {
+		take(c, fresh);
+		c->retry = false;
+	} else if (again && c->retry && !retry) {
+		/* It went before it could be read: as remembered, or
+		 * missed. */
+		G_UNLOCK(creators_lock);
+		fresh = remembered(s->cpid, s->ctime);
+		G_LOCK(creators_lock);
+		if (c == g_hash_table_lookup(by_seg, &k) && c->retry) {
+			c->retry = false;
+			if (fresh)
+				take(c, fresh);
+			else if (!quiet)
+				missed++;
+		}
 	}
-	if (c && gen)
+	if (gen)
 		c->seen = gen;
 	if (command)
-		*command = g_strdup(c ? c->command : "");
+		*command = g_strdup(c->command);
 	if (container)
-		*container = g_strdup(c ? c->container : "");
+		*container = g_strdup(c->container);
 	G_UNLOCK(creators_lock);
 	if (fresh)
 		creator_free(fresh);

@@ -365,9 +365,10 @@ typedef void (*shm_event_sink)(const struct shm_event *ev);
 /* Start watching (after the backends' init, with their config): 0 or
  * -errno.  interval_ms: how often each namespace's System V table is
  * asked, at least (0: no watcher; changes are noticed by listings
- * only). */
+ * only).  Segments made since `since` (CLOCK_REALTIME: before the mount
+ * could be seen) are events, older ones are not. */
 int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
-		    shm_event_sink sink);
+		    shm_event_sink sink, const struct timespec *since);
 void shm_watch_stop(void);
 struct shm_watch_stats {
 	uint64_t passes;	  /* rounds over every namespace */

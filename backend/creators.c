@@ -41,6 +41,7 @@ static GMutex listing_lock;
 /* The first look at the namespaces there are when the daemon starts:
  * what it finds was not made while it watched (no event). */
 static bool quiet;
+static time_t quiet_since; /* while quiet, made since then is an event */
 static guint64 missed;
 
 static guint seg_hash(gconstpointer p)
@@ -83,7 +84,9 @@ static void emit(bool created, ino_t ns, const struct creator *c)
 		.command = c->command,
 	};
 
-	if (quiet && created)
+	/* (shm_ctime is whole seconds: one made in the second the daemon
+	 * started is taken as made after.) */
+	if (quiet && created && c->seg.ctime < quiet_since)
 		return;
 	snprintf(name, sizeof(name), "%d", c->seg.id);
 	shm_watch_emit(&ev);
@@ -344,10 +347,11 @@ void shm_creators_forget_ns(ino_t ns)
 	g_mutex_unlock(&listing_lock);
 }
 
-void shm_creators_quiet(bool on)
+void shm_creators_quiet(bool on, time_t since)
 {
 	G_LOCK(creators_lock);
 	quiet = on;
+	quiet_since = since;
 	G_UNLOCK(creators_lock);
 }
 

@@ -51,9 +51,10 @@ void shm_creators_seen(const struct shm_seg_seen *s);
 void shm_creators_end(bool complete); /* false: the listing failed */
 /* Namespace ns is gone, and its segments with it. */
 void shm_creators_forget_ns(ino_t ns);
-/* While on, segments seen for the first time are no event: the first
- * look at the namespaces there are when the daemon starts. */
-void shm_creators_quiet(bool on);
+/* While on, segments seen for the first time are no event unless made
+ * (shm_ctime) at `since` or later: the first look at the namespaces there
+ * are when the daemon starts. */
+void shm_creators_quiet(bool on, time_t since);
 /* Segments first seen after their creator had exited. */
 guint64 shm_creators_missed(void);
 

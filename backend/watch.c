@@ -281,7 +281,7 @@ static void first_look(void)
 {
 	struct space *own = space_add(own_ns);
 
-	shm_creators_quiet(true);
+	shm_creators_quiet(true, started.tv_sec);
 	if (all_ns)
 		find_spaces(1);
 	watch_posix_add(own_ns, own_posix);
@@ -297,13 +297,13 @@ static void first_look(void)
 		for (guint i = 0; i < each->len; i++)
 			probe_space(each->pdata[i]);
 	}
-	shm_creators_quiet(false);
+	shm_creators_quiet(false, 0);
 }
 
 int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
-		    shm_event_sink fn)
+		    shm_event_sink fn, const struct timespec *since)
 {
-	clock_gettime(CLOCK_REALTIME, &started);
+	started = *since;
 	sink = fn;
 	all_ns = cfg->all_namespaces;
 	own_ns = shm_ctx_ipc_ns();

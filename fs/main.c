@@ -580,8 +580,8 @@ static int run(int argc, char *argv[])
 	if (shmfs_prune_start(se) != 0)
 		shmfs_log("prune thread: not started");
 	/* Before the first request: what is there now is no event. */
-	if (shm_watch_start(&cfg, (unsigned)opts.watch_ms, shmfs_events_add) !=
-	    0)
+	if (shm_watch_start(&cfg, (unsigned)opts.watch_ms, shmfs_events_add,
+			    &state.started) != 0)
 		shmfs_log("watcher: not started (listings still notice)");
 
 	if (cmd.singlethread) {

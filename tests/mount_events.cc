@@ -137,6 +137,7 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 			int id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
 			ASSERT_GE(id, 0);
 			ids.push_back(id);
+			shmids.push_back(id); // removed by TearDown if we fail
 			sysv_size[std::to_string(id)] = (int)size;
 			std::string n = "evt-" + tag + "-" +
 					std::to_string(b * kEach + i);
@@ -144,6 +145,7 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 					  O_CREAT | O_EXCL | O_RDWR, 0600);
 			ASSERT_GE(fd, 0);
 			close(fd);
+			posix.push_back(n);
 			names.insert(n);
 			made.push_back(n);
 		}
@@ -251,6 +253,7 @@ TEST_F(SmallRing, DropsTheOldestFirst)
 		int fd = shm_open(("/" + n).c_str(), O_CREAT | O_RDWR, 0600);
 		ASSERT_GE(fd, 0);
 		close(fd);
+		posix.push_back(n);
 		order.push_back("create " + n);
 	}
 	for (int i = 0; i < 40; i++) {

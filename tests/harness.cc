@@ -275,11 +275,6 @@ bool Mount::start(const std::vector<std::string> &args, std::string *err)
 	}
 	watchdog = watchdog_start(pid, dir,
 				  seconds_env("SHMFS_TEST_MOUNT_LIMIT", 120));
-	// The mount shows before the daemon serves: one request through it
-	// returns once the daemon has started (its watcher's first look
-	// done), so that what a test makes next is made while it watches.
-	struct stat st;
-	(void)stat((dir + "/shmfs.prom").c_str(), &st);
 	return true;
 }
 

@@ -16,7 +16,10 @@
  * took T waits at least 200 T before the next (the safety reads, at least
  * 800 times their cost apart, add at most 0.125%); so a creator that lives
  * less than one round (shm_watch_counts' interval) can be missed, and is
- * counted unless the process events (execs.h) had it.
+ * counted unless the process events (execs.h) had it.  A round's cost is
+ * the CPU it used (in whichever thread asked a namespace), not the time it
+ * took: a watcher that waited for a lock or a core has spent nothing, and
+ * must not wait 200 times that long.
  *
  * The namespaces (--all-namespaces) come from the /proc layer's snapshot
  * (nsscan.h), asked as rarely: a namespace that went takes its segments
@@ -57,7 +60,8 @@ struct space {
 	int used;
 	unsigned long pages;
 	gint64 full_us; /* when it was last read whole */
-	gint64 full_cost_us;
+	gint64 full_cost_us; /* CPU of the last full read */
+	gint64 probe_cpu_us; /* CPU of the last probe, in the thread it ran */
 	guint64 mark;	 /* the namespace look that last found it */
 	char *container; /* its container id, "" for none */
 	pid_t pid;	 /* a process in it */
@@ -107,6 +111,15 @@ void shm_watch_emit(struct shm_event *ev)
 		sink(ev);
 }
 
+/* The CPU the calling thread has used, in microseconds. */
+static gint64 thread_cpu_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
+
 /* ---- System V ---- */
 
 /* Ask s's table (run inside its namespace): read it whole if it moved,
@@ -115,23 +128,30 @@ static int probe(void *arg)
 {
 	struct space *s = arg;
 	struct shm_info info;
-	gint64 now = g_get_monotonic_time(), t;
+	gint64 now = g_get_monotonic_time(), cpu0 = thread_cpu_us(), t;
 	int maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 	gint64 every;
 
-	if (maxidx < 0)
-		return -errno;
+	if (maxidx < 0) {
+		int err = errno;
+
+		s->probe_cpu_us = thread_cpu_us() - cpu0;
+		return -err;
+	}
 	every = MAX(FULL_EVERY_US, s->full_cost_us * 4 * ROUND_FACTOR);
 	if (s->full_us && maxidx == s->maxidx && info.used_ids == s->used &&
-	    info.shm_tot == s->pages && now - s->full_us < every)
+	    info.shm_tot == s->pages && now - s->full_us < every) {
+		s->probe_cpu_us = thread_cpu_us() - cpu0;
 		return 0;
+	}
 	s->maxidx = maxidx;
 	s->used = info.used_ids;
 	s->pages = info.shm_tot;
-	t = g_get_monotonic_time();
+	t = thread_cpu_us();
 	sysv_notice();
 	s->full_us = g_get_monotonic_time();
-	s->full_cost_us = s->full_us - t;
+	s->probe_cpu_us = thread_cpu_us() - cpu0;
+	s->full_cost_us = thread_cpu_us() - t;
 	G_LOCK(stats_lock);
 	stats.full_scans++;
 	G_UNLOCK(stats_lock);
@@ -216,26 +236,34 @@ static void find_spaces(guint64 mark)
 	}
 }
 
-/* One round: every namespace's table asked.  Its cost in microseconds. */
+/* One round: every namespace's table asked.  Its cost: the CPU it used
+ * in microseconds, this thread's and that of the probes other threads ran
+ * for it (inside other namespaces). */
 static gint64 round_once(guint64 n, gint64 *ns_due)
 {
-	gint64 t0 = g_get_monotonic_time(), now;
+	gint64 cpu0 = thread_cpu_us(), elsewhere = 0;
 	g_autoptr(GPtrArray) each = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer v;
 
-	if (all_ns && t0 >= *ns_due) {
+	if (all_ns && g_get_monotonic_time() >= *ns_due) {
 		find_spaces(n);
-		now = g_get_monotonic_time();
-		*ns_due = now + MAX(NS_EVERY_US, (now - t0) * ROUND_FACTOR);
+		*ns_due = g_get_monotonic_time() +
+			  MAX(NS_EVERY_US,
+			      (thread_cpu_us() - cpu0) * ROUND_FACTOR);
 	}
 	/* The table is changed only by this thread: read it unlocked. */
 	g_hash_table_iter_init(&it, spaces);
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		g_ptr_array_add(each, v);
-	for (guint i = 0; i < each->len; i++)
-		probe_space(each->pdata[i]);
-	return g_get_monotonic_time() - t0;
+	for (guint i = 0; i < each->len; i++) {
+		struct space *s = each->pdata[i];
+
+		probe_space(s);
+		if (s->ns != own_ns)
+			elsewhere += s->probe_cpu_us;
+	}
+	return thread_cpu_us() - cpu0 + elsewhere;
 }
 
 static gpointer watch_main(gpointer p)
@@ -245,7 +273,9 @@ static gpointer watch_main(gpointer p)
 
 	(void)p;
 	for (;;) {
+		gint64 t0 = g_get_monotonic_time();
 		gint64 cost = round_once(++n, &ns_due), wait_us;
+		gint64 took = g_get_monotonic_time() - t0;
 		struct timespec cpu;
 		struct pollfd fds[2] = {
 			{ .fd = stopper.fd[0], .events = POLLIN },
@@ -257,7 +287,8 @@ static gpointer watch_main(gpointer p)
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 		G_LOCK(stats_lock);
 		stats.passes++;
-		stats.interval = (double)(wait_us + cost) / 1e6;
+		/* The window: this round as long as it took, and the wait. */
+		stats.interval = (double)(wait_us + took) / 1e6;
 		stats.cpu_seconds = (double)cpu.tv_sec + cpu.tv_nsec / 1e9;
 		G_UNLOCK(stats_lock);
 		until = g_get_monotonic_time() + wait_us;

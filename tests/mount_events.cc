@@ -68,6 +68,16 @@ long long metric(const Mount &m, const std::string &name)
 	return -1;
 }
 
+// The watcher's figures in shmfs.prom, for a failure's message.
+std::string watch_figures(const Mount &m)
+{
+	std::string out;
+	for (const std::string &l : lines_of(read_file(m.path("shmfs.prom"))))
+		if (l.compare(0, 12, "shmfs_watch_") == 0)
+			out += l + "; ";
+	return out;
+}
+
 class Events : public MountTest {
 protected:
 	// Wait (up to 20 s) until the events file holds n lines that pick
@@ -124,6 +134,15 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 	std::set<std::string> names;
 	off_t last_size = 0;
 
+	auto kinds = [&](const std::vector<std::string> &got) {
+		std::map<std::string, int> n;
+		for (const std::string &l : got)
+			n[field(l, "kind") + " " + field(l, "event")]++;
+		std::string out;
+		for (const auto &k : n)
+			out += k.first + " " + std::to_string(k.second) + "; ";
+		return out;
+	};
 	auto ours = [&](const std::string &l) {
 		std::string k = field(l, "kind"), n = field(l, "name");
 		return k == "sysv" ? sysv_size.count(n) > 0 :
@@ -152,13 +171,17 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 		// Noticed without a listing: the watcher's own rounds.
 		size_t seen =
 			(size_t)(b + 1) * kEach * 2 + (size_t)b * kEach * 2;
-		ASSERT_EQ(wait_lines(seen, ours).size(), seen) << "burst " << b;
+		std::vector<std::string> got = wait_lines(seen, ours);
+		ASSERT_EQ(got.size(), seen) << "burst " << b << ": "
+					    << kinds(got) << watch_figures(m);
 		for (int id : ids)
 			ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
 		for (const std::string &n : made)
 			ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
 		seen += (size_t)kEach * 2;
-		ASSERT_EQ(wait_lines(seen, ours).size(), seen) << "burst " << b;
+		got = wait_lines(seen, ours);
+		ASSERT_EQ(got.size(), seen) << "burst " << b << ": "
+					    << kinds(got) << watch_figures(m);
 		struct stat st;
 		ASSERT_EQ(stat(m.path("events").c_str(), &st), 0);
 		EXPECT_GE(st.st_size, last_size);
@@ -269,6 +292,9 @@ TEST_F(SmallRing, DropsTheOldestFirst)
 			break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	}
+	// Read again now that no line comes: a read that ran while the last
+	// lines came has them as well as the 50 before (a live stream).
+	got = lines_of(read_file(m.path("events")));
 	ASSERT_EQ(got.size(), 50u);
 	for (size_t i = 0; i < got.size(); i++)
 		EXPECT_EQ(field(got[i], "event") + " " + field(got[i], "name"),

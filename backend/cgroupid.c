@@ -62,3 +62,15 @@ char *ns_container_of_cgroup(const char *text)
 	}
 	return NULL;
 }
+
+char *ns_container_of_pid(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", pid);
+	g_autofree char *text = NULL;
+	char *id;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	id = ns_container_of_cgroup(text);
+	return id ? id : g_strdup("");
+}

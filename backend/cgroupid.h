@@ -1,6 +1,6 @@
-/* cgroupid.h - which container a process is in, from its cgroup path:
- * a pure parser (no /proc reading; procscan.c reads the files).  Not part
- * of the backend interface. */
+/* cgroupid.h - which container a process is in, from its cgroup path: a
+ * parser, and one process's file read (procscan.c reads its pass's files
+ * itself, into a buffer it keeps).  Not part of the backend interface. */
 #ifndef SHMFS_CGROUPID_H
 #define SHMFS_CGROUPID_H
 
@@ -11,5 +11,9 @@
  * ("libpod-ID.scope").  The deepest such component of the first line
  * that has one. */
 char *ns_container_of_cgroup(const char *text);
+
+/* The container id of process pid (as above), "" for none, newly
+ * allocated; NULL if its /proc/PID/cgroup cannot be read (it is gone). */
+char *ns_container_of_pid(int pid);
 
 #endif

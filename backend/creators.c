@@ -129,18 +129,6 @@ static double started(pid_t pid)
 	return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
-static char *container_of(pid_t pid)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int)pid);
-	g_autofree char *text = NULL;
-	char *id;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return g_strdup("");
-	id = ns_container_of_cgroup(text);
-	return id ? id : g_strdup("");
-}
-
 /* cpid's command line and container as read when it was made or ran a
  * program, if it lived at ctime (execs.h); NULL if not known. */
 static struct creator *remembered(pid_t cpid, time_t ctime)
@@ -169,7 +157,9 @@ static struct creator *read_live(pid_t cpid, time_t ctime, bool *alive)
 		return NULL;
 	c = g_new0(struct creator, 1);
 	c->command = shm_command_of(cpid);
-	c->container = container_of(cpid);
+	c->container = ns_container_of_pid(cpid);
+	if (!c->container)
+		c->container = g_strdup("");
 	/* Gone meanwhile (its pid maybe taken since). */
 	if (started(cpid) != t) {
 		creator_free(c);

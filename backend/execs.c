@@ -71,20 +71,16 @@ static double now_s(void)
 /* pid's entry read from /proc now; NULL if it is gone. */
 static struct proc_entry *read_entry(pid_t pid)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int)pid);
-	g_autofree char *text = NULL;
 	struct proc_entry *e = g_new0(struct proc_entry, 1);
-	char *id;
 
 	e->pid = pid;
 	e->born = now_s();
 	e->command = shm_command_of(pid);
-	if (!g_file_get_contents(path, &text, NULL, NULL) || !*e->command) {
+	e->container = ns_container_of_pid(pid);
+	if (!e->container || !*e->command) {
 		entry_free(e);
 		return NULL;
 	}
-	id = ns_container_of_cgroup(text);
-	e->container = id ? id : g_strdup("");
 	return e;
 }
 

@@ -63,6 +63,28 @@ TEST(ContainerId, EveryRuntimesNaming)
 		  kId);
 }
 
+// A process's own file, read: what the parser says of its text, "" for
+// none; NULL once the process is gone.
+TEST(ContainerId, OfAProcessIsWhatItsCgroupFileNames)
+{
+	gchar *text = nullptr;
+	ASSERT_TRUE(g_file_get_contents("/proc/self/cgroup", &text, nullptr,
+					nullptr));
+	std::string want = id_of(text);
+	g_free(text);
+	char *got = ns_container_of_pid(getpid());
+	ASSERT_NE(got, nullptr);
+	EXPECT_EQ(std::string(got), want == "(none)" ? "" : want);
+	g_free(got);
+
+	pid_t child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0)
+		_exit(0);
+	ASSERT_EQ(waitpid(child, nullptr, 0), child);
+	EXPECT_EQ(ns_container_of_pid(child), nullptr);
+}
+
 TEST(ContainerId, NoIdIsNone)
 {
 	EXPECT_EQ(id_of("0::/\n"), "(none)");

@@ -59,12 +59,12 @@ struct space {
 	int maxidx;
 	int used;
 	unsigned long pages;
-	gint64 full_us; /* when it was last read whole */
+	gint64 full_us;	     /* when it was last read whole */
 	gint64 full_cost_us; /* CPU of the last full read */
 	gint64 probe_cpu_us; /* CPU of the last probe, in the thread it ran */
-	guint64 mark;	 /* the namespace look that last found it */
-	char *container; /* its container id, "" for none */
-	pid_t pid;	 /* a process in it */
+	guint64 mark;	     /* the namespace look that last found it */
+	char *container;     /* its container id, "" for none */
+	pid_t pid;	     /* a process in it */
 };
 
 static shm_event_sink sink;

@@ -127,8 +127,10 @@ struct shm_meta {
 				  * line, kept after it is gone (creators.h) */
 	char *creator_container; /* SHM_META_COMMAND: the
 				  * creator's container id, or "" */
-	char *sem_name;		 /* SHM_META_SEM: the name sem_open takes */
-	uint32_t sem_value;	 /* SHM_META_SEM: what sem_getvalue gives */
+	/* SHM_META_COMMAND: that container's name (docker ps's NAMES), or "" */
+	char *creator_container_name;
+	char *sem_name;	    /* SHM_META_SEM: the name sem_open takes */
+	uint32_t sem_value; /* SHM_META_SEM: what sem_getvalue gives */
 	/* user.shm.kind where it is not the backend's name (a namespace's
 	 * segments under ns/); static. */
 	const char *kind;

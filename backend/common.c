@@ -63,11 +63,13 @@ void shm_meta_clear(struct shm_meta *m)
 	g_free(m->path);
 	g_free(m->command);
 	g_free(m->creator_container);
+	g_free(m->creator_container_name);
 	g_free(m->sem_name);
 	m->pids = NULL;
 	m->path = NULL;
 	m->command = NULL;
 	m->creator_container = NULL;
+	m->creator_container_name = NULL;
 	m->sem_name = NULL;
 }
 

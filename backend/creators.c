@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "cgroupid.h"
 #include "creators.h"
+#include "dockernames.h"
 #include "execs.h"
 #include "watch.h"
 
@@ -16,9 +17,13 @@ struct seg_key {
 	int id;
 };
 
+/* At most this many segments wait for their container's name. */
+#define UNNAMED_MAX 4096
+
 struct creator {
 	char *command;
 	char *container;
+	char *name;   /* the container's name, "" until the engine gave one */
 	guint64 seen; /* the listing that last saw it */
 	bool retry;   /* its creator lived unreadable: read it again */
 	struct shm_seg_seen seg; /* as first seen: for its events */
@@ -43,6 +48,14 @@ static GMutex listing_lock;
 static bool quiet;
 static time_t quiet_since; /* while quiet, made since then is an event */
 static guint64 missed;
+/* Segments whose creator's container had no name when first seen (the
+ * engine's names may be older than the container): asked again until an
+ * answer of the engine newer than that sighting (shm_creators_name). */
+struct unnamed {
+	struct seg_key k;
+	gint64 seen; /* g_get_monotonic_time() at the first sighting */
+};
+static GQueue unnamed = G_QUEUE_INIT;
 
 static guint seg_hash(gconstpointer p)
 {
@@ -64,6 +77,7 @@ static void creator_free(void *p)
 
 	g_free(c->command);
 	g_free(c->container);
+	g_free(c->name);
 	g_free(c);
 }
 
@@ -188,19 +202,51 @@ static struct creator *read_creator(pid_t cpid, time_t ctime, bool *retry)
 /* Replace c's command line and container with fresh's. */
 static void take(struct creator *c, struct creator *fresh)
 {
+	if (g_strcmp0(c->container, fresh->container) != 0) {
+		g_free(c->name);
+		c->name = g_strdup("");
+	}
 	g_free(c->command);
 	g_free(c->container);
 	c->command = g_steal_pointer(&fresh->command);
 	c->container = g_steal_pointer(&fresh->container);
 }
 
+/* Keep the name the engine gives the container of k's creator now, if it
+ * gives one and none is kept yet.  Asked at a segment's first sighting, at
+ * each question, and by the watcher until the engine has answered since
+ * the first sighting (shm_creators_name); never at a listing's later
+ * sightings: a container the engine does not run (another runtime's)
+ * would make the engine be asked at each of them. */
+static void name_now(const struct seg_key *k)
+{
+	g_autofree char *want = NULL, *name = NULL;
+	struct creator *c;
+
+	G_LOCK(creators_lock);
+	c = g_hash_table_lookup(by_seg, k);
+	if (c && *c->container && !*c->name)
+		want = g_strdup(c->container);
+	G_UNLOCK(creators_lock);
+	if (!want || !(name = docker_name_of(want)))
+		return;
+	G_LOCK(creators_lock);
+	c = g_hash_table_lookup(by_seg, k);
+	if (c && !*c->name && strcmp(c->container, want) == 0) {
+		g_free(c->name);
+		c->name = g_steal_pointer(&name);
+	}
+	G_UNLOCK(creators_lock);
+}
+
 /* The creator kept for segment s of ns, or one read now and kept (a
  * segment first seen: its event).  A question about the segment (gen 0)
  * reads a living creator again, as lsipc does (it may have run another
  * program since); a creator not yet readable is read again at each
- * sighting until it is, or is gone (then it is counted missed). */
+ * sighting until it is, or is gone (then it is counted missed).  The
+ * strings asked for are new, "" where not known. */
 static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
-		 char **command, char **container)
+		 char **command, char **container, char **name)
 {
 	struct seg_key k = { ns, s->id };
 	struct creator *c, *fresh = NULL;
@@ -245,6 +291,7 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 			c->command = g_strdup("");
 			c->container = g_strdup("");
 		}
+		c->name = g_strdup("");
 		c->seg = *s;
 		c->retry = retry;
 		g_hash_table_insert(by_seg, g_memdup2(&k, sizeof(k)), c);
@@ -260,7 +307,9 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		G_UNLOCK(creators_lock);
 		fresh = remembered(s->cpid, s->ctime);
 		G_LOCK(creators_lock);
-		if (c == g_hash_table_lookup(by_seg, &k) && c->retry) {
+		/* (Forgotten meanwhile by a listing: asked again below.) */
+		c = g_hash_table_lookup(by_seg, &k);
+		if (c && c->retry) {
 			c->retry = false;
 			if (fresh)
 				take(c, fresh);
@@ -268,21 +317,65 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 				missed++;
 		}
 	}
-	if (gen)
+	if (c && gen)
 		c->seen = gen;
-	if (command)
-		*command = g_strdup(c->command);
-	if (container)
-		*container = g_strdup(c->container);
 	G_UNLOCK(creators_lock);
 	if (fresh)
 		creator_free(fresh);
+	if (first || !gen)
+		name_now(&k);
+	G_LOCK(creators_lock);
+	c = g_hash_table_lookup(by_seg, &k);
+	if (first && c && *c->container && !*c->name &&
+	    unnamed.length < UNNAMED_MAX) {
+		struct unnamed *u = g_new(struct unnamed, 1);
+
+		u->k = k;
+		u->seen = g_get_monotonic_time();
+		g_queue_push_tail(&unnamed, u);
+	}
+	if (command)
+		*command = g_strdup(c ? c->command : "");
+	if (container)
+		*container = g_strdup(c ? c->container : "");
+	if (name)
+		*name = g_strdup(c ? c->name : "");
+	G_UNLOCK(creators_lock);
 }
 
 void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
-		    char **container)
+		    char **container, char **name)
 {
-	note(ns, s, 0, command, container);
+	note(ns, s, 0, command, container, name);
+}
+
+void shm_creators_name(void)
+{
+	GQueue now = G_QUEUE_INIT;
+	struct unnamed *u;
+	gint64 answered;
+
+	G_LOCK(creators_lock);
+	now = unnamed;
+	g_queue_init(&unnamed);
+	G_UNLOCK(creators_lock);
+	/* (Asking may ask the engine again: at most once a bound.) */
+	answered = docker_names_answered();
+	while ((u = g_queue_pop_head(&now))) {
+		struct creator *c;
+		bool again;
+
+		name_now(&u->k);
+		G_LOCK(creators_lock);
+		c = g_hash_table_lookup(by_seg, &u->k);
+		again = c && !*c->name && answered <= u->seen &&
+			unnamed.length < UNNAMED_MAX;
+		if (again)
+			g_queue_push_tail(&unnamed, u);
+		G_UNLOCK(creators_lock);
+		if (!again)
+			g_free(u);
+	}
 }
 
 void shm_creators_begin(ino_t ns)
@@ -296,7 +389,7 @@ void shm_creators_begin(ino_t ns)
 
 void shm_creators_seen(const struct shm_seg_seen *s)
 {
-	note(listing_ns, s, listing_gen, NULL, NULL);
+	note(listing_ns, s, listing_gen, NULL, NULL, NULL);
 }
 
 void shm_creators_end(bool complete)

@@ -1,6 +1,7 @@
 /* creators.h - who made each System V segment, remembered while the
  * daemon runs, so that a leaked segment can still be traced after its
- * creator is gone (user.shm.command, user.shm.creator.container).
+ * creator is gone (user.shm.command, user.shm.creator.container,
+ * user.shm.creator.container.name).
  *
  * The kernel keeps only the creator's pid (shm_cpid); its command line
  * and container are in /proc only while it lives, and the pid may then
@@ -35,12 +36,13 @@ struct shm_seg_seen {
 	time_t ctime; /* shm_ctime: made then, or changed by IPC_SET */
 };
 
-/* Segment s of IPC namespace ns: its creator's command line and container
- * id (new strings, "" when unknown), read now if not yet known and the
- * creator still lives.  A segment seen for the first time is an event
- * (watch.h). */
+/* Segment s of IPC namespace ns: its creator's command line, container id
+ * and that container's name (new strings, "" when unknown), read now if
+ * not yet known and the creator still lives.  The name is the engine's
+ * (dockernames.h), asked while the container runs and kept after it is
+ * gone.  A segment seen for the first time is an event (watch.h). */
 void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
-		    char **container);
+		    char **container, char **name);
 
 /* A listing of ns saw these segments: remember their creators where not
  * yet known; begin with shm_creators_begin, end with shm_creators_end
@@ -55,6 +57,11 @@ void shm_creators_forget_ns(ino_t ns);
  * (shm_ctime) at `since` or later: the first look at the namespaces there
  * are when the daemon starts. */
 void shm_creators_quiet(bool on, time_t since);
+/* Ask the names of creators' containers again where the engine had none
+ * when their segments were first seen: until the engine has answered
+ * since (a container it does not name is not Docker's).  The watcher
+ * calls it each round. */
+void shm_creators_name(void);
 /* Segments first seen after their creator had exited. */
 guint64 shm_creators_missed(void);
 

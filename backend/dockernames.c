@@ -23,6 +23,7 @@ static GHashTable *names; /* id -> name; replaced, never changed */
 static gint64 answered_at;
 static bool asking, stopping;
 static GThread *thread;
+static int users; /* docker_names_init calls not yet finished */
 
 static bool is_id(const char *s)
 {
@@ -178,6 +179,16 @@ GHashTable *docker_names(void)
 	return t;
 }
 
+gint64 docker_names_answered(void)
+{
+	gint64 t;
+
+	g_mutex_lock(&names_lock);
+	t = answered_at;
+	g_mutex_unlock(&names_lock);
+	return t;
+}
+
 char *docker_name_of(const char *id)
 {
 	g_autoptr(GHashTable) t = docker_names();
@@ -189,6 +200,10 @@ char *docker_name_of(const char *id)
 void docker_names_init(void)
 {
 	g_mutex_lock(&names_lock);
+	if (users++) {
+		g_mutex_unlock(&names_lock);
+		return;
+	}
 	stopping = false;
 	answered_at = 0;
 	if (!names)
@@ -203,6 +218,10 @@ void docker_names_fini(void)
 	GThread *t;
 
 	g_mutex_lock(&names_lock);
+	if (users == 0 || --users) {
+		g_mutex_unlock(&names_lock);
+		return;
+	}
 	stopping = true;
 	g_cond_signal(&names_cond);
 	t = g_steal_pointer(&thread);

@@ -10,7 +10,9 @@
  * after its start, and an engine that is slow, stopped or absent delays
  * nothing: names are then the last ones it gave (none if it never
  * answered), and it is asked again after the bound.  Not part of
- * the backend interface: ns.c's.
+ * the backend interface: ns.c's, and the creators' (creators.c,
+ * watch_posix.c: the name of a creator's container, kept after it is
+ * gone).
  */
 #ifndef SHMFS_DOCKERNAMES_H
 #define SHMFS_DOCKERNAMES_H
@@ -23,6 +25,11 @@
  * (without Docker's leading '/'), or NULL if the engine named none. */
 char *docker_name_of(const char *id);
 
+/* When the engine was last asked and answered, or failed to
+ * (g_get_monotonic_time), 0 if never: a container that ran before then and
+ * has no name is not the engine's. */
+gint64 docker_names_answered(void);
+
 /* The ids of the containers the engine named (char *, 64 hex digits)
  * -> their names, a new reference (maybe empty). */
 GHashTable *docker_names(void);
@@ -31,6 +38,8 @@ GHashTable *docker_names(void);
  * a new table.  What does not parse is left out.  For the tests. */
 GHashTable *docker_names_parse(const char *json);
 
+/* Each user (ns.c, the watcher) calls init once and fini once: the thread
+ * that asks the engine runs while any has not finished. */
 void docker_names_init(void);
 void docker_names_fini(void);
 

@@ -369,7 +369,8 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 		};
 
 		shm_creator_of(shm_ctx_ipc_ns(), &seen, &m->command,
-			       &m->creator_container);
+			       &m->creator_container,
+			       &m->creator_container_name);
 	}
 	return 0;
 }

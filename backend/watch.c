@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "creators.h"
+#include "dockernames.h"
 #include "execs.h"
 #include "nscall.h"
 #include "nsctx.h"
@@ -263,6 +264,7 @@ static gint64 round_once(guint64 n, gint64 *ns_due)
 		if (s->ns != own_ns)
 			elsewhere += s->probe_cpu_us;
 	}
+	shm_creators_name();
 	return thread_cpu_us() - cpu0 + elsewhere;
 }
 
@@ -336,6 +338,8 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 {
 	started = *since;
 	sink = fn;
+	/* The names of creators' containers (creators.h). */
+	docker_names_init();
 	all_ns = cfg->all_namespaces;
 	own_ns = shm_ctx_ipc_ns();
 	own_posix = g_strdup(cfg->posix_dir ? cfg->posix_dir : "/dev/shm");
@@ -358,6 +362,7 @@ void shm_watch_stop(void)
 	shm_stopper_stop(&stopper);
 	shm_execs_stop();
 	watch_posix_fini();
+	docker_names_fini();
 	sink = NULL;
 	G_LOCK(spaces_lock);
 	if (spaces)

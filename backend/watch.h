@@ -17,10 +17,12 @@ void shm_watch_emit(struct shm_event *ev);
 void shm_watch_posix_sync(void);
 
 /* POSIX object name in the directory dev:dir, of inode ino: its creator's
- * command line and container (new strings) and pid, where the watcher saw
- * it made (fanotify: Linux 6.7 and later); false if not. */
+ * command line, container and that container's name (new strings, "" for
+ * none or not known) and pid, where the watcher saw it made (fanotify:
+ * Linux 6.7 and later); false if not. */
 bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
-			     char **command, char **container, pid_t *pid);
+			     char **command, char **container,
+			     char **container_name, pid_t *pid);
 
 /* watch_posix.c, for watch.c: start (0 or -errno; without it no POSIX
  * directory is watched), the descriptor to poll (-1: none), watch path as

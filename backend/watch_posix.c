@@ -27,6 +27,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "dockernames.h"
 #include "execs.h"
 #include "watch.h"
 
@@ -47,6 +48,7 @@ struct pname {
 	pid_t pid; /* its creator, 0 if not known */
 	char *command;
 	char *container;
+	char *name; /* the container's name, NULL until the engine gave one */
 };
 
 /* One watched POSIX directory (several namespaces may share one: the
@@ -73,6 +75,7 @@ static void pname_free(void *p)
 
 	g_free(n->command);
 	g_free(n->container);
+	g_free(n->name);
 	g_free(n);
 }
 
@@ -212,6 +215,8 @@ static void creator_of(const struct pdir *d, const char *name, struct pname *p)
 	p->pid = GPOINTER_TO_INT(pid);
 	if (!shm_execs_describe(p->pid, &p->command, &p->container))
 		p->command = p->container = NULL;
+	else if (*p->container)
+		p->name = docker_name_of(p->container);
 }
 
 /* name is in d now: an event if it was not known and was made since the
@@ -385,7 +390,8 @@ void shm_watch_posix_sync(void)
 }
 
 bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
-			     char **command, char **container, pid_t *pid)
+			     char **command, char **container,
+			     char **container_name, pid_t *pid)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -398,14 +404,18 @@ bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
 	g_hash_table_iter_init(&it, dirs);
 	while (!found && g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct pdir *d = v;
-		const struct pname *p;
+		struct pname *p;
 
 		if (d->dev != dev || d->ino != dir)
 			continue;
 		p = g_hash_table_lookup(d->names, name);
 		if (p && p->ino == ino && p->command) {
+			/* Asked while the container runs, kept after. */
+			if (!p->name && *p->container)
+				p->name = docker_name_of(p->container);
 			*command = g_strdup(p->command);
 			*container = g_strdup(p->container);
+			*container_name = g_strdup(p->name ? p->name : "");
 			*pid = p->pid;
 			found = true;
 		}

@@ -91,6 +91,15 @@ static void fmt_creator_container(const char *kind, const struct shm_meta *m,
 	g_string_append(out, m->creator_container ? m->creator_container : "");
 }
 
+static void fmt_creator_container_name(const char *kind,
+				       const struct shm_meta *m, GString *out)
+{
+	(void)kind;
+	g_string_append(out, m->creator_container_name ?
+				     m->creator_container_name :
+				     "");
+}
+
 /* As lsipc's STATUS column: comma-separated, in this order. */
 static void fmt_status(const char *kind, const struct shm_meta *m, GString *out)
 {
@@ -129,6 +138,8 @@ static const struct xattr_field fields[] = {
 	{ "lpid", SHM_META_PIDS, fmt_lpid },
 	{ "command", SHM_META_COMMAND, fmt_command },
 	{ "creator.container", SHM_META_COMMAND, fmt_creator_container },
+	{ "creator.container.name", SHM_META_COMMAND,
+	  fmt_creator_container_name },
 	{ "nattch", SHM_META_NATTCH, fmt_nattch },
 	{ "pids", SHM_META_MAPPERS, fmt_pids },
 	{ "atime", SHM_META_TIMES, fmt_atime },

@@ -17,7 +17,9 @@
 #   a mapping through it is the segment's own memory (atomic adds from
 #   the container and from the host add up exactly).
 #   Creators run by docker exec that exit at once keep their command line
-#   and the container's id, with an events line each.
+#   and the container's id and name, with an events line each; a segment
+#   leaked by a container on the host's IPC namespace keeps them after the
+#   container is removed.
 set -u
 # shellcheck source=tests/docker-lib.sh
 . "$(dirname "$0")/docker-lib.sh"
@@ -32,20 +34,20 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err" 2>/dev/null; }
 cleanup() {
-	docker rm -f "$tag-a" "$tag-b" "$tag-c" "$tag-v" >/dev/null 2>&1
+	docker rm -f "$tag-a" "$tag-b" "$tag-c" "$tag-v" "$tag-h" >/dev/null 2>&1
 	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
 	fusermount3 -uz "$mnt" 2>/dev/null
 	[ -n "${bound:-}" ] && umount -l "$hostdir" 2>/dev/null
-	for s in ${hostseg:-} ${rootseg:-} ${gone:-} ${addseg:-}; do ipcrm -m "$s" 2>/dev/null; done
+	for s in ${hostseg:-} ${rootseg:-} ${gone:-} ${addseg:-} ${leak:-}; do ipcrm -m "$s" 2>/dev/null; done
 	rm -f "/dev/shm/shmfs-docker-add-$$"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 # A signal (a closed pipe, ^C) ends the test through the same cleanup.
 trap 'exit 1' INT TERM HUP PIPE
-echo "1..13"
+echo "1..14"
 if ! docker info >/dev/null 2>&1; then
-	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment Docker.LeakAutopsy; do
+	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment Docker.LeakAutopsy Docker.LeakOutlivesItsContainer; do
 		n=$((n + 1))
 		echo "ok $n - $t # SKIP no-docker: no Docker engine answers on its socket"
 	done
@@ -277,14 +279,45 @@ while read -r sid t; do
 	f=$mnt/ns/$a/sysv/$sid
 	cmd=$(getfattr --absolute-names --only-values -n user.shm.command "$f" 2>>"$tmp/err")
 	ctr=$(getfattr --absolute-names --only-values -n user.shm.creator.container "$f" 2>>"$tmp/err")
+	ctrname=$(getfattr --absolute-names --only-values -n user.shm.creator.container.name "$f" 2>>"$tmp/err")
 	grep -q "\"event\":\"create\",\"kind\":\"sysv\",\"ns\":$a,\"container\":\"$ida\",\"name\":\"$sid\"" "$mnt/events" ||
 		echo "no events line for $sid in the container $ida" >>"$tmp/err"
 	[ -z "$cmd" ] && continue
 	kept=$((kept + 1))
 	[ "$cmd" = "perl -e print shmget(0, 4096, 0600|01000) $t" ] || echo "$sid: command '$cmd'" >>"$tmp/err"
 	[ "$ctr" = "$ida" ] || echo "$sid: creator.container '$ctr', not $ida" >>"$tmp/err"
+	[ "$ctrname" = "$tag-a" ] || echo "$sid: creator.container.name '$ctrname', not $tag-a" >>"$tmp/err"
 done <"$tmp/made"
 missed=$(($(awk '/^shmfs_creators_missed_total / { print $2 }' "$mnt/shmfs.prom") - missed0))
 echo "# $kept of 10 creators kept, $missed counted missed"
 [ $((kept + missed)) = 10 ] || echo "$kept kept + $missed missed is not 10" >>"$tmp/err"
 if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
+
+# 14. A leak traced to its container after the container is gone (the
+# README's example): a container on the host's IPC namespace (--ipc=host)
+# makes a segment and is removed; the segment stays in the host's sysv/
+# (ipcs still lists it, lsipc no longer knows its command) and keeps its
+# creator's command line, the container's id and the container's name.
+what="a leak outlives its container: its command line, container id and name kept after docker rm"
+: >"$tmp/err"
+docker run -d --name "$tag-h" --ipc=host "$image" sleep 600 >/dev/null 2>>"$tmp/err"
+idh=$(docker inspect -f '{{.Id}}' "$tag-h" 2>>"$tmp/err")
+leak=$(docker exec "$tag-h" perl -e 'print shmget(0, 4096, 0600|01000)' leak 2>>"$tmp/err")
+sleep 2.5 # the watcher's window, and the engine asked for the new name
+docker rm -f "$tag-h" >/dev/null 2>>"$tmp/err"
+f=$mnt/sysv/$leak
+cmd=$(getfattr --absolute-names --only-values -n user.shm.command "$f" 2>>"$tmp/err")
+ctr=$(getfattr --absolute-names --only-values -n user.shm.creator.container "$f" 2>>"$tmp/err")
+ctrname=$(getfattr --absolute-names --only-values -n user.shm.creator.container.name "$f" 2>>"$tmp/err")
+echo "segment '$leak': command '$cmd', container '$ctr' (want $idh), name '$ctrname'" >>"$tmp/err"
+ipcs -m | awk '{ print $2 }' | grep -qx "$leak" || echo "ipcs does not list $leak" >>"$tmp/err"
+[ "$(lsipc -m -i "$leak" -n -o COMMAND 2>&1)" = 'COMMAND=""' ] || echo "lsipc: $(lsipc -m -i "$leak" -n -o COMMAND 2>&1)" >>"$tmp/err"
+grep -q "\"event\":\"create\",\"kind\":\"sysv\",\"ns\":[0-9]*,\"container\":\"$idh\",\"name\":\"$leak\"" "$mnt/events" ||
+	echo "no events line for $leak in $idh" >>"$tmp/err"
+if [ -n "$leak" ] && [ -n "$idh" ] && [ "$cmd" = "perl -e print shmget(0, 4096, 0600|01000) leak" ] &&
+	[ "$ctr" = "$idh" ] && [ "$ctrname" = "$tag-h" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+	[ -z "$(docker ps -aq -f name="$tag-h")" ]; then
+	ok "$what"
+else
+	notok "$what"
+fi

@@ -472,6 +472,9 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 		kept++;
 		EXPECT_EQ(cmd, s.second);
 		EXPECT_EQ(get_xattr(p, "user.shm.creator.container"), id);
+		// A container the engine does not know (made here, not by
+		// Docker) has no name.
+		EXPECT_EQ(get_xattr(p, "user.shm.creator.container.name"), "");
 	}
 	long long missed = metric(m, "shmfs_creators_missed_total") - missed0;
 	EXPECT_EQ(kept + missed, 20);

@@ -178,6 +178,7 @@ const std::vector<std::string> kSysvNames = {
 	"user.shm.lpid",
 	"user.shm.command",
 	"user.shm.creator.container",
+	"user.shm.creator.container.name",
 	"user.shm.nattch",
 	"user.shm.pids",
 	"user.shm.atime",
@@ -326,14 +327,16 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 					  "user.shm.perms", "user.shm.uid",
 					  "user.shm.gid" };
 	if (kernel_has_tmpfs_fanotify())
-		want.insert(want.end(), { "user.shm.command",
-					  "user.shm.creator.container" });
+		want.insert(want.end(),
+			    { "user.shm.command", "user.shm.creator.container",
+			      "user.shm.creator.container.name" });
 	want.insert(want.end(), { "user.shm.nattch", "user.shm.pids",
 				  "user.shm.path", "user.shm.io" });
 	EXPECT_EQ(list_xattrs(f), want);
 	if (kernel_has_tmpfs_fanotify()) {
 		EXPECT_EQ(get_xattr(f, "user.shm.command"), own_command());
 		EXPECT_EQ(get_xattr(f, "user.shm.creator.container"), "");
+		EXPECT_EQ(get_xattr(f, "user.shm.creator.container.name"), "");
 	}
 	EXPECT_EQ(get_xattr(f, "user.shm.kind"), "posix");
 	EXPECT_EQ(get_xattr(f, "user.shm.size"), "777");
@@ -494,6 +497,8 @@ TEST_F(Layout, CommandAndStatusAreLsipcs)
 	EXPECT_EQ(cmd, "sleep 30 1");
 	EXPECT_EQ(lsipc_column(id, "COMMAND"), "sleep 30 1");
 	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.creator.container"), "");
+	EXPECT_EQ(get_xattr(sysv_path(id), "user.shm.creator.container.name"),
+		  "");
 	kill(creator, SIGKILL);
 	waitpid(creator, nullptr, 0);
 	// The creator is gone: lsipc no longer knows it, shmfs still does.

@@ -265,6 +265,7 @@ static gint64 round_once(guint64 n, gint64 *ns_due)
 			elsewhere += s->probe_cpu_us;
 	}
 	shm_creators_name();
+	watch_posix_name();
 	return thread_cpu_us() - cpu0 + elsewhere;
 }
 

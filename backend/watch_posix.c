@@ -68,6 +68,18 @@ static GMutex watch_lock;
 static int ino_fd = -1, fan_fd = -1;
 static GHashTable *dirs;    /* wd -> struct pdir * */
 static GHashTable *pending; /* "FID/name" -> pid */
+/* Objects whose creator's container had no name when they were made (the
+ * engine's names may be older than the container): asked again each round
+ * until the engine has answered since (watch_posix_name).  At most
+ * UNNAMED_MAX. */
+struct unnamed {
+	int wd;
+	char *name;
+	ino_t ino;
+	gint64 seen; /* g_get_monotonic_time() when made */
+};
+#define UNNAMED_MAX 4096
+static GQueue unnamed = G_QUEUE_INIT;
 
 static void pname_free(void *p)
 {
@@ -77,6 +89,14 @@ static void pname_free(void *p)
 	g_free(n->container);
 	g_free(n->name);
 	g_free(n);
+}
+
+static void unnamed_free(void *p)
+{
+	struct unnamed *u = p;
+
+	g_free(u->name);
+	g_free(u);
 }
 
 static void pdir_free(void *p)
@@ -215,8 +235,16 @@ static void creator_of(const struct pdir *d, const char *name, struct pname *p)
 	p->pid = GPOINTER_TO_INT(pid);
 	if (!shm_execs_describe(p->pid, &p->command, &p->container))
 		p->command = p->container = NULL;
-	else if (*p->container)
-		p->name = docker_name_of(p->container);
+	else if (*p->container && !(p->name = docker_name_of(p->container)) &&
+		 unnamed.length < UNNAMED_MAX) {
+		struct unnamed *u = g_new(struct unnamed, 1);
+
+		u->wd = d->wd;
+		u->name = g_strdup(name);
+		u->ino = p->ino;
+		u->seen = g_get_monotonic_time();
+		g_queue_push_tail(&unnamed, u);
+	}
 }
 
 /* name is in d now: an event if it was not known and was made since the
@@ -440,6 +468,35 @@ int watch_posix_init(const struct timespec *start)
 	return 0;
 }
 
+void watch_posix_name(void)
+{
+	GQueue now = G_QUEUE_INIT;
+	struct unnamed *u;
+	gint64 answered = docker_names_answered();
+
+	g_mutex_lock(&watch_lock);
+	now = unnamed;
+	g_queue_init(&unnamed);
+	while ((u = g_queue_pop_head(&now))) {
+		struct pdir *d = dirs ? g_hash_table_lookup(
+						dirs, GINT_TO_POINTER(u->wd)) :
+					NULL;
+		struct pname *p =
+			d ? g_hash_table_lookup(d->names, u->name) : NULL;
+
+		if (p && p->ino == u->ino && !p->name && p->container &&
+		    *p->container)
+			p->name = docker_name_of(p->container);
+		/* Not named by an answer newer than its making: not the
+		 * engine's. */
+		if (p && p->ino == u->ino && !p->name && answered <= u->seen)
+			g_queue_push_tail(&unnamed, u);
+		else
+			unnamed_free(u);
+	}
+	g_mutex_unlock(&watch_lock);
+}
+
 int watch_posix_fd(void)
 {
 	return ino_fd;
@@ -468,5 +525,6 @@ void watch_posix_fini(void)
 	if (pending)
 		g_hash_table_unref(pending);
 	dirs = pending = NULL;
+	g_queue_clear_full(&unnamed, unnamed_free);
 	g_mutex_unlock(&watch_lock);
 }

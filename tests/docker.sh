@@ -39,7 +39,7 @@ cleanup() {
 	fusermount3 -uz "$mnt" 2>/dev/null
 	[ -n "${bound:-}" ] && umount -l "$hostdir" 2>/dev/null
 	for s in ${hostseg:-} ${rootseg:-} ${gone:-} ${addseg:-} ${leak:-}; do ipcrm -m "$s" 2>/dev/null; done
-	rm -f "/dev/shm/shmfs-docker-add-$$"
+	rm -f "/dev/shm/shmfs-docker-add-$$" "/dev/shm/shmfs-docker-leak-$$"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -295,14 +295,19 @@ if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
 
 # 14. A leak traced to its container after the container is gone (the
 # README's example): a container on the host's IPC namespace (--ipc=host)
-# makes a segment and is removed; the segment stays in the host's sysv/
-# (ipcs still lists it, lsipc no longer knows its command) and keeps its
-# creator's command line, the container's id and the container's name.
+# makes a segment and a POSIX object and is removed; they stay in the
+# host's sysv/ and posix/ (ipcs still lists the segment, lsipc no longer
+# knows its command) and keep their creator's command line, the
+# container's id and the container's name.
 what="a leak outlives its container: its command line, container id and name kept after docker rm"
 : >"$tmp/err"
 docker run -d --name "$tag-h" --ipc=host "$image" sleep 600 >/dev/null 2>>"$tmp/err"
 idh=$(docker inspect -f '{{.Id}}' "$tag-h" 2>>"$tmp/err")
 leak=$(docker exec "$tag-h" perl -e 'print shmget(0, 4096, 0600|01000)' leak 2>>"$tmp/err")
+# A POSIX object too: the host's /dev/shm is the container's (its maker
+# is known where fanotify reports it, Linux 6.7 and later).
+leakobj=shmfs-docker-leak-$$
+docker exec "$tag-h" perl -e 'open F, ">/dev/shm/" . shift' "$leakobj" 2>>"$tmp/err"
 sleep 2.5 # the watcher's window, and the engine asked for the new name
 docker rm -f "$tag-h" >/dev/null 2>>"$tmp/err"
 f=$mnt/sysv/$leak
@@ -314,6 +319,14 @@ ipcs -m | awk '{ print $2 }' | grep -qx "$leak" || echo "ipcs does not list $lea
 [ "$(lsipc -m -i "$leak" -n -o COMMAND 2>&1)" = 'COMMAND=""' ] || echo "lsipc: $(lsipc -m -i "$leak" -n -o COMMAND 2>&1)" >>"$tmp/err"
 grep -q "\"event\":\"create\",\"kind\":\"sysv\",\"ns\":[0-9]*,\"container\":\"$idh\",\"name\":\"$leak\"" "$mnt/events" ||
 	echo "no events line for $leak in $idh" >>"$tmp/err"
+if [ "$(uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 7)) }')" = 1 ]; then
+	o=$mnt/posix/$leakobj
+	ocmd=$(getfattr --absolute-names --only-values -n user.shm.command "$o" 2>>"$tmp/err")
+	octr=$(getfattr --absolute-names --only-values -n user.shm.creator.container "$o" 2>>"$tmp/err")
+	oname=$(getfattr --absolute-names --only-values -n user.shm.creator.container.name "$o" 2>>"$tmp/err")
+	[ "$ocmd" = "perl -e open F, \">/dev/shm/\" . shift $leakobj" ] && [ "$octr" = "$idh" ] && [ "$oname" = "$tag-h" ] ||
+		echo "posix/$leakobj: command '$ocmd', container '$octr', name '$oname'" >>"$tmp/err"
+fi
 if [ -n "$leak" ] && [ -n "$idh" ] && [ "$cmd" = "perl -e print shmget(0, 4096, 0600|01000) leak" ] &&
 	[ "$ctr" = "$idh" ] && [ "$ctrname" = "$tag-h" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
 	[ -z "$(docker ps -aq -f name="$tag-h")" ]; then

@@ -68,6 +68,9 @@ struct sysv_row {
 	long long atime, dtime, ctime;
 };
 
+/* One line of /proc/sysvipc/shm as a row; false for the header, a short
+ * line or a number that does not fit its field. */
+bool sysv_parse_row(const char *line, struct sysv_row *r);
 /* Call fn on every row of /proc/sysvipc/shm until it returns true. */
 int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg);
 

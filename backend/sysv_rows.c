@@ -130,14 +130,89 @@ void sysv_link_attr(struct shm_attr *a, const struct shmid_ds *ds, int id)
 	a->blocks = 0;
 }
 
-static bool parse_row(const char *line, struct sysv_row *r)
+/* The next number of a row after blanks, signed (in [lo, hi]) or not,
+ * into *v; false if there is none or it does not fit. */
+static bool field(const char **p, int base, bool is_signed, long long lo,
+		  unsigned long long hi, unsigned long long *v)
 {
-	return sscanf(line,
-		      "%d %d %o %llu %d %d %lu %u %u %u %u %lld %lld %lld "
-		      "%llu %llu",
-		      &r->key, &r->id, &r->mode, &r->size, &r->cpid, &r->lpid,
-		      &r->nattch, &r->uid, &r->gid, &r->cuid, &r->cgid,
-		      &r->atime, &r->dtime, &r->ctime, &r->rss, &r->swap) == 16;
+	char *end;
+	int saved = errno;
+
+	errno = 0;
+	if (is_signed) {
+		long long s = strtoll(*p, &end, base);
+
+		if (s < lo || (s > 0 && (unsigned long long)s > hi))
+			errno = ERANGE;
+		*v = (unsigned long long)s;
+	} else {
+		*v = strtoull(*p, &end, base);
+		if (*v > hi)
+			errno = ERANGE;
+	}
+	if (end == *p || errno) {
+		errno = saved;
+		return false;
+	}
+	errno = saved;
+	*p = end;
+	return true;
+}
+
+/* One row of /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid
+ * gid cuid cgid atime dtime ctime rss swap.  (Parsed by hand: the watcher
+ * and every listing parse each row, and sscanf was most of their cost.) */
+bool sysv_parse_row(const char *line, struct sysv_row *r)
+{
+	unsigned long long v[16];
+	static const struct {
+		int base;
+		bool is_signed;
+		long long lo;
+		unsigned long long hi;
+	} f[16] = {
+		{ 10, true, INT_MIN, INT_MAX },	    /* key */
+		{ 10, true, 0, INT_MAX },	    /* shmid */
+		{ 8, false, 0, UINT_MAX },	    /* perms */
+		{ 10, false, 0, ULLONG_MAX },	    /* size */
+		{ 10, true, INT_MIN, INT_MAX },	    /* cpid */
+		{ 10, true, INT_MIN, INT_MAX },	    /* lpid */
+		{ 10, false, 0, ULONG_MAX },	    /* nattch */
+		{ 10, false, 0, UINT_MAX },	    /* uid */
+		{ 10, false, 0, UINT_MAX },	    /* gid */
+		{ 10, false, 0, UINT_MAX },	    /* cuid */
+		{ 10, false, 0, UINT_MAX },	    /* cgid */
+		{ 10, true, LLONG_MIN, LLONG_MAX }, /* atime */
+		{ 10, true, LLONG_MIN, LLONG_MAX }, /* dtime */
+		{ 10, true, LLONG_MIN, LLONG_MAX }, /* ctime */
+		{ 10, false, 0, ULLONG_MAX },	    /* rss */
+		{ 10, false, 0, ULLONG_MAX },	    /* swap */
+	};
+	const char *p = line;
+
+	for (int i = 0; i < 16; i++)
+		if (!field(&p, f[i].base, f[i].is_signed, f[i].lo, f[i].hi,
+			   &v[i]))
+			return false;
+	*r = (struct sysv_row){
+		.key = (int)(long long)v[0],
+		.id = (int)v[1],
+		.mode = (unsigned)v[2],
+		.size = v[3],
+		.cpid = (int)(long long)v[4],
+		.lpid = (int)(long long)v[5],
+		.nattch = (unsigned long)v[6],
+		.uid = (unsigned)v[7],
+		.gid = (unsigned)v[8],
+		.cuid = (unsigned)v[9],
+		.cgid = (unsigned)v[10],
+		.atime = (long long)v[11],
+		.dtime = (long long)v[12],
+		.ctime = (long long)v[13],
+		.rss = v[14],
+		.swap = v[15],
+	};
+	return true;
 }
 
 int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
@@ -150,7 +225,7 @@ int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg)
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
-		if (parse_row(line, &r) && fn(&r, arg))
+		if (sysv_parse_row(line, &r) && fn(&r, arg))
 			break;
 	}
 	free(line);

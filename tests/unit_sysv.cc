@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 
 extern "C" {
 #include "creators.h"
+#include "sysv.h"
 }
 
 namespace {
@@ -354,6 +356,72 @@ TEST_F(Sysv, StatfsCountsUsage)
 
 } // namespace
 
+// Every row of the kernel's /proc/sysvipc/shm parses as sscanf reads it
+// (the parser it replaced); the header, a short line and a number past its
+// field's range do not parse.
+TEST_F(Sysv, RowsParseAsTheKernelWritesThem)
+{
+	std::ifstream f("/proc/sysvipc/shm");
+	std::string line;
+	int rows = 0;
+	bool ours = false;
+	ASSERT_TRUE(std::getline(f, line));
+	struct sysv_row r;
+	EXPECT_FALSE(sysv_parse_row(line.c_str(), &r)); // the header
+	while (std::getline(f, line)) {
+		struct sysv_row w = {};
+		ASSERT_EQ(sscanf(line.c_str(),
+				 "%d %d %o %llu %d %d %lu %u %u %u %u %lld "
+				 "%lld %lld %llu %llu",
+				 &w.key, &w.id, &w.mode, &w.size, &w.cpid,
+				 &w.lpid, &w.nattch, &w.uid, &w.gid, &w.cuid,
+				 &w.cgid, &w.atime, &w.dtime, &w.ctime, &w.rss,
+				 &w.swap),
+			  16)
+			<< line;
+		memset(&r, 0xa5, sizeof(r));
+		ASSERT_TRUE(sysv_parse_row(line.c_str(), &r)) << line;
+		EXPECT_EQ(r.key, w.key);
+		EXPECT_EQ(r.id, w.id);
+		EXPECT_EQ(r.mode, w.mode);
+		EXPECT_EQ(r.size, w.size);
+		EXPECT_EQ(r.cpid, w.cpid);
+		EXPECT_EQ(r.lpid, w.lpid);
+		EXPECT_EQ(r.nattch, w.nattch);
+		EXPECT_EQ(r.uid, w.uid);
+		EXPECT_EQ(r.gid, w.gid);
+		EXPECT_EQ(r.cuid, w.cuid);
+		EXPECT_EQ(r.cgid, w.cgid);
+		EXPECT_EQ(r.atime, w.atime);
+		EXPECT_EQ(r.dtime, w.dtime);
+		EXPECT_EQ(r.ctime, w.ctime);
+		EXPECT_EQ(r.rss, w.rss);
+		EXPECT_EQ(r.swap, w.swap);
+		ours |= r.id == id;
+		rows++;
+	}
+	EXPECT_GE(rows, 1);
+	EXPECT_TRUE(ours); // the fixture's segment
+	// A key is signed; the mode octal.
+	ASSERT_TRUE(sysv_parse_row("-1 7 1600 4096 10 11 2 0 0 0 0 1 2 3 "
+				   "4096 0\n",
+				   &r));
+	EXPECT_EQ(r.key, -1);
+	EXPECT_EQ(r.id, 7);
+	EXPECT_EQ(r.mode, 01600u);
+	EXPECT_EQ(r.nattch, 2u);
+	EXPECT_EQ(r.ctime, 3);
+	EXPECT_FALSE(sysv_parse_row("1 7 600 4096 10 11 2 0 0 0 0 1 2 3 4096",
+				    &r)); // no swap
+	EXPECT_FALSE(sysv_parse_row(
+		"1 2147483648 600 4096 10 11 2 0 0 0 0 1 2 3 4096 0", &r));
+	EXPECT_FALSE(sysv_parse_row(
+		"1 7 600 4096 10 11 2 4294967296 0 0 0 1 2 3 4096 0", &r));
+	EXPECT_FALSE(sysv_parse_row("1 7 9 4096 10 11 2 0 0 0 0 1 2 3 4096 0",
+				    &r)); // 9 is no octal digit
+	EXPECT_FALSE(sysv_parse_row("", &r));
+}
+
 // creators.h: a creator is read while it lives and kept after it is
 // gone; a process that started after the segment was made is never taken
 // for its creator; a listing forgets the segments it no longer sees.
@@ -374,25 +442,27 @@ TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
 	std::string want = self;
 	g_free(self);
 	ASSERT_FALSE(want.empty());
-	char *cmd = nullptr, *ctr = nullptr;
+	char *cmd = nullptr, *ctr = nullptr, *name = nullptr;
 	guint before = shm_creators_count();
 	auto seg = [](int id, pid_t cpid, time_t ctime) {
 		return shm_seg_seen{ id, 0, 4096, cpid, ctime };
 	};
 	shm_seg_seen s1 = seg(1, child, time(nullptr));
-	shm_creator_of(ns, &s1, &cmd, &ctr);
+	shm_creator_of(ns, &s1, &cmd, &ctr, &name);
 	EXPECT_EQ(cmd, want);
 	EXPECT_STREQ(ctr, "");
+	EXPECT_STREQ(name, ""); // no container, no name
 	g_free(cmd);
 	g_free(ctr);
+	g_free(name);
 	(void)!write(ready[1], "x", 1);
 	waitpid(child, nullptr, 0);
-	shm_creator_of(ns, &s1, &cmd, nullptr);
+	shm_creator_of(ns, &s1, &cmd, nullptr, nullptr);
 	EXPECT_EQ(cmd, want); // kept
 	g_free(cmd);
 	// This process started long after 1970: not a creator then.
 	shm_seg_seen s2 = seg(2, getpid(), 1000);
-	shm_creator_of(ns, &s2, &cmd, nullptr);
+	shm_creator_of(ns, &s2, &cmd, nullptr, nullptr);
 	EXPECT_STREQ(cmd, "");
 	g_free(cmd);
 	EXPECT_EQ(shm_creators_count(), before + 2);
@@ -406,7 +476,7 @@ TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
 	shm_creators_begin(ns);
 	shm_creators_end(false);
 	EXPECT_EQ(shm_creators_count(), before + 1);
-	shm_creator_of(ns, &s1, &cmd, nullptr);
+	shm_creator_of(ns, &s1, &cmd, nullptr, nullptr);
 	EXPECT_STREQ(cmd, ""); // forgotten, and its creator gone
 	g_free(cmd);
 	shm_creators_begin(ns);

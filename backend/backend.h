@@ -98,6 +98,9 @@ enum {
 	SHM_META_COMMAND = 1u << 13, /* the creator's command line: read
 				      * from /proc, only when asked */
 	SHM_META_SEM = 1u << 14,     /* a named semaphore: name, value */
+	SHM_META_CPID = 1u << 15,    /* cpid alone: System V's, and a POSIX
+				      * object's where the watcher saw who
+				      * made it */
 };
 
 /* What lsipc's STATUS column shows, from the segment's mode bits. */

@@ -247,8 +247,13 @@ static void creator(const char *name, const struct stat *st, struct shm_meta *m)
 	if (fstat(posix_dir_fd(), &dir) == 0 &&
 	    shm_watch_posix_creator(dir.st_dev, dir.st_ino, name, st->st_ino,
 				    &m->command, &m->creator_container,
-				    &m->creator_container_name, &pid))
+				    &m->creator_container_name, &pid)) {
 		m->have |= SHM_META_COMMAND;
+		if (pid > 0) {
+			m->cpid = pid;
+			m->have |= SHM_META_CPID;
+		}
+	}
 }
 
 static int posix_meta(const char *path, unsigned want, struct shm_meta *m)

@@ -406,9 +406,9 @@ int sysv_meta_id(int id, unsigned want, struct shm_meta *m)
 	*m = (struct shm_meta){
 		.have = SHM_META_ID | SHM_META_KEY | SHM_META_SIZE |
 			SHM_META_PERMS | SHM_META_OWNER | SHM_META_CREATOR |
-			SHM_META_PIDS | SHM_META_NATTCH | SHM_META_TIMES |
-			SHM_META_STATUS | SHM_META_MEMORY | SHM_META_MAPPERS |
-			SHM_META_COMMAND,
+			SHM_META_PIDS | SHM_META_CPID | SHM_META_NATTCH |
+			SHM_META_TIMES | SHM_META_STATUS | SHM_META_MEMORY |
+			SHM_META_MAPPERS | SHM_META_COMMAND,
 		.id = id,
 		.key = (uint32_t)ds.shm_perm.__key,
 		.size = ds.shm_segsz,

@@ -134,7 +134,7 @@ static const struct xattr_field fields[] = {
 	{ "gid", SHM_META_OWNER, fmt_gid },
 	{ "cuid", SHM_META_CREATOR, fmt_cuid },
 	{ "cgid", SHM_META_CREATOR, fmt_cgid },
-	{ "cpid", SHM_META_PIDS, fmt_cpid },
+	{ "cpid", SHM_META_CPID, fmt_cpid },
 	{ "lpid", SHM_META_PIDS, fmt_lpid },
 	{ "command", SHM_META_COMMAND, fmt_command },
 	{ "creator.container", SHM_META_COMMAND, fmt_creator_container },

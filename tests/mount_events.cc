@@ -543,6 +543,11 @@ TEST_F(Events, PosixCreatorsFromFanotify)
 		EXPECT_EQ(cmd, made[n]) << l;
 		EXPECT_NE(field(l, "pid"), "null") << l;
 		EXPECT_EQ(x, made[n]);
+		// The pid that made it, as the events line has it (the
+		// creator is gone: nothing else can tell it).
+		EXPECT_EQ(get_xattr(posix_path(n), "user.shm.cpid"),
+			  field(l, "pid"))
+			<< l;
 		EXPECT_EQ(
 			get_xattr(posix_path(n), "user.shm.creator.container"),
 			"");

@@ -327,13 +327,15 @@ TEST_F(Layout, PosixXattrsAreWhatIsKnown)
 					  "user.shm.perms", "user.shm.uid",
 					  "user.shm.gid" };
 	if (kernel_has_tmpfs_fanotify())
-		want.insert(want.end(),
-			    { "user.shm.command", "user.shm.creator.container",
-			      "user.shm.creator.container.name" });
+		want.insert(want.end(), { "user.shm.cpid", "user.shm.command",
+					  "user.shm.creator.container",
+					  "user.shm.creator.container.name" });
 	want.insert(want.end(), { "user.shm.nattch", "user.shm.pids",
 				  "user.shm.path", "user.shm.io" });
 	EXPECT_EQ(list_xattrs(f), want);
 	if (kernel_has_tmpfs_fanotify()) {
+		EXPECT_EQ(get_xattr(f, "user.shm.cpid"),
+			  std::to_string(getpid()));
 		EXPECT_EQ(get_xattr(f, "user.shm.command"), own_command());
 		EXPECT_EQ(get_xattr(f, "user.shm.creator.container"), "");
 		EXPECT_EQ(get_xattr(f, "user.shm.creator.container.name"), "");

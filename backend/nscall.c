@@ -95,7 +95,9 @@ int ns_call_in(ino_t ns, struct ns_call *c)
 
 		if (r)
 			return r;
-		r = ns_pool_run(&t, call_in_ns, c);
+		r = c->brief ?
+			    ns_pool_run_brief(&t, call_in_ns, c, &c->cpu_us) :
+			    ns_pool_run(&t, call_in_ns, c);
 		if (r != -ESRCH)
 			return r;
 	}

@@ -49,6 +49,8 @@ struct ns_call {
 	void *out;
 	int (*fn)(void *out); /* OP_FN */
 	ssize_t written;
+	bool brief;    /* a periodic call: see ns_pool_run_brief */
+	gint64 cpu_us; /* brief: the CPU the pool spent on it */
 };
 
 /* Run c inside namespace ns: -ENOENT once the namespace has no process

@@ -22,7 +22,9 @@ struct ns_job {
 	struct ns_target t;
 	int (*fn)(void *arg);
 	void *arg;
+	bool brief; /* leave the namespace after it, not linger */
 	int result;
+	gint64 cpu_us; /* the CPU it used, entering and leaving included */
 	bool done;
 };
 
@@ -130,6 +132,14 @@ static int run_job(struct entered *e, struct ns_job *j)
 	return r ? r : j->fn(j->arg);
 }
 
+static gint64 thread_cpu_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
+
 /* A free thread: nothing queued, nothing running. */
 static bool worker_free(const struct ns_worker *w)
 {
@@ -174,9 +184,26 @@ static gpointer worker_main(gpointer p)
 		}
 		w->running = true;
 		g_mutex_unlock(&pool_lock);
+		gint64 cpu0 = thread_cpu_us();
 		int r = run_job(&e, j);
+
+		/* A brief call leaves at once unless more of its namespace's
+		 * are queued (none can be queued here once unassigned). */
+		if (j->brief && e.ns) {
+			bool alone;
+
+			g_mutex_lock(&pool_lock);
+			alone = g_queue_is_empty(&w->jobs);
+			if (alone)
+				w->assigned = 0;
+			g_mutex_unlock(&pool_lock);
+			if (alone)
+				leave(&e);
+		}
+		gint64 cpu = thread_cpu_us() - cpu0;
 		g_mutex_lock(&pool_lock);
 		j->result = r;
+		j->cpu_us = cpu;
 		j->done = true;
 		w->running = false;
 		g_cond_broadcast(&job_done);
@@ -230,9 +257,10 @@ static struct ns_worker *worker_for(ino_t ns)
 	return busy_in;
 }
 
-int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg)
+static int run(const struct ns_target *t, int (*fn)(void *arg), void *arg,
+	       bool brief, gint64 *cpu_us)
 {
-	struct ns_job j = { .t = *t, .fn = fn, .arg = arg };
+	struct ns_job j = { .t = *t, .fn = fn, .arg = arg, .brief = brief };
 	struct ns_worker *w;
 
 	g_mutex_lock(&pool_lock);
@@ -243,7 +271,20 @@ int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg)
 	while (!j.done)
 		g_cond_wait(&job_done, &pool_lock);
 	g_mutex_unlock(&pool_lock);
+	if (cpu_us)
+		*cpu_us = j.cpu_us;
 	return j.result;
+}
+
+int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg)
+{
+	return run(t, fn, arg, false, NULL);
+}
+
+int ns_pool_run_brief(const struct ns_target *t, int (*fn)(void *arg),
+		      void *arg, gint64 *cpu_us)
+{
+	return run(t, fn, arg, true, cpu_us);
 }
 
 void ns_pool_counts(unsigned *threads, unsigned *entered)

@@ -14,6 +14,8 @@
 
 #include <sys/types.h>
 
+#include <glib.h>
+
 /* A namespace and a process in it: the thread enters ns through
  * /proc/PID/ns/ipc and uses /proc/PID/root/dev/shm as the POSIX
  * directory. */
@@ -26,6 +28,12 @@ struct ns_target {
  * fn not called, when t->pid is no longer in t->ns (it exited, or its
  * pid now names another process). */
 int ns_pool_run(const struct ns_target *t, int (*fn)(void *arg), void *arg);
+/* The same, for a call that comes back periodically (the watcher's): the
+ * thread leaves the namespace right after it instead of staying a moment,
+ * so that such calls never keep a namespace held; *cpu_us is the CPU the
+ * thread spent on it, entering and leaving included. */
+int ns_pool_run_brief(const struct ns_target *t, int (*fn)(void *arg),
+		      void *arg, gint64 *cpu_us);
 
 /* At most max threads; once, before the first call.  0, or -errno if
  * the daemon's own namespace cannot be held (to come back to). */

@@ -159,14 +159,21 @@ static int probe(void *arg)
 	return 0;
 }
 
+/* Probe s; in another namespace, through the pool (entering, probing
+ * and leaving: its CPU is s->probe_cpu_us). */
 static void probe_space(struct space *s)
 {
-	struct ns_call c = { .op = OP_FN, .fn = probe, .out = s };
+	struct ns_call c = {
+		.op = OP_FN, .fn = probe, .out = s, .brief = true
+	};
 
-	if (s->ns == own_ns)
+	if (s->ns == own_ns) {
 		probe(s);
-	else
-		(void)ns_call_in(s->ns, &c);
+		return;
+	}
+	s->probe_cpu_us = 0;
+	(void)ns_call_in(s->ns, &c);
+	s->probe_cpu_us = c.cpu_us;
 }
 
 static struct space *space_add(ino_t ns)

@@ -12,6 +12,7 @@
 
 #include "nsctx.h"
 #include "nspool.h"
+#include "stopper.h"
 
 /* A thread stays in a namespace this long after its last call... */
 #define LINGER_US (500 * 1000)
@@ -132,14 +133,6 @@ static int run_job(struct entered *e, struct ns_job *j)
 	return r ? r : j->fn(j->arg);
 }
 
-static gint64 thread_cpu_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
-}
-
 /* A free thread: nothing queued, nothing running. */
 static bool worker_free(const struct ns_worker *w)
 {
@@ -184,7 +177,7 @@ static gpointer worker_main(gpointer p)
 		}
 		w->running = true;
 		g_mutex_unlock(&pool_lock);
-		gint64 cpu0 = thread_cpu_us();
+		gint64 cpu0 = shm_thread_cpu_us();
 		int r = run_job(&e, j);
 
 		/* A brief call leaves at once unless more of its namespace's
@@ -200,7 +193,7 @@ static gpointer worker_main(gpointer p)
 			if (alone)
 				leave(&e);
 		}
-		gint64 cpu = thread_cpu_us() - cpu0;
+		gint64 cpu = shm_thread_cpu_us() - cpu0;
 		g_mutex_lock(&pool_lock);
 		j->result = r;
 		j->cpu_us = cpu;

@@ -1,12 +1,14 @@
 /* stopper.h - a background thread of a backend's own that polls a pipe to
- * learn when to end (watch.c, execs.c).  Not part of the backend
- * interface.
+ * learn when to end (watch.c, execs.c), and the CPU a thread has used (the
+ * watcher's budget, counted in the namespace pool's threads too).  Not
+ * part of the backend interface.
  */
 #ifndef SHMFS_STOPPER_H
 #define SHMFS_STOPPER_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -23,6 +25,15 @@ struct shm_stopper {
 			-1, -1                                                 \
 		}                                                              \
 	}
+
+/* The CPU the calling thread has used, in microseconds. */
+static inline gint64 shm_thread_cpu_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
 
 /* Start fn on a thread named name: 0 or -errno. */
 static inline int shm_stopper_start(struct shm_stopper *s, const char *name,

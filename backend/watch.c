@@ -112,15 +112,6 @@ void shm_watch_emit(struct shm_event *ev)
 		sink(ev);
 }
 
-/* The CPU the calling thread has used, in microseconds. */
-static gint64 thread_cpu_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
-}
-
 /* ---- System V ---- */
 
 /* Ask s's table (run inside its namespace): read it whole if it moved,
@@ -129,30 +120,31 @@ static int probe(void *arg)
 {
 	struct space *s = arg;
 	struct shm_info info;
-	gint64 now = g_get_monotonic_time(), cpu0 = thread_cpu_us(), t;
+	gint64 now = g_get_monotonic_time(), cpu0 = shm_thread_cpu_us(), t, end;
 	int maxidx = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
 	gint64 every;
 
 	if (maxidx < 0) {
 		int err = errno;
 
-		s->probe_cpu_us = thread_cpu_us() - cpu0;
+		s->probe_cpu_us = shm_thread_cpu_us() - cpu0;
 		return -err;
 	}
 	every = MAX(FULL_EVERY_US, s->full_cost_us * 4 * ROUND_FACTOR);
 	if (s->full_us && maxidx == s->maxidx && info.used_ids == s->used &&
 	    info.shm_tot == s->pages && now - s->full_us < every) {
-		s->probe_cpu_us = thread_cpu_us() - cpu0;
+		s->probe_cpu_us = shm_thread_cpu_us() - cpu0;
 		return 0;
 	}
 	s->maxidx = maxidx;
 	s->used = info.used_ids;
 	s->pages = info.shm_tot;
-	t = thread_cpu_us();
+	t = shm_thread_cpu_us();
 	sysv_notice();
 	s->full_us = g_get_monotonic_time();
-	s->probe_cpu_us = thread_cpu_us() - cpu0;
-	s->full_cost_us = thread_cpu_us() - t;
+	end = shm_thread_cpu_us();
+	s->probe_cpu_us = end - cpu0;
+	s->full_cost_us = end - t;
 	G_LOCK(stats_lock);
 	stats.full_scans++;
 	G_UNLOCK(stats_lock);
@@ -249,7 +241,7 @@ static void find_spaces(guint64 mark)
  * for it (inside other namespaces). */
 static gint64 round_once(guint64 n, gint64 *ns_due)
 {
-	gint64 cpu0 = thread_cpu_us(), elsewhere = 0;
+	gint64 cpu0 = shm_thread_cpu_us(), elsewhere = 0;
 	g_autoptr(GPtrArray) each = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer v;
@@ -258,7 +250,7 @@ static gint64 round_once(guint64 n, gint64 *ns_due)
 		find_spaces(n);
 		*ns_due = g_get_monotonic_time() +
 			  MAX(NS_EVERY_US,
-			      (thread_cpu_us() - cpu0) * ROUND_FACTOR);
+			      (shm_thread_cpu_us() - cpu0) * ROUND_FACTOR);
 	}
 	/* The table is changed only by this thread: read it unlocked. */
 	g_hash_table_iter_init(&it, spaces);
@@ -273,7 +265,7 @@ static gint64 round_once(guint64 n, gint64 *ns_due)
 	}
 	shm_creators_name();
 	watch_posix_name();
-	return thread_cpu_us() - cpu0 + elsewhere;
+	return shm_thread_cpu_us() - cpu0 + elsewhere;
 }
 
 static gpointer watch_main(gpointer p)
@@ -286,7 +278,6 @@ static gpointer watch_main(gpointer p)
 		gint64 t0 = g_get_monotonic_time();
 		gint64 cost = round_once(++n, &ns_due), wait_us;
 		gint64 took = g_get_monotonic_time() - t0;
-		struct timespec cpu;
 		struct pollfd fds[2] = {
 			{ .fd = stopper.fd[0], .events = POLLIN },
 			{ .fd = watch_posix_fd(), .events = POLLIN },
@@ -294,12 +285,11 @@ static gpointer watch_main(gpointer p)
 		gint64 until;
 
 		wait_us = MAX((gint64)min_ms * 1000, cost * ROUND_FACTOR);
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 		G_LOCK(stats_lock);
 		stats.passes++;
 		/* The window: this round as long as it took, and the wait. */
 		stats.interval = (double)(wait_us + took) / 1e6;
-		stats.cpu_seconds = (double)cpu.tv_sec + cpu.tv_nsec / 1e9;
+		stats.cpu_seconds = (double)shm_thread_cpu_us() / 1e6;
 		G_UNLOCK(stats_lock);
 		until = g_get_monotonic_time() + wait_us;
 		for (gint64 left = wait_us; left > 0;

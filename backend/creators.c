@@ -212,24 +212,28 @@ static void take(struct creator *c, struct creator *fresh)
 	c->container = g_steal_pointer(&fresh->container);
 }
 
-/* Keep the name the engine gives the container of k's creator now, if it
- * gives one and none is kept yet.  Asked at a segment's first sighting, at
- * each question, and by the watcher until the engine has answered since
- * the first sighting (shm_creators_name); never at a listing's later
- * sightings: a container the engine does not run (another runtime's)
- * would make the engine be asked at each of them. */
-static void name_now(const struct seg_key *k)
+/* Keep the name the engine gives the container of k's creator, if none is
+ * kept yet; whether that is settled (docker_name_settled: seen since
+ * `since`).  Asked at a segment's first sighting, at each question, and by
+ * the watcher until settled (shm_creators_name); never at a listing's
+ * later sightings: a container the engine does not run (another
+ * runtime's) would make the engine be asked at each of them. */
+static bool name_now(const struct seg_key *k, gint64 since)
 {
 	g_autofree char *want = NULL, *name = NULL;
 	struct creator *c;
+	bool settled;
 
 	G_LOCK(creators_lock);
 	c = g_hash_table_lookup(by_seg, k);
 	if (c && *c->container && !*c->name)
 		want = g_strdup(c->container);
 	G_UNLOCK(creators_lock);
-	if (!want || !(name = docker_name_of(want)))
-		return;
+	if (!want)
+		return true; /* named, no container, or gone */
+	settled = docker_name_settled(want, since, &name);
+	if (!name)
+		return settled;
 	G_LOCK(creators_lock);
 	c = g_hash_table_lookup(by_seg, k);
 	if (c && !*c->name && strcmp(c->container, want) == 0) {
@@ -237,6 +241,19 @@ static void name_now(const struct seg_key *k)
 		c->name = g_steal_pointer(&name);
 	}
 	G_UNLOCK(creators_lock);
+	return true;
+}
+
+/* The strings of c asked for, new ("" for none, or c gone). */
+static void give(const struct creator *c, char **command, char **container,
+		 char **name)
+{
+	if (command)
+		*command = g_strdup(c ? c->command : "");
+	if (container)
+		*container = g_strdup(c ? c->container : "");
+	if (name)
+		*name = g_strdup(c ? c->name : "");
 }
 
 /* The creator kept for segment s of ns, or one read now and kept (a
@@ -251,6 +268,7 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 	struct seg_key k = { ns, s->id };
 	struct creator *c, *fresh = NULL;
 	bool first, again = false, retry = false;
+	gint64 now;
 
 	G_LOCK(creators_lock);
 	if (!by_seg)
@@ -319,27 +337,29 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 	}
 	if (c && gen)
 		c->seen = gen;
+	/* A listing's later sightings ask nothing more. */
+	if (!first && gen)
+		give(c, command, container, name);
 	G_UNLOCK(creators_lock);
 	if (fresh)
 		creator_free(fresh);
-	if (first || !gen)
-		name_now(&k);
-	G_LOCK(creators_lock);
-	c = g_hash_table_lookup(by_seg, &k);
-	if (first && c && *c->container && !*c->name &&
-	    unnamed.length < UNNAMED_MAX) {
+	if (!first && gen)
+		return;
+	now = g_get_monotonic_time();
+	if (!name_now(&k, now) && first) {
 		struct unnamed *u = g_new(struct unnamed, 1);
 
 		u->k = k;
-		u->seen = g_get_monotonic_time();
-		g_queue_push_tail(&unnamed, u);
+		u->seen = now;
+		G_LOCK(creators_lock);
+		if (unnamed.length < UNNAMED_MAX)
+			g_queue_push_tail(&unnamed, g_steal_pointer(&u));
+		G_UNLOCK(creators_lock);
+		g_free(u);
 	}
-	if (command)
-		*command = g_strdup(c ? c->command : "");
-	if (container)
-		*container = g_strdup(c ? c->container : "");
-	if (name)
-		*name = g_strdup(c ? c->name : "");
+	G_LOCK(creators_lock);
+	give(by_seg ? g_hash_table_lookup(by_seg, &k) : NULL, command,
+	     container, name);
 	G_UNLOCK(creators_lock);
 }
 
@@ -353,28 +373,20 @@ void shm_creators_name(void)
 {
 	GQueue now = G_QUEUE_INIT;
 	struct unnamed *u;
-	gint64 answered;
 
 	G_LOCK(creators_lock);
 	now = unnamed;
 	g_queue_init(&unnamed);
 	G_UNLOCK(creators_lock);
-	/* (Asking may ask the engine again: at most once a bound.) */
-	answered = docker_names_answered();
 	while ((u = g_queue_pop_head(&now))) {
-		struct creator *c;
-		bool again;
-
-		name_now(&u->k);
-		G_LOCK(creators_lock);
-		c = g_hash_table_lookup(by_seg, &u->k);
-		again = c && !*c->name && answered <= u->seen &&
-			unnamed.length < UNNAMED_MAX;
-		if (again)
-			g_queue_push_tail(&unnamed, u);
-		G_UNLOCK(creators_lock);
-		if (!again)
-			g_free(u);
+		if (!name_now(&u->k, u->seen)) {
+			G_LOCK(creators_lock);
+			if (unnamed.length < UNNAMED_MAX)
+				g_queue_push_tail(&unnamed,
+						  g_steal_pointer(&u));
+			G_UNLOCK(creators_lock);
+		}
+		g_free(u);
 	}
 }
 

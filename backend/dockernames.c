@@ -179,14 +179,15 @@ GHashTable *docker_names(void)
 	return t;
 }
 
-gint64 docker_names_answered(void)
+bool docker_name_settled(const char *id, gint64 since, char **name)
 {
-	gint64 t;
+	gint64 answered;
 
 	g_mutex_lock(&names_lock);
-	t = answered_at;
+	answered = answered_at;
 	g_mutex_unlock(&names_lock);
-	return t;
+	*name = docker_name_of(id);
+	return *name || answered > since;
 }
 
 char *docker_name_of(const char *id)

@@ -17,6 +17,8 @@
 #ifndef SHMFS_DOCKERNAMES_H
 #define SHMFS_DOCKERNAMES_H
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 #define DOCKER_NAMES_FRESH_US (1000 * 1000)
@@ -25,10 +27,12 @@
  * (without Docker's leading '/'), or NULL if the engine named none. */
 char *docker_name_of(const char *id);
 
-/* When the engine was last asked and answered, or failed to
- * (g_get_monotonic_time), 0 if never: a container that ran before then and
- * has no name is not the engine's. */
-gint64 docker_names_answered(void);
+/* The name of the container with id as docker_name_of gives it now, and
+ * whether that is final: it has one, or the engine has answered (or failed
+ * to) since `since` (g_get_monotonic_time(), when the container was seen
+ * running) without naming it: not one of the engine's.  Not final: ask
+ * again later (the engine is asked again within the bound). */
+bool docker_name_settled(const char *id, gint64 since, char **name);
 
 /* The ids of the containers the engine named (char *, 64 hex digits)
  * -> their names, a new reference (maybe empty). */

@@ -472,7 +472,6 @@ void watch_posix_name(void)
 {
 	GQueue now = G_QUEUE_INIT;
 	struct unnamed *u;
-	gint64 answered = docker_names_answered();
 
 	g_mutex_lock(&watch_lock);
 	now = unnamed;
@@ -485,11 +484,7 @@ void watch_posix_name(void)
 			d ? g_hash_table_lookup(d->names, u->name) : NULL;
 
 		if (p && p->ino == u->ino && !p->name && p->container &&
-		    *p->container)
-			p->name = docker_name_of(p->container);
-		/* Not named by an answer newer than its making: not the
-		 * engine's. */
-		if (p && p->ino == u->ino && !p->name && answered <= u->seen)
+		    !docker_name_settled(p->container, u->seen, &p->name))
 			g_queue_push_tail(&unnamed, u);
 		else
 			unnamed_free(u);

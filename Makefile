@@ -89,7 +89,7 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold
+all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold $(BUILD)/shmattack
 
 $(LIBFUSE_STAMP): tools/libfuse.sh
 	@mkdir -p $(dir $@)
@@ -100,6 +100,10 @@ $(BUILD)/shmbench: tools/shmbench.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS) -lrt
 
 $(BUILD)/shmhold: tools/shmhold.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
+
+$(BUILD)/shmattack: tools/shmattack.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
 
@@ -183,6 +187,7 @@ bench: deps all
 		>/dev/null; done
 	tools/bench.sh $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)
 	tools/bench-busy.sh $(BUILD)/shmfs $(BUILD)/shmhold
+	tools/bench-attack.sh $(BUILD)/shmfs $(BUILD)/shmattack
 	tools/bench-soak.sh $(BUILD)/shmfs
 	tools/bench-watch.sh $(BUILD)/shmfs
 	SHMFS_LIBFUSE_SUITE=sid $(MAKE) BUILD=build/uring \
@@ -248,7 +253,7 @@ SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \
-	      tools/bench-uring.sh tools/bench-watch.sh \
+	      tools/bench-uring.sh tools/bench-watch.sh tools/bench-attack.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

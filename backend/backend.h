@@ -171,13 +171,25 @@ typedef struct shm_meta shm_meta;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shm_meta, shm_meta_clear)
 
 /* Where the bytes of a read are: either memory the backend keeps valid until
- * the handle is closed, or a file descriptor and offset to read from. */
+ * the handle is closed, or memory of this read alone (owned, which the
+ * caller g_free()s once it has sent the bytes: how a kind whose bytes
+ * change stays safe under concurrent reads of one handle), or a file
+ * descriptor and offset to read from. */
 struct shm_extent {
 	const void *mem; /* NULL when fd is used */
 	int fd;
 	uint64_t off;
 	size_t len;
+	void *owned; /* mem, when it is this read's own; else NULL */
 };
+
+/* Free what an extent owns. */
+static inline void shm_extent_clear(struct shm_extent *x)
+{
+	g_clear_pointer(&x->owned, g_free);
+}
+typedef struct shm_extent shm_extent;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(shm_extent, shm_extent_clear)
 
 /* What a kind hands the front for FUSE passthrough: a descriptor whose
  * pages are the segment's own (the segment's memory file, the POSIX

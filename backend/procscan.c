@@ -26,15 +26,15 @@ struct shm_proc {
 	GHashTable *in_use; /* struct shm_file_id * set: mapped or open */
 };
 
-/* proc_lock protects latest, running, running_have, running_began and
- * last_asked; proc_done wakes those waiting for a pass. */
+/* proc_lock protects latest, running, waiting_need, last_began, last_took
+ * and last_asked; proc_done wakes those waiting for a pass. */
 static GMutex proc_lock;
 static GCond proc_done;
 static struct shm_proc *latest;
 static bool running;
-static unsigned running_have;
-static gint64 running_began;
-static guint64 passes; /* atomic */
+static unsigned waiting_need;	     /* SHM_PROC_* that waiters need */
+static gint64 last_began, last_took; /* of the last pass */
+static guint64 passes;		     /* atomic */
 /* struct question -> when it was last asked (monotonic microseconds); no
  * older than SHM_PROC_FRESH_US (older ones need no pass of their own). */
 static GHashTable *last_asked;
@@ -450,11 +450,18 @@ static struct shm_proc *proc_ref(struct shm_proc *p)
 	return p;
 }
 
+/* The earliest a new pass may begin: SHM_PROC_GAP_US after the last one
+ * began, or four times as long as it took; proc_lock held. */
+static gint64 next_start(void)
+{
+	return last_began + MAX(SHM_PROC_GAP_US, 4 * last_took);
+}
+
 struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 {
 	gint64 asked = g_get_monotonic_time();
 	struct shm_proc *p;
-	bool mine;
+	unsigned have;
 	gint64 began;
 
 	g_mutex_lock(&proc_lock);
@@ -465,30 +472,34 @@ struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 			g_mutex_unlock(&proc_lock);
 			return p;
 		}
-		/* A pass in progress that will do: wait for it, not for a
-		 * pass of our own after it. */
-		if (!running || (running_have & need) != need ||
-		    running_began < asked - max_age_us)
-			break;
-		g_cond_wait(&proc_done, &proc_lock);
+		/* One pass at a time: one in progress may do, or the next
+		 * will; whoever waits meanwhile joins the next, which reads
+		 * what they all need. */
+		if (running) {
+			waiting_need |= need;
+			g_cond_wait(&proc_done, &proc_lock);
+			continue;
+		}
+		if (g_get_monotonic_time() < next_start()) {
+			waiting_need |= need;
+			g_cond_wait_until(&proc_done, &proc_lock, next_start());
+			continue;
+		}
+		break;
 	}
 	began = g_get_monotonic_time();
-	mine = !running;
-	if (mine) {
-		running = true;
-		running_have = need;
-		running_began = began;
-	}
+	have = need | waiting_need;
+	waiting_need = 0;
+	running = true;
 	g_mutex_unlock(&proc_lock);
-	p = pass(need, began);
+	p = pass(have, began);
 	g_mutex_lock(&proc_lock);
-	if (!latest || p->began >= latest->began) {
-		if (latest)
-			shm_proc_unref(latest);
-		latest = proc_ref(p);
-	}
-	if (mine)
-		running = false;
+	if (latest)
+		shm_proc_unref(latest);
+	latest = proc_ref(p);
+	running = false;
+	last_began = began;
+	last_took = g_get_monotonic_time() - began;
 	g_cond_broadcast(&proc_done);
 	g_mutex_unlock(&proc_lock);
 	return p;

@@ -14,9 +14,14 @@
  *     tell, to the second);
  *   - a caller that needs now (rm through unused/) asks for
  *     SHM_PROC_NOW: a pass that began after it asked.
- * Single flight: askers that may share a pass in progress wait for it
- * instead of starting their own, so many at once cost one pass; no pass
- * runs while nobody asks.
+ * Single flight: one pass at a time.  Askers that a pass in progress
+ * does not satisfy wait for the next, and every one of them joins it, so
+ * many at once cost one pass; no pass runs while nobody asks.
+ * The bound: a pass begins at least SHM_PROC_GAP_US after the last one
+ * began, and at least four times as long as that one took, so that no
+ * number of askers (a loop asking the same question again, which needs a
+ * new pass each time) keeps /proc passes running more than a fifth of
+ * one core; such an asker waits for the next pass instead.
  *
  * Identity: a file is (dev, ino, ns) as in struct shm_file_id; a System V
  * segment is (0, shmid, its IPC namespace), whether mapped natively (its
@@ -79,6 +84,7 @@ struct shm_task {
 };
 
 #define SHM_PROC_FRESH_US (1000 * 1000)
+#define SHM_PROC_GAP_US (50 * 1000)
 #define SHM_PROC_NOW 0
 
 struct shm_proc;

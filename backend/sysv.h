@@ -13,19 +13,29 @@
 
 #define SYSV_BY_KEY "by-key"
 
-/* An open segment: one shmat() attachment (so it counts in nattch, as a
- * native attacher would), and the segment's memory file, the shmem file
- * behind the attachment, whose pages are the segment's own.  A handle of
- * a pending by-key/ file has id -1 and neither until its size is known. */
+/* An open segment: the segment's memory file, the shmem file whose pages
+ * are the segment's own (sysv_seg.c); an attachment only where that file
+ * could not be opened.  A handle of a pending by-key/ file has id -1 and
+ * neither until its size is known; lock serialises that change (writes
+ * of one descriptor may come at once). */
 struct shm_handle {
+	GMutex lock;
 	int id;	    /* -1 while pending */
 	key_t key;  /* for a pending segment */
-	void *addr; /* the attachment */
+	void *addr; /* a kept attachment, or NULL */
 	size_t size;
 	bool writable;
-	int memfd; /* the memory file, -1 if it could not be opened */
-	bool memfd_writable;
+	int memfd;	     /* the memory file, -1 if it could not be opened */
+	bool memfd_rdwr;     /* memfd is open for reading and writing */
+	bool memfd_writable; /* and takes write(2) (not hugetlbfs) */
+	bool hugetlb;
+	size_t page;	      /* the memory file's page size */
+	struct shm_attr last; /* as the open found it: what fstat answers
+			       * once the segment is removed */
 };
+
+/* What opens without a memory file may keep attached, in all. */
+#define SYSV_KEPT_MAX ((uint64_t)1 << 40)
 
 /* sysv_rows.c.  Learn the shm device and the start time (at init). */
 void sysv_rows_init(void);
@@ -78,6 +88,8 @@ int sysv_scan(bool (*fn)(const struct sysv_row *r, void *arg), void *arg);
  * id. */
 int sysv_attach_to(struct shm_handle *h, int id);
 int sysv_attach(int id, bool writable, struct shm_handle **out);
+/* A handle with no segment yet (id -1). */
+struct shm_handle *sysv_handle_new(bool writable);
 void sysv_close(struct shm_handle *h);
 typedef struct shm_handle shm_handle;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(shm_handle, sysv_close)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -249,21 +250,51 @@ int sysv_key_open(const char *name, int flags, struct shm_handle **out)
 		id = key_id(key);
 		return id < 0 ? id : sysv_attach(id, writable, out);
 	}
-	h = g_new0(struct shm_handle, 1);
-	h->id = -1;
+	h = sysv_handle_new(writable);
 	h->key = key;
-	h->writable = writable;
-	h->memfd = -1;
 	*out = h;
 	return 0;
+}
+
+/* Pending files are kept until they are written or removed: at most
+ * kernel.shmmni in all (no more segments could be made of them), and a
+ * sixteenth of that for any one uid but root's, so that one user cannot
+ * take every other's; past either, -ENOSPC, as shmget answers past
+ * shmmni. */
+static unsigned pending_max(void)
+{
+	g_autofree char *text = NULL;
+	unsigned long v = 4096;
+
+	if (g_file_get_contents("/proc/sys/kernel/shmmni", &text, NULL, NULL))
+		v = strtoul(text, NULL, 10);
+	return (unsigned)CLAMP(v, 1, 1u << 20);
+}
+
+/* 0 if uid may make one more pending file; pending_lock held. */
+static int pending_room(uid_t uid, unsigned max)
+{
+	GHashTableIter it;
+	gpointer v;
+	unsigned mine = 0;
+
+	if (g_hash_table_size(pending) >= max)
+		return -ENOSPC;
+	if (uid == 0)
+		return 0;
+	g_hash_table_iter_init(&it, pending);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		mine += ((struct sysv_pending *)v)->uid == uid;
+	return mine >= MAX(1, max / 16) ? -ENOSPC : 0;
 }
 
 int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
 		    gid_t gid, struct shm_handle **out)
 {
 	struct sysv_pending *p;
+	unsigned max;
 	key_t key;
-	bool exists;
+	int r;
 
 	if (!parse_key(name, &key))
 		return -EINVAL;
@@ -272,14 +303,17 @@ int sysv_key_create(const char *name, mode_t mode, int flags, uid_t uid,
 	p->uid = uid;
 	p->gid = gid;
 	clock_gettime(CLOCK_REALTIME, &p->created);
+	max = pending_max();
 	G_LOCK(pending_lock);
-	exists = key_id(key) >= 0 || pending_get(key) != NULL;
-	if (!exists)
+	r = key_id(key) >= 0 || pending_get(key) != NULL ?
+		    -EEXIST :
+		    pending_room(uid, max);
+	if (r == 0)
 		pending_put(key, p);
 	G_UNLOCK(pending_lock);
-	if (exists) {
+	if (r) {
 		g_free(p);
-		return -EEXIST;
+		return r;
 	}
 	return sysv_key_open(name, flags, out);
 }
@@ -289,7 +323,7 @@ int sysv_key_fstat(struct shm_handle *h, struct shm_attr *out)
 	return pending_stat(h->key, out) ? 0 : -ENOENT;
 }
 
-int sysv_key_materialize(struct shm_handle *h, uint64_t size)
+static int materialize(struct shm_handle *h, uint64_t size)
 {
 	struct sysv_pending *p;
 	struct shmid_ds ds;
@@ -321,6 +355,18 @@ int sysv_key_materialize(struct shm_handle *h, uint64_t size)
 		pending_drop(h->key);
 	G_UNLOCK(pending_lock);
 	return r ? r : sysv_attach_to(h, id);
+}
+
+/* Under h's lock: a second write of the same descriptor waits for the
+ * first to make the segment, then finds it made. */
+int sysv_key_materialize(struct shm_handle *h, uint64_t size)
+{
+	int r;
+
+	g_mutex_lock(&h->lock);
+	r = h->id >= 0 ? 0 : materialize(h, size);
+	g_mutex_unlock(&h->lock);
+	return r;
 }
 
 int sysv_key_truncate(const char *name, struct shm_handle *h, uint64_t size)

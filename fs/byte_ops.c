@@ -60,7 +60,7 @@ void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 static ssize_t read_into(struct shmfs_file *in, void *buf, size_t n,
 			 uint64_t off)
 {
-	struct shm_extent x;
+	g_auto(shm_extent) x = { .fd = -1 };
 	size_t got = 0;
 	int r = in->inode->be->read(in->h, off, n, &x);
 

@@ -36,10 +36,10 @@ static unsigned head, count;
 static uint64_t total, written, dropped;
 static struct timespec last, started;
 
-/* A reader: where its offset 0 is in the stream. */
+/* A reader: where its offset 0 is in the stream (ring_lock protects it:
+ * reads of one descriptor may come at once). */
 struct shm_handle {
 	uint64_t base;
-	GString *buf; /* the bytes of the last read, until the next */
 };
 
 void shmfs_events_init(unsigned max)
@@ -194,7 +194,6 @@ static int events_open(const char *path, int flags, struct shm_handle **out)
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
 	*out = g_new0(struct shm_handle, 1);
-	(*out)->buf = g_string_new(NULL);
 	G_LOCK(ring_lock);
 	(*out)->base = oldest();
 	G_UNLOCK(ring_lock);
@@ -203,9 +202,6 @@ static int events_open(const char *path, int flags, struct shm_handle **out)
 
 static void events_close(struct shm_handle *h)
 {
-	if (!h)
-		return;
-	g_string_free(h->buf, TRUE);
 	g_free(h);
 }
 
@@ -215,13 +211,15 @@ static int events_fstat(struct shm_handle *h, struct shm_attr *out)
 	return events_stat(EVENTS_FILE_NAME, out);
 }
 
+/* Each read copies into a buffer of its own (the extent owns it): reads of
+ * one descriptor may be served at once. */
 static int events_read(struct shm_handle *h, uint64_t off, size_t size,
 		       struct shm_extent *out)
 {
+	GString *buf = g_string_new(NULL);
 	uint64_t at;
 
 	*out = (struct shm_extent){ .fd = -1 };
-	g_string_truncate(h->buf, 0);
 	G_LOCK(ring_lock);
 	at = h->base + off;
 	/* Dropped under a slow reader: it goes on from the oldest kept. */
@@ -230,18 +228,18 @@ static int events_read(struct shm_handle *h, uint64_t off, size_t size,
 		at = oldest();
 	}
 	if (at < total) {
-		for (unsigned i = line_at(at); i < count && h->buf->len < size;
+		for (unsigned i = line_at(at); i < count && buf->len < size;
 		     i++) {
 			const struct line *l = ring[(head + i) % cap];
 			size_t skip = at > l->off ? at - l->off : 0;
-			size_t n = MIN(l->len - skip, size - h->buf->len);
+			size_t n = MIN(l->len - skip, size - buf->len);
 
-			g_string_append_len(h->buf, l->text + skip, n);
+			g_string_append_len(buf, l->text + skip, n);
 		}
 	}
 	G_UNLOCK(ring_lock);
-	out->mem = h->buf->str;
-	out->len = h->buf->len;
+	out->len = buf->len;
+	out->mem = out->owned = g_string_free(buf, FALSE);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "fallback.h"
 #include "killpriv.h"
+#include "caller_limits.h"
 #include "log.h"
 #include "passthrough.h"
 
@@ -49,6 +50,7 @@ void shmfs_file_unref(struct shmfs_file *f)
 	if (!f || !g_atomic_int_dec_and_test(&f->refs))
 		return;
 	f->inode->be->close(f->h);
+	shmfs_open_give(f->uid);
 	shmfs_inode_unref(f->inode);
 	g_free(f);
 }
@@ -100,7 +102,8 @@ void shmfs_files_drain(void)
 /* Hand h to the kernel as fi->fh on the path passthrough.c chooses;
  * closed again if the reply cannot be sent (the open was interrupted).
  * A failed reply has freed req: what the close needs (the session) is
- * taken before. */
+ * taken before.  The open holds one of its caller's share (caller_limits.h),
+ * given back with the file's last reference. */
 static void reply_open(fuse_req_t req, struct shmfs_inode *in,
 		       struct shm_handle *h, struct fuse_file_info *fi,
 		       const struct shm_attr *created)
@@ -110,6 +113,7 @@ static void reply_open(fuse_req_t req, struct shmfs_inode *in,
 	struct fuse_entry_param e;
 	int r;
 
+	f->uid = fuse_req_ctx(req)->uid;
 	f->kind = SHMFS_FH_FILE;
 	f->inode = shmfs_inode_ref(in);
 	f->h = h;
@@ -160,15 +164,21 @@ static int same_object(const struct shmfs_inode *in, struct shm_handle *h)
 void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
+	uid_t uid = fuse_req_ctx(req)->uid;
 	struct shm_handle *h = NULL;
 	int r = in ? 0 : -ENOENT;
 
 	if (r == 0 && (!in->be || !shmfs_inode_path(in)[0]))
 		r = -EISDIR;
 	if (r == 0)
+		r = shmfs_open_take(uid);
+	if (r == 0) {
 		r = shm_be_open(in->be, shmfs_inode_path(in), fi->flags, &h);
-	if (r == 0 && in->ident_dev)
-		r = same_object(in, h);
+		if (r == 0 && in->ident_dev)
+			r = same_object(in, h);
+		if (r)
+			shmfs_open_give(uid);
+	}
 	if (r)
 		return shmfs_reply_err(req, r, "open",
 				       in ? shmfs_inode_path(in) : NULL);
@@ -216,10 +226,16 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  mode_t mode, struct fuse_file_info *fi)
 {
 	g_autoptr(shmfs_inode) in = NULL;
+	uid_t uid = fuse_req_ctx(req)->uid;
 	struct shm_handle *h;
 	struct shm_attr a;
-	int r = create_in(req, parent, name, mode, fi->flags, &h, &in, &a);
+	int r = shmfs_open_take(uid);
 
+	if (r == 0) {
+		r = create_in(req, parent, name, mode, fi->flags, &h, &in, &a);
+		if (r)
+			shmfs_open_give(uid);
+	}
 	if (r)
 		return shmfs_reply_err(req, r, "create", name);
 	reply_open(req, in, h, fi, &a);
@@ -274,7 +290,7 @@ static void read_reply(fuse_req_t req, struct shmfs_file *f, size_t size,
 {
 	g_autofree void *copy = NULL;
 	struct fuse_bufvec bv;
-	struct shm_extent x;
+	g_auto(shm_extent) x = { .fd = -1 };
 	int r;
 
 	if (off < 0)

@@ -15,6 +15,7 @@ struct shmfs_file {
 	struct shm_handle *h;	   /* closed with the last reference */
 	bool writer;		   /* opened for writing */
 	enum shmfs_io io;	   /* set by shmfs_io_open */
+	uid_t uid;		   /* whose open it is (caller_limits.h) */
 	gint refs;
 };
 

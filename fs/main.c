@@ -15,6 +15,7 @@
 
 #include "autounmount.h"
 #include "fallback.h"
+#include "caller_limits.h"
 #include "log.h"
 #include "events.h"
 #include "metrics.h"
@@ -28,6 +29,9 @@
 #define SHMFS_DEFAULT_TIMEOUT 0.5
 /* Milliseconds between page cache refreshes of open files (0: never). */
 #define SHMFS_DEFAULT_REFRESH 100
+/* Worker threads at most, unless -o max_threads says: libfuse's 10 let a
+ * few callers waiting for a /proc pass hold every thread. */
+#define SHMFS_DEFAULT_THREADS 64
 
 struct shmfs_opts {
 	GPtrArray *map_dirs; /* --map-dir, repeatable */
@@ -39,10 +43,11 @@ struct shmfs_opts {
 	int verbose;
 	int no_auto_unmount;
 	int all_namespaces;
-	int watch_ms;	   /* the watcher's round, at least; 0: none */
-	int events_max;	   /* lines the events file keeps */
-	char *passthrough; /* "on" (default) or "off" */
-	GPtrArray *words;  /* the arguments that are no options */
+	int watch_ms;	      /* the watcher's round, at least; 0: none */
+	int events_max;	      /* lines the events file keeps */
+	int max_open_per_uid; /* caller_limits.h; 0: the default */
+	char *passthrough;    /* "on" (default) or "off" */
+	GPtrArray *words;     /* the arguments that are no options */
 };
 
 #define SHMFS_OPT(t, p)                                                        \
@@ -63,6 +68,7 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("passthrough=%s", passthrough),
 	SHMFS_OPT("watch=%d", watch_ms),
 	SHMFS_OPT("events_max=%d", events_max),
+	SHMFS_OPT("max_open_per_uid=%d", max_open_per_uid),
 	SHMFS_OPT("-v", verbose),
 	SHMFS_OPT("--verbose", verbose),
 	SHMFS_OPT("verbose", verbose),
@@ -259,6 +265,8 @@ static void usage(const char *prog)
 	       "(default %d; 0: never)\n"
 	       "    -o events_max=N     the events file keeps the newest N "
 	       "lines (default %d)\n"
+	       "    -o max_open_per_uid=N  files a user but root may hold "
+	       "open (default fd limit/16)\n"
 	       "    -o refresh=MS       page cache path: segments and "
 	       "mappings agree within MS\n"
 	       "                        (default %d; 0: only at "
@@ -444,10 +452,13 @@ static int run(int argc, char *argv[])
 	struct shmfs_state state = { 0 };
 	struct fuse_loop_config *loop = NULL;
 	struct fuse_session *se = NULL;
+	bool max_threads_set = false;
 	int ret = 1;
 
 	if (join_values(argc, argv, &args) != 0)
 		goto out_args;
+	for (int i = 1; i < argc; i++)
+		max_threads_set |= strstr(argv[i], "max_threads=") != NULL;
 	/* Both parsers print what they refused (an unknown option, a mount
 	 * point that does not exist) before failing. */
 	if (fuse_opt_parse(&args, &opts, shmfs_opt_spec, shmfs_opt_proc) != 0)
@@ -508,6 +519,10 @@ static int run(int argc, char *argv[])
 		startup_error("events_max must be 1 to 10000000 (lines)");
 		goto out_args;
 	}
+	if (opts.max_open_per_uid < 0) {
+		startup_error("max_open_per_uid must be >= 0 (0: the default)");
+		goto out_args;
+	}
 	if (opts.passthrough && strcmp(opts.passthrough, "on") != 0 &&
 	    strcmp(opts.passthrough, "off") != 0) {
 		startup_error("passthrough=%s: say on or off",
@@ -541,6 +556,7 @@ static int run(int argc, char *argv[])
 		backends[n_backends++] = &ns_backend;
 	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
 		goto out_args;
+	shmfs_limits_init((unsigned long)opts.max_open_per_uid);
 	shmfs_nodes_init(backends, n_backends);
 	shmfs_events_init((unsigned)opts.events_max);
 	clock_gettime(CLOCK_REALTIME, &state.started);
@@ -589,7 +605,9 @@ static int run(int argc, char *argv[])
 	} else {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
-		fuse_loop_cfg_set_max_threads(loop, cmd.max_threads);
+		fuse_loop_cfg_set_max_threads(
+			loop, max_threads_set ? cmd.max_threads :
+						SHMFS_DEFAULT_THREADS);
 		ret = fuse_session_loop_mt(se, loop);
 		fuse_loop_cfg_destroy(loop);
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caller_limits.h"
 #include "events.h"
 #include "metrics.h"
 #include "prune.h"
@@ -404,6 +405,14 @@ static GString *make_text(void)
 	       __atomic_load_n(&opens[SHMFS_IO_FALLBACK], __ATOMIC_RELAXED));
 	sample(t, "shmfs_opens_total", "{path=\"direct\"}",
 	       __atomic_load_n(&opens[SHMFS_IO_DIRECT], __ATOMIC_RELAXED));
+	family(t, "shmfs_opens_held", "gauge",
+	       "Files open through the mount by users other than root "
+	       "(each holds a share: -o max_open_per_uid).");
+	sample(t, "shmfs_opens_held", NULL, shmfs_opens_held());
+	family(t, "shmfs_opens_refused_total", "counter",
+	       "Opens refused with EMFILE: the user's share, or the pool "
+	       "users share, was full.");
+	sample(t, "shmfs_opens_refused_total", NULL, shmfs_opens_refused());
 	family(t, "shmfs_proc_passes_total", "counter",
 	       "Passes over every process's /proc maps (who maps what), "
 	       "shared by every question asked meanwhile.");

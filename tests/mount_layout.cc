@@ -255,16 +255,23 @@ TEST_F(Layout, SysvXattrsAgreeWithProcAndIpcs)
 	shmdt(p);
 }
 
-TEST_F(Layout, SysvStatusShowsDestThroughAnOpenFile)
+// An open file attaches nothing: IPC_RMID removes the segment at once, as
+// ipcs shows (no "dest" row is left), and the open file keeps its bytes.
+TEST_F(Layout, SysvRemovedUnderAnOpenFileIsGoneFromTheKernel)
 {
 	int id = make_sysv(4096, 0600);
-	int fd = open(sysv_path(id).c_str(), O_RDONLY);
+	int fd = open(sysv_path(id).c_str(), O_RDWR);
 	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pwrite(fd, "held", 4, 0), 4);
 	ASSERT_EQ(shmctl(id, IPC_RMID, nullptr), 0);
+	EXPECT_TRUE(ipcs_row(id).empty());
+	EXPECT_TRUE(proc_sysv_row(id).empty());
 	char buf[16];
-	ssize_t n = fgetxattr(fd, "user.shm.status", buf, sizeof(buf));
-	ASSERT_EQ(n, 4);
-	EXPECT_EQ(std::string(buf, 4), "dest");
+	errno = 0;
+	EXPECT_EQ(fgetxattr(fd, "user.shm.status", buf, sizeof(buf)), -1);
+	EXPECT_EQ(errno, ENOENT);
+	EXPECT_EQ(pread(fd, buf, 4, 0), 4);
+	EXPECT_EQ(std::string(buf, 4), "held");
 	close(fd);
 }
 

@@ -15,7 +15,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 # dpkg-dev and xz-utils build libfuse from Debian's source where the
 # system's is older than 3.16 (tools/libfuse.sh).
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
-	    libgtest-dev attr util-linux mount procps perl coreutils cppcheck \
+	    libgtest-dev attr acl util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
 	    mandoc bsdextrautils bash-completion build-essential debhelper \

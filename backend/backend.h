@@ -45,6 +45,7 @@ struct shm_attr {
 	gid_t gid;
 	uint64_t size;
 	uint64_t blocks; /* 512-byte units */
+	dev_t rdev;	 /* a device node's numbers */
 	struct timespec atime, mtime, ctime;
 	/* Marked for removal but still reachable through open handles
 	 * (SysV SHM_DEST): not listed, not found by name. */

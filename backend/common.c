@@ -48,6 +48,7 @@ void shm_attr_from_stat(struct shm_attr *attr, const struct stat *st)
 		.gid = st->st_gid,
 		.size = (uint64_t)st->st_size,
 		.blocks = (uint64_t)st->st_blocks,
+		.rdev = st->st_rdev,
 		.atime = st->st_atim,
 		.mtime = st->st_mtim,
 		.ctime = st->st_ctim,

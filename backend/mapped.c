@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "fdfile.h"
 #include "procscan.h"
 
@@ -349,7 +350,8 @@ static int open_file(const char *rel, int flags, int *out)
 
 static int mapped_open(const char *rel, int flags, struct shm_handle **out)
 {
-	int fd, r = open_file(rel, flags & (O_ACCMODE | O_TRUNC), &fd);
+	int fd, r = SHM_AS_CALLER(
+			open_file(rel, flags & (O_ACCMODE | O_TRUNC), &fd));
 
 	if (r == 0)
 		*out = fdfile_handle(fd);
@@ -375,21 +377,22 @@ static int mapped_create(const char *dir, const char *name, mode_t mode,
 	if (!in_map_dir(dir))
 		return -EPERM;
 	rel = dir[0] ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);
-	fd = open_beneath(rel, O_CREAT | O_EXCL | (flags & O_ACCMODE),
-			  mode & 07777);
+	fd = SHM_AS_CALLER(open_beneath(
+		rel, O_CREAT | O_EXCL | (flags & O_ACCMODE), mode & 07777));
 	if (fd < 0)
 		return fd == -ELOOP ? -ENOENT : fd;
-	return fdfile_adopt(fd, root_fd, rel, mode, uid, gid, out);
+	return SHM_AS_CALLER(
+		fdfile_adopt(fd, root_fd, rel, mode, uid, gid, out));
 }
 
 static int mapped_truncate(const char *rel, struct shm_handle *h, uint64_t size)
 {
-	return fdfile_truncate(open_file, rel, h, size);
+	return SHM_AS_CALLER(fdfile_truncate(open_file, rel, h, size));
 }
 
 static int mapped_setattr(const char *rel, const struct shm_set *set)
 {
-	return fdfile_set_path(open_file, rel, set);
+	return SHM_AS_CALLER(fdfile_set_path(open_file, rel, set));
 }
 
 static int mapped_remove(const char *rel)
@@ -409,7 +412,7 @@ static int mapped_remove(const char *rel)
 			   O_PATH | O_DIRECTORY, 0);
 	if (dfd < 0)
 		return dfd;
-	r = unlinkat(dfd, base, 0) < 0 ? -errno : 0;
+	r = SHM_AS_CALLER(unlinkat(dfd, base, 0) < 0 ? -errno : 0);
 	close(dfd);
 	if (r == 0) {
 		G_LOCK(scan_lock);

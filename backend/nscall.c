@@ -35,9 +35,8 @@ static int target_of(ino_t ns, bool again, struct ns_target *t)
 	return 0;
 }
 
-static int call_in_ns(void *arg)
+static int call(struct ns_call *c)
 {
-	struct ns_call *c = arg;
 	const struct shmfs_backend *be = c->be;
 	ssize_t w;
 
@@ -86,9 +85,49 @@ static int call_in_ns(void *arg)
 	return -EINVAL;
 }
 
+/* On the pool thread: the call serves whom its asker served. */
+static int call_in_ns(void *arg)
+{
+	struct ns_call *c = arg;
+	int r;
+
+	shm_caller_set(c->has_caller ? &c->caller : NULL);
+	r = call(c);
+	shm_caller_set(NULL);
+	return r;
+}
+
+/* Whether the caller may reach namespace ns's objects: as natively,
+ * through /proc/PID/root of a process in it, which needs ptrace read
+ * access to that process (root always). */
+static bool may_enter(ino_t ns)
+{
+	g_autoptr(ns_scan) s = NULL;
+	const struct ns_info *info = NULL;
+
+	if (!shm_caller_unprivileged())
+		return true;
+	s = ns_scan_with(ns, &info);
+	if (!info)
+		return false;
+	for (guint i = 0; i < info->pids->len && i < 64; i++)
+		if (shm_caller_may_trace(g_array_index(info->pids, pid_t, i)))
+			return true;
+	return false;
+}
+
 int ns_call_in(ino_t ns, struct ns_call *c)
 {
+	const struct shm_caller *k = shm_caller();
 	struct ns_target t;
+
+	/* A handle's calls were allowed when it was opened. */
+	if (!c->h && !may_enter(ns))
+		return -EACCES;
+
+	c->has_caller = k != NULL;
+	if (k)
+		c->caller = *k;
 
 	for (int fresh = 0; fresh < 2; fresh++) {
 		int r = target_of(ns, fresh, &t);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
+#include "caller.h"
 
 enum ns_op {
 	OP_LIST,
@@ -49,7 +50,10 @@ struct ns_call {
 	void *out;
 	int (*fn)(void *out); /* OP_FN */
 	ssize_t written;
-	bool brief;    /* a periodic call: see ns_pool_run_brief */
+	bool brief; /* a periodic call: see ns_pool_run_brief */
+	/* Whom the asking thread served (ns_call_in sets it). */
+	struct shm_caller caller;
+	bool has_caller;
 	gint64 cpu_us; /* brief: the CPU the pool spent on it */
 };
 

@@ -20,6 +20,7 @@
 
 #include "fdfile.h"
 #include "nsctx.h"
+#include "caller.h"
 #include "posix.h"
 #include "watch.h"
 
@@ -289,16 +290,15 @@ static int posix_meta(const char *path, unsigned want, struct shm_meta *m)
 static int posix_open(const char *path, int flags, struct shm_handle **out)
 {
 	int fd;
-	int r = posix_open_fd(path, flags, &fd);
+	int r = SHM_AS_CALLER(posix_open_fd(path, flags, &fd));
 
 	if (r == 0)
 		*out = fdfile_handle(fd);
 	return r;
 }
 
-static int posix_create(const char *dir, const char *name, mode_t mode,
-			int flags, uid_t uid, gid_t gid,
-			struct shm_handle **out)
+static int create_as(const char *dir, const char *name, mode_t mode, int flags,
+		     uid_t uid, gid_t gid, struct shm_handle **out)
 {
 	g_autofree char *path = NULL;
 	struct posix_at at;
@@ -328,12 +328,21 @@ static int posix_create(const char *dir, const char *name, mode_t mode,
 	return r;
 }
 
-static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
+/* Made as the caller, in a directory the caller may write (sticky,
+ * ACLs and all). */
+static int posix_create(const char *dir, const char *name, mode_t mode,
+			int flags, uid_t uid, gid_t gid,
+			struct shm_handle **out)
 {
-	return fdfile_truncate(posix_open_fd, path, h, size);
+	return SHM_AS_CALLER(create_as(dir, name, mode, flags, uid, gid, out));
 }
 
-static int posix_remove(const char *path)
+static int posix_truncate(const char *path, struct shm_handle *h, uint64_t size)
+{
+	return SHM_AS_CALLER(fdfile_truncate(posix_open_fd, path, h, size));
+}
+
+static int remove_as(const char *path)
 {
 	struct posix_at at;
 	int r = posix_at(path, &at);
@@ -343,6 +352,12 @@ static int posix_remove(const char *path)
 	r = unlinkat(at.fd, at.base, 0) < 0 ? -errno : 0;
 	posix_at_done(&at);
 	return r;
+}
+
+/* As the caller: /dev/shm is sticky. */
+static int posix_remove(const char *path)
+{
+	return SHM_AS_CALLER(remove_as(path));
 }
 
 /* posix/: the POSIX directory's size and use (df's numbers) and how many

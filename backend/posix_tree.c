@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "posix.h"
 
 bool posix_valid_name(const char *name)
@@ -137,7 +138,7 @@ static int set_on(int fd, int dirfd, const char *base,
 	return 0;
 }
 
-int posix_set(const char *path, const struct shm_set *set)
+static int set_as(const char *path, const struct shm_set *set)
 {
 	struct posix_at at;
 	int fd, r = posix_at(path, &at);
@@ -150,6 +151,13 @@ int posix_set(const char *path, const struct shm_set *set)
 		close(fd);
 	posix_at_done(&at);
 	return r;
+}
+
+/* As the caller: only the owner (or root) changes mode, owner and times,
+ * and the kernel says which group a user may give. */
+int posix_set(const char *path, const struct shm_set *set)
+{
+	return SHM_AS_CALLER(set_as(path, set));
 }
 
 /* What the daemon made at base in dirfd becomes the caller's, as if the
@@ -235,7 +243,7 @@ static int relink(const struct shm_tree_op *op, const struct posix_at *at)
 	return r;
 }
 
-int posix_tree(const struct shm_tree_op *op)
+static int tree_as(const struct shm_tree_op *op)
 {
 	struct posix_at at;
 	int r = posix_at(op->path, &at);
@@ -256,4 +264,12 @@ int posix_tree(const struct shm_tree_op *op)
 	}
 	posix_at_done(&at);
 	return r;
+}
+
+/* As the caller: names are made, linked, renamed and removed under the
+ * kernel's rules for that user (sticky directories, protected_hardlinks,
+ * ACLs). */
+int posix_tree(const struct shm_tree_op *op)
+{
+	return SHM_AS_CALLER(tree_as(op));
 }

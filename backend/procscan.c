@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "cgroupid.h"
 #include "nsctx.h"
 #include "procscan.h"
@@ -463,6 +464,7 @@ struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 	struct shm_proc *p;
 	unsigned have;
 	gint64 began;
+	bool paused;
 
 	g_mutex_lock(&proc_lock);
 	for (;;) {
@@ -492,7 +494,10 @@ struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 	waiting_need = 0;
 	running = true;
 	g_mutex_unlock(&proc_lock);
+	/* Every asker shares it: read with the daemon's rights. */
+	paused = shm_caller_pause();
 	p = pass(have, began);
+	shm_caller_resume(paused);
 	g_mutex_lock(&proc_lock);
 	if (latest)
 		shm_proc_unref(latest);
@@ -581,6 +586,8 @@ GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
 	if (a)
 		g_array_append_vals(out, a->data, a->len);
 	shm_proc_unref(p);
+	/* A user sees the processes whose maps it could read itself. */
+	shm_caller_keep_traceable(out);
 	return out;
 }
 

@@ -106,11 +106,12 @@ const GArray *shm_proc_tasks(const struct shm_proc *p);
 bool shm_proc_in_use(const struct shm_proc *p, dev_t dev, ino_t ino, ino_t ns);
 
 /* Who maps the file now: its pids, ascending (a new GArray of pid_t),
- * under the freshness rule above; `question` tells questions about one
- * file apart (the SHM_META_* bits asked), and `changed` (the wall clock
- * in microseconds, or 0 if unknown) is when its users last changed as
- * far as the kernel tells (a System V segment's last attach or detach):
- * the answer comes from a pass begun after it. */
+ * those of them whose maps the calling thread's caller could read
+ * natively (caller.h: all, for root), under the freshness rule above;
+ * `question` tells questions about one file apart (the SHM_META_* bits asked),
+ * and `changed` (the wall clock in microseconds, or 0 if unknown) is when its
+ * users last changed as far as the kernel tells (a System V segment's last
+ * attach or detach): the answer comes from a pass begun after it. */
 GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
 			 gint64 changed);
 

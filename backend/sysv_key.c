@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "nsctx.h"
 #include "sysv.h"
 
@@ -425,7 +426,5 @@ int sysv_key_remove(const char *name)
 	if (was_pending)
 		return 0;
 	id = key_id(key);
-	if (id < 0)
-		return id;
-	return shmctl(id, IPC_RMID, NULL) < 0 ? sysv_errno(errno) : 0;
+	return id < 0 ? id : sysv_remove_id(id);
 }

@@ -15,6 +15,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "creators.h"
 #include "nsctx.h"
 #include "procscan.h"
@@ -472,11 +473,13 @@ int sysv_notice(void)
 
 int sysv_remove_id(int id)
 {
+	int r;
+
 	if (id < 0)
 		return -ENOENT;
-	if (shmctl(id, IPC_RMID, NULL) < 0)
-		return sysv_errno(errno);
-	return 0;
+	/* As the caller: its owner, its creator, or CAP_SYS_ADMIN. */
+	r = SHM_AS_CALLER(shmctl(id, IPC_RMID, NULL) < 0 ? -errno : 0);
+	return r ? sysv_errno(-r) : 0;
 }
 
 /* IPC_STAT, change, IPC_SET: the only way to set mode and owner. */
@@ -494,9 +497,9 @@ int sysv_set_id(int id, const struct shm_set *set)
 		ds.shm_perm.uid = set->uid;
 	if (set->gid != (gid_t)-1)
 		ds.shm_perm.gid = set->gid;
-	if (shmctl(id, IPC_SET, &ds) < 0)
-		return sysv_errno(errno);
-	return 0;
+	/* As the caller: its owner, its creator, or CAP_SYS_ADMIN. */
+	r = SHM_AS_CALLER(shmctl(id, IPC_SET, &ds) < 0 ? -errno : 0);
+	return r ? sysv_errno(-r) : 0;
 }
 
 /* sysv/: the limits and use ipcs -l and ipcs -u show. */

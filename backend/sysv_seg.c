@@ -27,6 +27,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "sysv.h"
 
 /* The end of the mapping that starts at addr, from /proc/self/maps (a
@@ -118,9 +119,16 @@ int sysv_attach_to(struct shm_handle *h, int id)
 	large = ds.shm_segsz >= SYSV_LARGE;
 	if (large)
 		g_mutex_lock(&large_attach);
-	addr = shmat(id, NULL, h->writable ? 0 : SHM_RDONLY);
-	if (addr == (void *)-1) {
-		r = sysv_errno(errno);
+	/* As the caller: ipcperms decides (owner or creator, group or
+	 * creator's group, CAP_IPC_OWNER); the memory file is then opened
+	 * with the daemon's rights. */
+	r = SHM_AS_CALLER(
+		(addr = shmat(id, NULL, h->writable ? 0 : SHM_RDONLY)) ==
+				(void *)-1 ?
+			-errno :
+			0);
+	if (r) {
+		r = sysv_errno(-r);
 		if (large)
 			g_mutex_unlock(&large_attach);
 		return r;

@@ -15,6 +15,7 @@
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		     off_t len, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	struct shmfs_file *f = shmfs_file_of(fi);
 	int r;
 
@@ -33,6 +34,7 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		 struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	struct shmfs_file *f = shmfs_file_of(fi);
 	struct shm_attr a;
 	int64_t r = -ENOSYS;
@@ -92,6 +94,7 @@ void shmfs_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			   off_t off_out, struct fuse_file_info *fi_out,
 			   size_t len, int flags)
 {
+	shmfs_serve(req);
 	struct shmfs_file *in = shmfs_file_of(fi_in);
 	struct shmfs_file *out = shmfs_file_of(fi_out);
 	const size_t chunk = 1 << 20;

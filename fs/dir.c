@@ -70,6 +70,7 @@ static void prune_unlisted(fuse_ino_t ino, const struct shmfs_dir *d)
 
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	g_autoptr(shmfs_dir) d = NULL;
 	int r;
@@ -167,17 +168,20 @@ static void do_readdir(fuse_req_t req, fuse_ino_t dir, size_t size, off_t off,
 void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	do_readdir(req, ino, size, off, fi, false);
 }
 
 void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	do_readdir(req, ino, size, off, fi, true);
 }
 
 void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	(void)ino;
 	dir_free((struct shmfs_dir *)fi->fh);
 	fuse_reply_err(req, 0);

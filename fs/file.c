@@ -161,8 +161,31 @@ static int same_object(const struct shmfs_inode *in, struct shm_handle *h)
 	return r;
 }
 
+/* Open in's object: the name must still mean it (same_object) before
+ * anything changes, so a writer's O_TRUNC is applied through the new
+ * handle after that check, never by the open itself. */
+static int open_checked(struct shmfs_inode *in, int flags,
+			struct shm_handle **h)
+{
+	const char *path = shmfs_inode_path(in);
+	bool trunc = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+	int r = shm_be_open(in->be, path, trunc ? flags & ~O_TRUNC : flags, h);
+
+	if (r == 0 && in->ident_dev)
+		r = same_object(in, *h);
+	if (r == 0 && trunc) {
+		r = shm_be_truncate(in->be, path, *h, 0);
+		if (r == 0)
+			shmfs_shadow_truncate(in, 0);
+		if (r)
+			in->be->close(*h);
+	}
+	return r;
+}
+
 void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	uid_t uid = fuse_req_ctx(req)->uid;
 	struct shm_handle *h = NULL;
@@ -173,9 +196,7 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r == 0)
 		r = shmfs_open_take(uid);
 	if (r == 0) {
-		r = shm_be_open(in->be, shmfs_inode_path(in), fi->flags, &h);
-		if (r == 0 && in->ident_dev)
-			r = same_object(in, h);
+		r = open_checked(in, fi->flags, &h);
 		if (r)
 			shmfs_open_give(uid);
 	}
@@ -225,6 +246,7 @@ static int create_in(fuse_req_t req, fuse_ino_t parent, const char *name,
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  mode_t mode, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = NULL;
 	uid_t uid = fuse_req_ctx(req)->uid;
 	struct shm_handle *h;
@@ -244,6 +266,7 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		 mode_t mode, dev_t rdev)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = NULL;
 	struct fuse_entry_param e;
 	struct shm_handle *h;
@@ -330,6 +353,7 @@ static void read_reply(fuse_req_t req, struct shmfs_file *f, size_t size,
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	struct shmfs_file *f = shmfs_file_ref(shmfs_file_of(fi));
 
 	(void)ino;
@@ -340,6 +364,7 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 off_t off, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	struct shmfs_file *f = shmfs_file_of(fi);
 	ssize_t n;
 
@@ -369,12 +394,14 @@ void shmfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	(void)ino, (void)datasync, (void)fi;
 	fuse_reply_err(req, 0);
 }
 
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	(void)ino;
 	file_close(shmfs_state_of(req)->se, shmfs_file_of(fi));
 	fuse_reply_err(req, 0);

@@ -90,7 +90,10 @@ static void name_node(struct shmfs_inode *in)
 static char *object_key(const struct shmfs_backend *be, mode_t type,
 			const struct shm_attr *a)
 {
-	if (!be || !be->tree || type != S_IFREG || !a->ident_dev)
+	/* Every kind of file but a directory may have more than one name
+	 * (hard links of FIFOs, sockets, devices and symlinks too, as in
+	 * tmpfs): one inode for all of them. */
+	if (!be || !be->tree || type == S_IFDIR || !a->ident_dev)
 		return NULL;
 	return g_strdup_printf("%s:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER
 			       "x:%" G_GINT64_MODIFIER "x:%" G_GINT64_MODIFIER

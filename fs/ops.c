@@ -102,6 +102,19 @@ static int inode_attr(fuse_req_t req, struct shmfs_inode *in,
 	return r;
 }
 
+int shmfs_inode_still_named(struct shmfs_inode *in)
+{
+	struct shm_attr a;
+	int r;
+
+	if (!in->be || !in->ident_dev)
+		return 0;
+	r = in->be->stat(shmfs_inode_path(in), &a);
+	if (r == 0 && (a.gone || shmfs_inode_other_object(in, &a)))
+		r = -ENOENT;
+	return r;
+}
+
 const struct shmfs_backend *shmfs_backend_named(const char *name)
 {
 	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++)
@@ -155,6 +168,7 @@ int shmfs_child_of(fuse_ino_t parent, const char *name,
 
 static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	shmfs_serve(req);
 	const struct shmfs_backend *be;
 	g_autofree char *path = NULL;
 	struct fuse_entry_param e;
@@ -191,6 +205,7 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
  * its listing saw (dir.c), so that ls -l shows what it listed. */
 static void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	gint64 timeout_us = (gint64)(shmfs_state_of(req)->timeout * 1e6);
 	g_autofree char *target = in ? shmfs_inode_link(in, timeout_us) : NULL;
@@ -225,6 +240,7 @@ static void shmfs_forget_multi(fuse_req_t req, size_t count,
 static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	struct shm_attr a = { 0 };
 	struct stat st;
@@ -300,13 +316,20 @@ static int setattr_apply(fuse_req_t req, struct shmfs_inode *in,
 static void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			  int valid, struct fuse_file_info *fi)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
+	struct shmfs_file *f = shmfs_file_of(fi);
 	struct shm_attr a = { 0 };
 	struct stat st;
 	int r = in ? 0 : -ENOENT;
 
 	if (r == 0 && (!in->be || !shmfs_inode_path(in)[0]))
 		r = -EPERM; /* the directories are the mount's own */
+	/* ftruncate acts through the caller's open file, as on a removed
+	 * file natively; anything else by name, only while the name still
+	 * means this inode's object. */
+	if (r == 0 && !(f && f->inode == in))
+		r = shmfs_inode_still_named(in);
 	if (r == 0)
 		r = setattr_apply(req, in, attr, valid, fi);
 	if (r == 0)
@@ -328,6 +351,7 @@ static void shmfs_destroy(void *userdata)
 
 static void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	shmfs_serve(req);
 	const struct shmfs_backend *be;
 	g_autofree char *path = NULL;
 	int r = shmfs_child_of(parent, name, &be, &path);
@@ -380,6 +404,7 @@ static int files_dir_statfs(struct shmfs_inode *in, struct statvfs *sv)
 
 static void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	struct shm_usage u = { 0 };
 	struct statvfs sv = { 0 };

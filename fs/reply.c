@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "caller.h"
 #include "log.h"
 #include "metrics.h"
 #include "shmfs.h"
@@ -34,6 +35,14 @@ static bool errno_expected(int err)
 	}
 }
 
+void shmfs_serve(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct shm_caller c = { ctx->uid, ctx->gid, ctx->pid };
+
+	shm_caller_set(&c);
+}
+
 void shmfs_reply_err(fuse_req_t req, int r, const char *op, const char *path)
 {
 	int err = r < 0 ? -r : r;
@@ -55,6 +64,7 @@ void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
 	st->st_gid = a->gid;
 	st->st_size = (off_t)a->size;
 	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_rdev = a->rdev;
 	st->st_blksize = 4096;
 	st->st_atim = a->atime;
 	st->st_mtim = a->mtime;

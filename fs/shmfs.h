@@ -34,6 +34,9 @@ static inline struct shmfs_state *shmfs_state_of(fuse_req_t req)
 	return (struct shmfs_state *)fuse_req_userdata(req);
 }
 
+/* Every op begins here: the thread serves req's caller (backend's
+ * caller.h), whose rights its native calls then have. */
+void shmfs_serve(fuse_req_t req);
 /* The one place a -errno becomes a reply (0 replies success). */
 void shmfs_reply_err(fuse_req_t req, int r, const char *op, const char *path);
 void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
@@ -50,6 +53,11 @@ int shmfs_name_ok(const char *name);
 int shmfs_child_of(fuse_ino_t parent, const char *name,
 		   const struct shmfs_backend **be, char **path);
 const struct shmfs_backend *shmfs_backend_named(const char *name);
+/* 0 if in's name still means in's object; -ENOENT if it was removed, or
+ * now means another object (a change must then touch neither: the
+ * removed object is out of reach, and the new one is not what the
+ * caller's inode stands for). */
+int shmfs_inode_still_named(struct shmfs_inode *in);
 
 /* fi->fh is a struct shmfs_file (file.h) or a struct shmfs_dir (dir.c);
  * both begin with this tag (setattr may pass a directory's handle). */

@@ -68,6 +68,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		 mode_t mode)
 {
+	shmfs_serve(req);
 	struct shm_tree_op op = { .what = SHM_MKDIR,
 				  .mode = S_IFDIR | (mode & 07777) };
 
@@ -77,6 +78,7 @@ void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		   const char *name)
 {
+	shmfs_serve(req);
 	struct shm_tree_op op = { .what = SHM_SYMLINK,
 				  .to = link,
 				  .mode = S_IFLNK | 0777 };
@@ -96,6 +98,7 @@ void shmfs_mknod_special(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	shmfs_serve(req);
 	const struct shmfs_backend *be;
 	g_autofree char *path = NULL;
 	int r = changeable(parent, name, &be, &path);
@@ -109,6 +112,7 @@ void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		const char *newname)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	const struct shmfs_backend *be;
 	g_autofree char *to = NULL;
@@ -130,6 +134,7 @@ void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
+	shmfs_serve(req);
 	const struct shmfs_backend *be, *to_be;
 	g_autofree char *path = NULL, *to = NULL;
 	int r = changeable(parent, name, &be, &path);

@@ -95,6 +95,7 @@ static bool probed(struct shmfs_inode *in, const char *name, GString **s)
 void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		    size_t size)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = NULL;
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_auto(shm_meta) m = { 0 };
@@ -132,6 +133,7 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	shmfs_serve(req);
 	g_autoptr(shmfs_inode) in = shmfs_inode_get(ino);
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_auto(shm_dir_usage) u = { 0 };
@@ -155,12 +157,14 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		    const char *value, size_t size, int flags)
 {
+	shmfs_serve(req);
 	(void)ino, (void)value, (void)size, (void)flags;
 	shmfs_reply_err(req, -ENOTSUP, "setxattr", name);
 }
 
 void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	shmfs_serve(req);
 	(void)ino;
 	shmfs_reply_err(req, -ENOTSUP, "removexattr", name);
 }

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +62,9 @@ void box_inside(const std::string &tag, uid_t uid, int mode, bool mounts,
 		return;
 	if (setgroups(0, nullptr) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
 		return;
+	// As a process of that user's that exec'd a program: its user may
+	// ptrace-read it, so may reach its namespace (/proc/PID/root).
+	prctl(PR_SET_DUMPABLE, 1);
 	umask(0);
 	int a = shmget(IPC_PRIVATE, 4096, IPC_CREAT | mode);
 	int k = shmget(kSharedKey, 8192, IPC_CREAT | mode);
@@ -515,14 +519,21 @@ TEST_F(AllNs, ThePermissionRulesHold)
 				  return e ? e : s == "user-posix" ? 0 : 99;
 			  }),
 		  0);
+	// Another user cannot reach the namespace at all, as natively its
+	// /proc/PID/root is closed to them: EACCES for every call.
+	std::string proot = "/proc/" + std::to_string(bu.pid) + "/root/dev/shm";
+	EXPECT_EQ(
+		as_user(kNobody, kNobody,
+			[&] { return err_of(open(proot.c_str(), O_RDONLY)); }),
+		EACCES);
 	EXPECT_EQ(as_user(kNobody, kNobody,
 			  [&] { return err_of(open(ua.c_str(), O_RDONLY)); }),
 		  EACCES);
 	EXPECT_EQ(as_user(kNobody, kNobody,
 			  [&] { return err_of(open(uo.c_str(), O_RDONLY)); }),
 		  EACCES);
-	// Only the owner (or root) removes or changes it: tmpfs's sticky
-	// /dev/shm and IPC_RMID's rule.
+	// (rm and chmod of another's file: the kernel's sticky and owner
+	// rules answer EPERM before the request reaches the daemon.)
 	EXPECT_EQ(as_user(kNobody, kNobody,
 			  [&] { return err_of(unlink(ua.c_str())); }),
 		  EPERM);
@@ -532,10 +543,19 @@ TEST_F(AllNs, ThePermissionRulesHold)
 	EXPECT_EQ(as_user(kNobody, kNobody,
 			  [&] { return err_of(chmod(ua.c_str(), 0666)); }),
 		  EPERM);
-	// What a user creates in a container's /dev/shm is theirs.
-	// (The path is found as root: nobody may not read bu's /proc.)
+	EXPECT_EQ(native_stat(bu.pid, bu.a), "600 1000 1000 4096");
 	std::string nb = at(bu, "posix/nb");
 	EXPECT_EQ(as_user(kNobody, kNobody,
+			  [&] {
+				  return err_of(open(nb.c_str(),
+						     O_CREAT | O_WRONLY, 0640));
+			  }),
+		  EACCES);
+	struct stat st;
+	EXPECT_EQ(err_of(stat(croot(bu, "nb").c_str(), &st)), ENOENT);
+	// Its own user, who may, meets the kernel's rules there: what it
+	// creates in its container's /dev/shm is its own.
+	EXPECT_EQ(as_user(kUser, kUser,
 			  [&] {
 				  int fd = open(nb.c_str(), O_CREAT | O_WRONLY,
 						0640);
@@ -545,9 +565,8 @@ TEST_F(AllNs, ThePermissionRulesHold)
 				  return 0;
 			  }),
 		  0);
-	struct stat st;
 	ASSERT_EQ(stat(croot(bu, "nb").c_str(), &st), 0);
-	EXPECT_EQ(st.st_uid, kNobody);
+	EXPECT_EQ(st.st_uid, kUser);
 	EXPECT_EQ(st.st_mode, (mode_t)(S_IFREG | 0640));
 	EXPECT_EQ(as_user(kUser, kUser,
 			  [&] { return err_of(chmod(ua.c_str(), 0640)); }),

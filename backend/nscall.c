@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "nscall.h"
+#include "nsctx.h"
 #include "nspool.h"
 #include "nsscan.h"
 
@@ -107,10 +108,15 @@ static bool may_enter(ino_t ns)
 
 	if (!shm_caller_unprivileged())
 		return true;
+	/* Its own namespace: it is there natively. */
+	if (shm_caller()->pid > 0 && shm_ipc_ns_of_pid(shm_caller()->pid) == ns)
+		return true;
 	s = ns_scan_with(ns, &info);
 	if (!info)
 		return false;
-	for (guint i = 0; i < info->pids->len && i < 64; i++)
+	/* (A bounded look: a caller with no process among the first few
+	 * hundred of a namespace is refused, never made to cost a scan.) */
+	for (guint i = 0; i < info->pids->len && i < 256; i++)
 		if (shm_caller_may_trace(g_array_index(info->pids, pid_t, i)))
 			return true;
 	return false;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "caller.h"
 #include "killpriv.h"
 
 #define CAP_FSETID_BIT 4 /* <linux/capability.h> CAP_FSETID */
@@ -55,6 +56,7 @@ int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in,
 		       bool unless_fsetid)
 {
 	const struct shmfs_backend *be = in->be;
+	struct shm_caller saved = { 0 };
 	struct shm_attr a;
 	mode_t mode;
 	int r;
@@ -73,8 +75,15 @@ int shmfs_kill_suidgid(fuse_req_t req, struct shmfs_inode *in,
 		mode &= ~(mode_t)S_ISGID;
 	if (mode == (a.mode & 07777) || (unless_fsetid && caller_fsetid(req)))
 		return 0;
-	return shm_be_setattr(be, shmfs_inode_path(in),
-			      &(struct shm_set){ .mode = (int)mode,
-						 .uid = (uid_t)-1,
-						 .gid = (gid_t)-1 });
+	/* The kernel clears them whatever the writer's rights (its
+	 * ATTR_FORCE): a call on nobody's behalf, with the daemon's. */
+	if (shm_caller())
+		saved = *shm_caller();
+	shm_caller_set(NULL);
+	r = shm_be_setattr(be, shmfs_inode_path(in),
+			   &(struct shm_set){ .mode = (int)mode,
+					      .uid = (uid_t)-1,
+					      .gid = (gid_t)-1 });
+	shm_caller_set(&saved);
+	return r;
 }

@@ -97,7 +97,6 @@ printf 'made on the host' >/dev/shm/"$tag"
 # 2. docker run as the README says: the host's segments, passed through.
 docker run -d --name "$tag-d" --restart unless-stopped \
 	--device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor=unconfined \
-	--ulimit nofile=1048576:1048576 \
 	--ipc=host -v /dev/shm:/dev/shm -v "$hostdir:/mnt:rshared" "$image" >/dev/null 2>"$tmp/err"
 r=1
 if served; then

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -443,6 +444,43 @@ TEST_F(SecurityNs, OtherUsersNamespacesAreClosed)
 	int e = 0;
 	EXPECT_EQ(read_file(key, &e).size(), 4096u) << strerror(e);
 	box.stop();
+}
+
+} // namespace
+
+namespace {
+
+// Hard links of every type are one inode, as in tmpfs (pjdfstest's link
+// and rename cases), and mknod keeps the device numbers.
+TEST_F(Security, SpecialFilesKeepTheirIdentity)
+{
+	std::string fifo = posix_path("shmfs-sec-fifo"),
+		    link2 = posix_path("shmfs-sec-fifo2"),
+		    devn = posix_path("shmfs-sec-null");
+	dev("shmfs-sec-fifo"), dev("shmfs-sec-fifo2"), dev("shmfs-sec-null");
+	ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0) << strerror(errno);
+	ASSERT_EQ(link(fifo.c_str(), link2.c_str()), 0) << strerror(errno);
+	ASSERT_EQ(chmod(fifo.c_str(), 0600), 0);
+	ASSERT_EQ(chown(link2.c_str(), kA, kGA), 0);
+	struct stat a, b, n;
+	ASSERT_EQ(lstat(fifo.c_str(), &a), 0);
+	ASSERT_EQ(lstat(link2.c_str(), &b), 0);
+	ASSERT_EQ(lstat("/dev/shm/shmfs-sec-fifo", &n), 0);
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	EXPECT_EQ(a.st_nlink, 2u);
+	EXPECT_EQ(b.st_mode, (mode_t)(S_IFIFO | 0600));
+	EXPECT_EQ(a.st_uid, kA);
+	EXPECT_EQ(n.st_mode, a.st_mode);
+	EXPECT_EQ(n.st_uid, a.st_uid);
+	ASSERT_EQ(unlink(fifo.c_str()), 0);
+	ASSERT_EQ(lstat(link2.c_str(), &b), 0);
+	EXPECT_EQ(b.st_nlink, 1u);
+	ASSERT_EQ(mknod(devn.c_str(), S_IFCHR | 0644, makedev(1, 3)), 0)
+		<< strerror(errno);
+	ASSERT_EQ(lstat(devn.c_str(), &a), 0);
+	ASSERT_EQ(lstat("/dev/shm/shmfs-sec-null", &n), 0);
+	EXPECT_EQ(a.st_rdev, makedev(1, 3));
+	EXPECT_EQ(a.st_rdev, n.st_rdev);
 }
 
 } // namespace

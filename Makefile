@@ -54,14 +54,16 @@ CXXFLAGS ?= $(CFLAGS)
 DEPFLAGS  = -MMD -MP
 ALL_CFLAGS   = -std=gnu11 $(CFLAGS) $(CWARN) $(SAN) $(DEPFLAGS)
 ALL_CXXFLAGS = -std=gnu++17 $(CXXFLAGS) $(WARN) $(SAN) $(DEPFLAGS)
-# backend/ knows nothing of FUSE or of fs/: it sees only glib.
+# backend/ knows nothing of FUSE or of fs/: it sees only glib.  Its
+# folders name their headers by path ("proc/procscan.h"): see
+# doc/ARCHITECTURE.md for who may include whom.
 BACKEND_CPPFLAGS = $(CPPFLAGS) -Ibackend $(GLIB_CFLAGS)
 FS_CPPFLAGS      = $(CPPFLAGS) -Ibackend -Ifs $(GLIB_CFLAGS) $(FUSE_CFLAGS)
 TEST_CPPFLAGS    = $(FS_CPPFLAGS) -Itests
 ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) -lpthread
 
 # Every source file is built and every test run: a new one needs no list.
-BACKEND_SRC := $(sort $(wildcard backend/*.c))
+BACKEND_SRC := $(sort $(wildcard backend/*.c backend/*/*.c))
 FS_SRC      := $(filter-out fs/main.c,$(sort $(wildcard fs/*.c)))
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
@@ -247,7 +249,7 @@ uninstall:
 # nothing in the code, the tools or the tests.  In the tests, a failed
 # ASSERT returns early and an open() expected to fail is not kept, by
 # design: leaks on those paths are not reported there.
-FORMAT_SRC := backend/*.[ch] fs/*.[ch] tests/*.cc tests/*.c tests/*.h tools/*.c
+FORMAT_SRC := backend/*.[ch] backend/*/*.[ch] fs/*.[ch] tests/*.cc tests/*.c tests/*.h tools/*.c
 SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tests/docker.sh tests/docker_image.sh tests/docker-lib.sh tests/k8s.sh \
 	      tools/image.sh \

@@ -20,7 +20,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "mountinfo.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 #include "prune.h"
 #include "shmfs.h"
 

@@ -18,7 +18,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "prune.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 #include "shmfs.h"
 
 #define METRICS_FILE METRICS_FILE_NAME

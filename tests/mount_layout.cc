@@ -465,7 +465,7 @@ int sysv_by_child(pid_t *child, const char *sleep)
 // A process that has the pid of a creator that exited before shmfs saw
 // its segment is not taken for it (lsipc, which reads /proc/CPID/cmdline,
 // names that process): the creator is the one remembered from its exec
-// (execs.h), or unknown if that was missed, never the new process.
+// (process_events.h), or unknown if that was missed, never the new process.
 TEST_F(Layout, AReusedCreatorPidIsNotTheCreator)
 {
 	std::string prog = "print shmget(0, 4096, 0600|01000)";

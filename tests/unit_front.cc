@@ -34,8 +34,8 @@
 extern "C" {
 #include "fallback.h"
 #include "nsctx.h"
-#include "procscan.h"
-#include "sysv.h"
+#include "proc/procscan.h"
+#include "kinds/sysv.h"
 }
 
 namespace {

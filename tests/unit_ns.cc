@@ -20,10 +20,10 @@
 #include <glib.h>
 
 extern "C" {
-#include "dockernames.h"
+#include "origin/dockernames.h"
 #include "nsctx.h"
-#include "nspool.h"
-#include "nsscan.h"
+#include "nsenter/nspool.h"
+#include "nsenter/nsscan.h"
 }
 
 namespace {

@@ -18,8 +18,8 @@
 #include "backend.h"
 
 extern "C" {
-#include "creators.h"
-#include "sysv.h"
+#include "origin/creators.h"
+#include "kinds/sysv.h"
 }
 
 namespace {

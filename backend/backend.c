@@ -1,4 +1,4 @@
-/* common.c - helpers shared by the backends: listings and stat conversion. */
+/* backend.c - helpers shared by the backends: listings and stat conversion. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>

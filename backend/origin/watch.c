@@ -16,8 +16,8 @@
  * took T waits at least 200 T before the next (the safety reads, at least
  * 800 times their cost apart, add at most 0.125%); so a creator that lives
  * less than one round (shm_watch_counts' interval) can be missed, and is
- * counted unless the process events (execs.h) had it.  A round's cost is
- * the CPU it used (in whichever thread asked a namespace), not the time it
+ * counted unless the process events (process_events.h) had it.  A round's cost
+ * is the CPU it used (in whichever thread asked a namespace), not the time it
  * took: a watcher that waited for a lock or a core has spent nothing, and
  * must not wait 200 times that long.
  *
@@ -38,12 +38,11 @@
 
 #include "creators.h"
 #include "dockernames.h"
-#include "execs.h"
-#include "nscall.h"
+#include "proc/process_events.h"
+#include "nsenter/nscall.h"
 #include "nsctx.h"
-#include "nsscan.h"
-#include "sysv.h"
-#include "stopper.h"
+#include "nsenter/nsscan.h"
+#include "bgthread.h"
 #include "watch.h"
 
 /* The share of a core the watcher may use: a round of cost T waits
@@ -67,6 +66,16 @@ struct space {
 	char *container;     /* its container id, "" for none */
 	pid_t pid;	     /* a process in it */
 };
+
+/* The System V kind's full look at the calling thread's namespace (what
+ * a listing notices), registered by that kind: the watcher drives it
+ * without depending on it. */
+static int (*sysv_look)(void);
+
+void shm_watch_set_sysv_look(int (*look)(void))
+{
+	sysv_look = look;
+}
 
 static shm_event_sink sink;
 static struct timespec started;
@@ -140,7 +149,8 @@ static int probe(void *arg)
 	s->used = info.used_ids;
 	s->pages = info.shm_tot;
 	t = shm_thread_cpu_us();
-	sysv_notice();
+	if (sysv_look)
+		sysv_look();
 	s->full_us = g_get_monotonic_time();
 	end = shm_thread_cpu_us();
 	s->probe_cpu_us = end - cpu0;

@@ -11,6 +11,10 @@
  * are filled in here).  Called with the caller's ordering lock held. */
 void shm_watch_emit(struct shm_event *ev);
 
+/* The System V kind's look at the calling thread's namespace, which the
+ * watcher's full rounds run (sysv_notice): set by that kind at init, so
+ * that the watcher calls into no kind. */
+void shm_watch_set_sysv_look(int (*look)(void));
 /* A listing of a POSIX directory is about to read it: the changes the
  * kernel has queued for the watcher are reported first, so that nothing
  * a listing shows is reported later than it. */

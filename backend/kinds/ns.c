@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 
 #include "backend.h"
-#include "dockernames.h"
-#include "nscall.h"
-#include "nspool.h"
-#include "nsscan.h"
+#include "origin/dockernames.h"
+#include "nsenter/nscall.h"
+#include "nsenter/nspool.h"
+#include "nsenter/nsscan.h"
 
 #define BY_CONTAINER "by-container"
 #define BY_NAME "by-name"

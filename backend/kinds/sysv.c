@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nsctx.h"
+#include "origin/watch.h"
 #include "sysv.h"
 
 /* What one directory of sysv/ serves; NULL where its names have no such
@@ -106,6 +107,7 @@ static int sysv_init(const struct shmfs_config *cfg)
 	(void)cfg;
 	sysv_rows_init();
 	sysv_key_init();
+	shm_watch_set_sysv_look(sysv_notice);
 	/* Learn the daemon's own namespace now, in the main thread. */
 	shm_ctx_ipc_ns();
 	return 0;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fdfile.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 
 struct shm_handle *fdfile_handle(int fd)
 {

@@ -22,7 +22,7 @@
 #include "nsctx.h"
 #include "caller.h"
 #include "posix.h"
-#include "watch.h"
+#include "origin/watch.h"
 
 /* The POSIX directory, opened once at init, and its path; read-only
  * afterwards. */

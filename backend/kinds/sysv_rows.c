@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "caller.h"
-#include "creators.h"
+#include "origin/creators.h"
 #include "nsctx.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 #include "sysv.h"
 
 #define SYSV_PROC "/proc/sysvipc/shm"

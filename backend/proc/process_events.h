@@ -1,5 +1,5 @@
-/* execs.h - every process's command line and container, read when it is
- * made (fork) and when it runs a program (exec), from the kernel's process
+/* process_events.h - every process's command line and container, read when it
+ * is made (fork) and when it runs a program (exec), from the kernel's process
  * events (the netlink proc connector), and kept for a bounded tail of the
  * processes that have exited since: so that the creator of a segment can be
  * named even when it exited before the daemon first saw the segment.

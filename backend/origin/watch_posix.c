@@ -6,9 +6,9 @@
  * kernel can (fanotify with FAN_REPORT_DFID_NAME on tmpfs: Linux 6.7 and
  * later), a fanotify descriptor marks the same directories for FAN_CREATE,
  * whose events carry the pid that made the name: its command line and
- * container are read at once (or taken from the process events, execs.h,
- * if it has already exited).  Neither holds the directory's filesystem: a
- * container's tmpfs is unmounted as if nothing watched it.
+ * container are read at once (or taken from the process events,
+ * process_events.h, if it has already exited).  Neither holds the directory's
+ * filesystem: a container's tmpfs is unmounted as if nothing watched it.
  *
  * Locks: watch_lock protects both descriptors' reading, dirs and pending;
  * it is taken before the sink's lock (through shm_watch_emit), never
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "dockernames.h"
-#include "execs.h"
+#include "proc/process_events.h"
 #include "watch.h"
 
 #define INOTIFY_MASK                                                           \

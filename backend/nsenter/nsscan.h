@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "cgroupid.h"
+#include "proc/cgroupid.h"
 
 /* One namespace. */
 struct ns_info {

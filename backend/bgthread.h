@@ -1,6 +1,6 @@
-/* stopper.h - a background thread of a backend's own that polls a pipe to
- * learn when to end (watch.c, execs.c), and the CPU a thread has used (the
- * watcher's budget, counted in the namespace pool's threads too).  Not
+/* bgthread.h - a background thread of a backend's own that polls a pipe to
+ * learn when to end (watch.c, process_events.c), and the CPU a thread has used
+ * (the watcher's budget, counted in the namespace pool's threads too).  Not
  * part of the backend interface.
  */
 #ifndef SHMFS_STOPPER_H

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "nsscan.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 
 struct ns_scan {
 	gint refs;

@@ -1,5 +1,5 @@
-/* execs.c - command lines and containers read at fork and exec, kept a
- * while after exit (see execs.h).
+/* process_events.c - command lines and containers read at fork and exec, kept a
+ * while after exit (see process_events.h).
  *
  * The proc connector sends an event for every fork, exec and exit on the
  * host; a thread of its own reads them.  A fork copies the parent's entry
@@ -24,8 +24,8 @@
 
 #include "backend.h"
 #include "cgroupid.h"
-#include "execs.h"
-#include "stopper.h"
+#include "process_events.h"
+#include "bgthread.h"
 
 struct proc_entry {
 	pid_t pid;

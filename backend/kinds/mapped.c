@@ -23,7 +23,7 @@
 
 #include "caller.h"
 #include "fdfile.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 
 static int root_fd = -1; /* "/", O_PATH */
 static char **map_dirs;	 /* canonical, without the leading '/' */

@@ -29,7 +29,7 @@
 
 #include "nsctx.h"
 #include "posix.h"
-#include "procscan.h"
+#include "proc/procscan.h"
 #include "sysv.h"
 
 #define SYSV_DIR "sysv"

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "cgroupid.h"
+#include "proc/cgroupid.h"
 #include "creators.h"
 #include "dockernames.h"
-#include "execs.h"
+#include "proc/process_events.h"
 #include "watch.h"
 
 struct seg_key {
@@ -144,7 +144,7 @@ static double started(pid_t pid)
 }
 
 /* cpid's command line and container as read when it was made or ran a
- * program, if it lived at ctime (execs.h); NULL if not known. */
+ * program, if it lived at ctime (process_events.h); NULL if not known. */
 static struct creator *remembered(pid_t cpid, time_t ctime)
 {
 	struct creator *c = g_new0(struct creator, 1);
@@ -188,8 +188,8 @@ static struct creator *read_live(pid_t cpid, time_t ctime, bool *alive)
 }
 
 /* The creator of a segment, to keep: read now while it lives (what lsipc
- * shows), else as remembered (execs.h).  Unknown (NULL, with *retry) while
- * it lives without a command line: asked again at the next sighting. */
+ * shows), else as remembered (process_events.h).  Unknown (NULL, with *retry)
+ * while it lives without a command line: asked again at the next sighting. */
 static struct creator *read_creator(pid_t cpid, time_t ctime, bool *retry)
 {
 	struct creator *c = read_live(cpid, ctime, retry);

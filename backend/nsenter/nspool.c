@@ -12,7 +12,7 @@
 
 #include "nsctx.h"
 #include "nspool.h"
-#include "stopper.h"
+#include "bgthread.h"
 
 /* A thread stays in a namespace this long after its last call... */
 #define LINGER_US (500 * 1000)

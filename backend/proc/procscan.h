@@ -17,11 +17,13 @@
  * Single flight: one pass at a time.  Askers that a pass in progress
  * does not satisfy wait for the next, and every one of them joins it, so
  * many at once cost one pass; no pass runs while nobody asks.
- * The bound: a pass begins at least SHM_PROC_GAP_US after the last one
- * began, and at least four times as long as that one took, so that no
- * number of askers (a loop asking the same question again, which needs a
- * new pass each time) keeps /proc passes running more than a fifth of
- * one core; such an asker waits for the next pass instead.
+ * The bound: a pass that a user other than root asks for (caller.h)
+ * begins at least SHM_PROC_GAP_US after the last one began, and at least
+ * four times as long as that one took, so that no number of such askers
+ * (a loop asking the same question again, which needs a new pass each
+ * time) keeps /proc passes running more than a fifth of one core; such
+ * an asker waits for the next pass instead.  The daemon's own threads
+ * (the watcher) and root only join a pass in flight.
  *
  * Identity: a file is (dev, ino, ns) as in struct shm_file_id; a System V
  * segment is (0, shmid, its IPC namespace), whether mapped natively (its

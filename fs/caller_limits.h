@@ -1,7 +1,8 @@
 /* caller_limits.h - what one user may hold of the daemon.
  *
  * Every open through the mount holds descriptors in the daemon (the
- * kind's own, and a backing one on the passthrough path).  At start the
+ * kind's own, and a backing one on the passthrough path), and an open
+ * directory its listing: both count.  At start the
  * daemon raises its soft RLIMIT_NOFILE to the hard limit; of that, a
  * reserve of an eighth (at least 64) is kept for the daemon's own calls
  * and root's opens, the rest is shared by every other uid, and no one uid

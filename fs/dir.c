@@ -3,6 +3,7 @@
  * entries, so that offsets stay valid while segments come and go. */
 #include <string.h>
 
+#include "caller_limits.h"
 #include "events.h"
 #include "metrics.h"
 #include "prune.h"
@@ -14,12 +15,16 @@ struct shmfs_dir {
 	const struct shmfs_backend *be; /* of the entries; NULL at the root */
 	char *path;
 	GArray *ents; /* struct shm_dirent, "." and ".." first */
+	uid_t uid;    /* whose open it is: one of its share (caller_limits.h) */
+	bool counted;
 };
 
 static void dir_free(struct shmfs_dir *d)
 {
 	if (!d)
 		return;
+	if (d->counted)
+		shmfs_open_give(d->uid);
 	g_array_unref(d->ents);
 	g_free(d->path);
 	g_free(d);
@@ -78,6 +83,12 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!in)
 		return shmfs_reply_err(req, -ENOENT, "opendir", NULL);
 	d = g_new0(struct shmfs_dir, 1);
+	/* An open directory keeps its listing: it counts as an open. */
+	d->uid = fuse_req_ctx(req)->uid;
+	r = shmfs_open_take(d->uid);
+	if (r)
+		return shmfs_reply_err(req, r, "opendir", shmfs_inode_path(in));
+	d->counted = true;
 	d->kind = SHMFS_FH_DIR;
 	d->be = in->be;
 	d->path = g_strdup(shmfs_inode_path(in));

@@ -734,8 +734,10 @@ TEST_F(AllNs, ANamespaceNumberUsedAgainIsANewNamespace)
 	EXPECT_EQ(pwrite(fd3, "NEW", 3, 0), 3);
 	close(fd3);
 	EXPECT_EQ(native_bytes(b3.pid, b3.a, 7), "NEWee-a");
-	std::cout << "# namespace number used again: "
-		  << (reused ? "yes" : "no") << std::endl;
+	// What this test is for did not happen: say so, never pass.
+	if (!reused)
+		GTEST_SKIP() << "ns-not-reused: the kernel gave none of 8 new "
+				"namespaces the old one's number";
 }
 
 TEST_F(AllNs, ConcurrentCallsNeverCrossNamespaces)

@@ -62,6 +62,12 @@ protected:
 		for (auto &d : dirs()) {
 			std::string native = run_as(d.first, seq, uid, "n");
 			std::string mount = run_as(d.second, seq, uid, "m");
+			// Both sides answered, each as that uid.
+			std::string as = "as uid " + std::to_string(uid) + "\n";
+			EXPECT_EQ(native.rfind(as, 0), 0u)
+				<< name << ": " << native;
+			EXPECT_EQ(mount.rfind(as, 0), 0u)
+				<< name << ": " << mount;
 			EXPECT_EQ(mount, native)
 				<< name << " as uid " << uid << ", " << d.first
 				<< " natively against " << d.second;
@@ -73,8 +79,10 @@ protected:
 	{
 		std::string s = in_child([&] {
 			if (uid && (setgid(uid) || setuid(uid)))
-				return std::string();
+				return std::string("setuid failed");
 			Trace t;
+			// Proof that it ran, and as whom.
+			t.out << "as uid " << geteuid() << "\n";
 			seq(dir + "/shmfs-diff-" + tag, t);
 			return t.out.str();
 		});

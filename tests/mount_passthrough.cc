@@ -207,7 +207,11 @@ bool sem_wakes(volatile char *init, volatile char *waiter,
 		_exit(0);
 	}
 	close(pipefd[1]);
-	usleep(100 * 1000); // let the child block in the futex
+	// The child blocks in the futex: wait until it sleeps there.
+	std::string stat = "/proc/" + std::to_string(kid) + "/wchan";
+	for (int i = 0;
+	     i < 500 && read_file(stat).find("futex") == std::string::npos; i++)
+		usleep(10 * 1000);
 	sem_post((sem_t *)(poster + off));
 	char c = 0;
 	(void)!read(pipefd[0], &c, 1);
@@ -479,7 +483,9 @@ TEST_F(Passthrough, OpenCloseCyclesLeakNothing)
 		close(a);
 		close(b);
 	}
-	usleep(100 * 1000); // releases are asynchronous
+	// Releases are asynchronous: wait for them (5 s at most).
+	for (int i = 0; i < 500 && fds() > before + 1; i++)
+		usleep(10 * 1000);
 	EXPECT_LE(fds(), before + 1);
 	struct shmid_ds ds;
 	ASSERT_EQ(shmctl(id, IPC_STAT, &ds), 0);

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "caller_limits.h"
-#include "events.h"
-#include "metrics.h"
 #include "prune.h"
 #include "shmfs.h"
 
@@ -39,22 +37,6 @@ static void dir_add_dots(struct shmfs_dir *d)
 
 	shm_dirents_add(d->ents, ".", &dot);
 	shm_dirents_add(d->ents, "..", &dot);
-}
-
-/* The mount's root lists one directory per backend. */
-static int dir_fill_root(struct shmfs_dir *d)
-{
-	struct shm_attr a;
-
-	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++) {
-		if ((*b)->stat("", &a) == 0)
-			shm_dirents_add(d->ents, (*b)->name, &a);
-	}
-	if (shmfs_metrics_file.stat(METRICS_FILE_NAME, &a) == 0)
-		shm_dirents_add(d->ents, METRICS_FILE_NAME, &a);
-	if (shmfs_events_file.stat(EVENTS_FILE_NAME, &a) == 0)
-		shm_dirents_add(d->ents, EVENTS_FILE_NAME, &a);
-	return 0;
 }
 
 /* The names the kernel still holds under d that its listing no longer
@@ -94,8 +76,11 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	d->path = g_strdup(shmfs_inode_path(in));
 	d->ents = shm_dirents_new();
 	dir_add_dots(d);
-	r = in->be ? shm_be_list(in->be, shmfs_inode_path(in), d->ents) :
-		     dir_fill_root(d);
+	r = 0;
+	if (in->be)
+		r = shm_be_list(in->be, shmfs_inode_path(in), d->ents);
+	else
+		shmfs_root_list(d->ents);
 	if (r)
 		return shmfs_reply_err(req, r, "opendir", shmfs_inode_path(in));
 	if (d->be)

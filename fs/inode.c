@@ -19,7 +19,6 @@ static GHashTable *open_set; /* the inodes whose nopen > 0 */
  * what a listing of it may prune, without a walk of every inode. */
 static GHashTable *children;
 static fuse_ino_t next_ino = FUSE_ROOT_ID + 1;
-static const struct shmfs_backend *const *backends;
 
 struct shmfs_inode *shmfs_inode_ref(struct shmfs_inode *in)
 {
@@ -273,7 +272,6 @@ void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n)
 	open_set = g_hash_table_new(g_direct_hash, g_direct_equal);
 	children = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					 (GDestroyNotify)g_hash_table_unref);
-	backends = bes;
 	next_ino = FUSE_ROOT_ID + 1;
 	node_new(NULL, "", &dir, FUSE_ROOT_ID)->pinned = true;
 	for (size_t i = 0; i < n; i++)
@@ -287,11 +285,6 @@ void shmfs_nodes_fini(void)
 	g_clear_pointer(&by_name, g_hash_table_destroy);
 	g_clear_pointer(&by_object, g_hash_table_destroy);
 	g_clear_pointer(&by_ino, g_hash_table_destroy);
-}
-
-const struct shmfs_backend *const *shmfs_backends(void)
-{
-	return backends;
 }
 
 struct shmfs_inode *shmfs_inode_get(fuse_ino_t ino)

@@ -117,9 +117,6 @@ struct shmfs_inode {
 void shmfs_nodes_init(const struct shmfs_backend *const *bes, size_t n);
 void shmfs_nodes_fini(void);
 
-/* The backends in mount order, NULL-terminated. */
-const struct shmfs_backend *const *shmfs_backends(void);
-
 /* A reference to inode ino, or NULL if the kernel names one we don't
  * know. */
 struct shmfs_inode *shmfs_inode_get(fuse_ino_t ino);

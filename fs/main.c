@@ -557,6 +557,7 @@ static int run(int argc, char *argv[])
 	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
 		goto out_args;
 	shmfs_limits_init((unsigned long)opts.max_open_per_uid);
+	shmfs_root_set(backends);
 	shmfs_nodes_init(backends, n_backends);
 	shmfs_events_init((unsigned)opts.events_max);
 	clock_gettime(CLOCK_REALTIME, &state.started);

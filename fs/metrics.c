@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "caller_limits.h"
+#include "counters.h"
 #include "events.h"
 #include "metrics.h"
 #include "prune.h"
@@ -23,29 +24,7 @@
 
 #define METRICS_FILE METRICS_FILE_NAME
 
-/* The daemon's counters, written with atomics, read when the file is. */
-static guint64 opens[3];  /* by enum shmfs_io */
-#define ERRNO_COUNTED 134 /* errnos 1..133: all Linux has */
-static guint64 errors[ERRNO_COUNTED];
 static struct timespec metrics_started;
-static gint backing_files; /* registered and not yet released */
-
-void shmfs_metrics_open(enum shmfs_io io)
-{
-	if ((unsigned)io < G_N_ELEMENTS(opens))
-		__atomic_fetch_add(&opens[io], 1, __ATOMIC_RELAXED);
-}
-
-void shmfs_metrics_backing(int delta)
-{
-	g_atomic_int_add(&backing_files, delta);
-}
-
-void shmfs_metrics_error(int err)
-{
-	if (err > 0 && err < ERRNO_COUNTED)
-		__atomic_fetch_add(&errors[err], 1, __ATOMIC_RELAXED);
-}
 
 bool shmfs_metrics_name(const char *name)
 {
@@ -400,11 +379,11 @@ static GString *make_text(void)
 	family(t, "shmfs_opens_total", "counter",
 	       "Files opened through the mount, by data path.");
 	sample(t, "shmfs_opens_total", "{path=\"passthrough\"}",
-	       __atomic_load_n(&opens[SHMFS_IO_PASSTHROUGH], __ATOMIC_RELAXED));
+	       shmfs_counted_opens(SHMFS_IO_PASSTHROUGH));
 	sample(t, "shmfs_opens_total", "{path=\"fallback\"}",
-	       __atomic_load_n(&opens[SHMFS_IO_FALLBACK], __ATOMIC_RELAXED));
+	       shmfs_counted_opens(SHMFS_IO_FALLBACK));
 	sample(t, "shmfs_opens_total", "{path=\"direct\"}",
-	       __atomic_load_n(&opens[SHMFS_IO_DIRECT], __ATOMIC_RELAXED));
+	       shmfs_counted_opens(SHMFS_IO_DIRECT));
 	family(t, "shmfs_opens_held", "gauge",
 	       "Files open through the mount by users other than root "
 	       "(each holds a share: -o max_open_per_uid).");
@@ -421,7 +400,7 @@ static GString *make_text(void)
 	       "Backing files registered with the kernel for passthrough "
 	       "(one per inode with open files) and not yet released.");
 	sample(t, "shmfs_backing_files", NULL,
-	       (uint64_t)g_atomic_int_get(&backing_files));
+	       (uint64_t)shmfs_counted_backing());
 	family(t, "shmfs_inodes", "gauge",
 	       "Inodes the daemon keeps: those the kernel holds (looked up "
 	       "and not yet forgotten) or that have open files.");
@@ -433,8 +412,8 @@ static GString *make_text(void)
 	watch_series(t);
 	family(t, "shmfs_errors_total", "counter",
 	       "Requests answered with an error, by errno.");
-	for (int e = 1; e < ERRNO_COUNTED; e++) {
-		uint64_t n = __atomic_load_n(&errors[e], __ATOMIC_RELAXED);
+	for (int e = 1; e < SHMFS_ERRNO_COUNTED; e++) {
+		uint64_t n = shmfs_counted_errors(e);
 		const char *name = strerrorname_np(e);
 
 		if (!n || !name)

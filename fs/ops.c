@@ -17,7 +17,6 @@
 #include "killpriv.h"
 #include "log.h"
 #include "events.h"
-#include "metrics.h"
 #include "passthrough.h"
 
 static void root_attr(fuse_req_t req, struct shm_attr *a)
@@ -113,57 +112,6 @@ int shmfs_inode_still_named(struct shmfs_inode *in)
 	if (r == 0 && (a.gone || shmfs_inode_other_object(in, &a)))
 		r = -ENOENT;
 	return r;
-}
-
-const struct shmfs_backend *shmfs_backend_named(const char *name)
-{
-	for (const struct shmfs_backend *const *b = shmfs_backends(); *b; b++)
-		if (strcmp((*b)->name, name) == 0)
-			return *b;
-	return NULL;
-}
-
-int shmfs_root_child(const char *name, const struct shmfs_backend **be,
-		     char **path)
-{
-	if (shmfs_metrics_name(name)) {
-		*be = &shmfs_metrics_file;
-		*path = g_strdup(name);
-		return 0;
-	}
-	if (strcmp(name, EVENTS_FILE_NAME) == 0) {
-		*be = &shmfs_events_file;
-		*path = g_strdup(name);
-		return 0;
-	}
-	*be = shmfs_backend_named(name);
-	*path = g_strdup("");
-	return *be ? 0 : -ENOENT;
-}
-
-int shmfs_name_ok(const char *name)
-{
-	/* The kernel lets FUSE names reach 1024 bytes; tmpfs stops at
-	 * NAME_MAX, and so does every call here. */
-	return strlen(name) > NAME_MAX ? -ENAMETOOLONG : 0;
-}
-
-int shmfs_child_of(fuse_ino_t parent, const char *name,
-		   const struct shmfs_backend **be, char **path)
-{
-	g_autoptr(shmfs_inode) dir = NULL;
-	int r = shmfs_name_ok(name);
-
-	if (r)
-		return r;
-	dir = shmfs_inode_get(parent);
-	if (!dir)
-		return -ENOENT;
-	if (!dir->be)
-		return shmfs_root_child(name, be, path);
-	*be = dir->be;
-	*path = shmfs_child_path(shmfs_inode_path(dir), name);
-	return 0;
 }
 
 static void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

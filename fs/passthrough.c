@@ -8,7 +8,7 @@
 
 #include "fallback.h"
 #include "log.h"
-#include "metrics.h"
+#include "counters.h"
 #include "passthrough.h"
 
 #ifndef FUSE_DEV_IOC_BACKING_CLOSE /* <linux/fuse.h> of Linux 6.9 */
@@ -112,7 +112,7 @@ static void choose(fuse_req_t req, const struct shmfs_file *f,
 		log_refusal(f, r);
 		return;
 	}
-	shmfs_metrics_backing(1);
+	shmfs_count_backing(1);
 	in->io = SHMFS_IO_PASSTHROUGH;
 	in->backing_id = id;
 	in->writable = b.writable;
@@ -154,7 +154,7 @@ void shmfs_io_open(fuse_req_t req, struct shmfs_file *f,
 	}
 	g_ptr_array_add(in->files, f);
 	g_mutex_unlock(&in->lock);
-	shmfs_metrics_open(f->io);
+	shmfs_count_open(f->io);
 	if (f->io == SHMFS_IO_FALLBACK) {
 		/* Segments change under us: every open starts from the live
 		 * bytes.  Before the reply: the kernel drops the cached pages
@@ -174,7 +174,7 @@ static void backing_close(struct fuse_session *se, int id)
 	    errno != ENODEV)
 		shmfs_log("passthrough: closing backing id %d: %s", id,
 			  strerror(errno));
-	shmfs_metrics_backing(-1);
+	shmfs_count_backing(-1);
 }
 
 bool shmfs_io_close(struct fuse_session *se, struct shmfs_file *f)

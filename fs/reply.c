@@ -5,7 +5,7 @@
 
 #include "caller.h"
 #include "log.h"
-#include "metrics.h"
+#include "counters.h"
 #include "shmfs.h"
 
 /* The errnos a backend gives in the normal course of things. */
@@ -47,7 +47,7 @@ void shmfs_reply_err(fuse_req_t req, int r, const char *op, const char *path)
 {
 	int err = r < 0 ? -r : r;
 
-	shmfs_metrics_error(err);
+	shmfs_count_error(err);
 	if (err && (shmfs_log_verbose() || !errno_expected(err)))
 		shmfs_log("%s %s: %s", op, path ? path : "", strerror(err));
 	fuse_reply_err(req, err);

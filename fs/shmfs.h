@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "inode.h"
+#include "root.h"
 
 #define SHMFS_VERSION "0.2.0"
 
@@ -43,16 +44,6 @@ void shmfs_attr_to_stat(const struct shm_attr *a, fuse_ino_t ino,
 			struct stat *st);
 void shmfs_fill_entry(fuse_req_t req, struct fuse_entry_param *e,
 		      fuse_ino_t ino, const struct shm_attr *a);
-/* What name at the mount's root is: a kind's directory (path "") or the
- * metrics file; -ENOENT for anything else. */
-int shmfs_root_child(const char *name, const struct shmfs_backend **be,
-		     char **path);
-/* -ENAMETOOLONG for a name longer than NAME_MAX, else 0. */
-int shmfs_name_ok(const char *name);
-/* (parent, name) as a backend and a backend-relative path. */
-int shmfs_child_of(fuse_ino_t parent, const char *name,
-		   const struct shmfs_backend **be, char **path);
-const struct shmfs_backend *shmfs_backend_named(const char *name);
 /* 0 if in's name still means in's object; -ENOENT if it was removed, or
  * now means another object (a change must then touch neither: the
  * removed object is out of reach, and the new one is not what the

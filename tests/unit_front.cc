@@ -82,6 +82,7 @@ protected:
 	void SetUp() override
 	{
 		calls.clear();
+		shmfs_root_set(rec_kinds);
 		shmfs_nodes_init(rec_kinds, 1);
 		struct shm_attr a = {};
 		a.mode = S_IFREG | 0600;
@@ -203,6 +204,7 @@ class Nodes : public testing::Test {
 protected:
 	void SetUp() override
 	{
+		shmfs_root_set(kinds);
 		shmfs_nodes_init(kinds, 2);
 	}
 	void TearDown() override

@@ -24,39 +24,14 @@
 #include "posix.h"
 #include "origin/watch.h"
 
-/* The POSIX directory, opened once at init, and its path; read-only
- * afterwards. */
-static int posix_dirfd = -1;
-static char *posix_dirname;
-
 static int posix_init(const struct shmfs_config *cfg)
 {
-	const char *dir = cfg->posix_dir ? cfg->posix_dir : "/dev/shm";
-
-	posix_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (posix_dirfd < 0)
-		return -errno;
-	posix_dirname = g_strdup(dir);
-	return 0;
+	return posix_dir_open(cfg->posix_dir ? cfg->posix_dir : "/dev/shm");
 }
 
 static void posix_fini(void)
 {
-	if (posix_dirfd >= 0)
-		close(posix_dirfd);
-	posix_dirfd = -1;
-	g_clear_pointer(&posix_dirname, g_free);
-}
-
-int posix_dir_fd(void)
-{
-	return shm_ctx_foreign() ? shm_ctx_posix_fd() : posix_dirfd;
-}
-
-/* The POSIX directory's path, as user.shm.path shows it. */
-static const char *posix_dir_path(void)
-{
-	return shm_ctx_foreign() ? shm_ctx_posix_path() : posix_dirname;
+	posix_dir_close();
 }
 
 bool posix_is_semaphore(const char *name)

@@ -16,8 +16,14 @@
 
 #include "backend.h"
 
-/* The POSIX directory, open (O_DIRECTORY); -1 before init. */
+/* posix_tree.c: the POSIX directory of the daemon's namespace, opened
+ * once at init (0 or -errno) and closed at fini; the one the calling
+ * thread acts in, open (O_DIRECTORY; -1 before init or where it has
+ * none), and its path as user.shm.path shows it. */
+int posix_dir_open(const char *dir);
+void posix_dir_close(void);
 int posix_dir_fd(void);
+const char *posix_dir_path(void);
 /* A name tmpfs takes for one entry: not empty, ".", ".." or past
  * NAME_MAX, no slash. */
 bool posix_valid_name(const char *name);

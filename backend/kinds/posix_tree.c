@@ -20,7 +20,40 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "nsctx.h"
 #include "posix.h"
+
+/* The POSIX directory, opened once at init, and its path; read-only
+ * afterwards. */
+static int posix_dirfd = -1;
+static char *posix_dirname;
+
+int posix_dir_open(const char *dir)
+{
+	posix_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (posix_dirfd < 0)
+		return -errno;
+	posix_dirname = g_strdup(dir);
+	return 0;
+}
+
+void posix_dir_close(void)
+{
+	if (posix_dirfd >= 0)
+		close(posix_dirfd);
+	posix_dirfd = -1;
+	g_clear_pointer(&posix_dirname, g_free);
+}
+
+int posix_dir_fd(void)
+{
+	return shm_ctx_foreign() ? shm_ctx_posix_fd() : posix_dirfd;
+}
+
+const char *posix_dir_path(void)
+{
+	return shm_ctx_foreign() ? shm_ctx_posix_path() : posix_dirname;
+}
 
 bool posix_valid_name(const char *name)
 {

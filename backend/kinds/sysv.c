@@ -211,6 +211,52 @@ static int sysv_dir_usage(const char *dir, struct shm_dir_usage *out)
 	return dir[0] ? -ENODATA : sysv_usage(out);
 }
 
+/* The handle operations: a pending by-key/ handle (id -1) is made a
+ * segment by its first write, its allocation, or answers for itself
+ * (sysv_key.c); a segment's handle is sysv_seg.c's. */
+static int sysv_fstat(struct shm_handle *h, struct shm_attr *out)
+{
+	return h->id < 0 ? sysv_key_fstat(h, out) : sysv_seg_fstat(h, out);
+}
+
+static ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
+			  uint64_t off)
+{
+	/* The first write to a pending segment fixes its size: its end. */
+	if (h->id < 0 && h->writable && size) {
+		int r = off > UINT64_MAX - size ?
+				-EFBIG :
+				sysv_key_materialize(h, off + size);
+
+		if (r)
+			return r;
+	}
+	return sysv_seg_write(h, buf, size, off);
+}
+
+static ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
+				  const void *old, size_t size, uint64_t off)
+{
+	/* Pending: nothing there to merge with. */
+	if (h->id < 0)
+		return sysv_write(h, buf, size, off);
+	return sysv_seg_write_changed(h, buf, old, size, off);
+}
+
+static int sysv_fallocate(struct shm_handle *h, int mode, uint64_t off,
+			  uint64_t len)
+{
+	if (!h->writable)
+		return -EBADF;
+	/* A pending by-key/ file: allocating fixes its size, as a truncate
+	 * does. */
+	if (h->id < 0)
+		return mode == 0 && off <= UINT64_MAX - len ?
+			       sysv_key_materialize(h, off + len) :
+			       -EOPNOTSUPP;
+	return sysv_seg_fallocate(h, mode, off, len);
+}
+
 const struct shmfs_backend sysv_backend = {
 	.name = "sysv",
 	.segments = true,

@@ -98,17 +98,19 @@ int sysv_open_id(const char *name, int flags, struct shm_handle **out);
 /* Zero segment id past size, through h if it may write, else through an
  * attachment of its own; -EFBIG past its end. */
 int sysv_truncate_id(int id, struct shm_handle *h, uint64_t size);
-/* The handle operations of the backend (a pending handle included). */
-int sysv_fstat(struct shm_handle *h, struct shm_attr *out);
+/* The handle operations on a segment's handle (sysv.c makes a pending
+ * handle's segment first: these answer -EIO for one). */
+int sysv_seg_fstat(struct shm_handle *h, struct shm_attr *out);
 int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
 	      struct shm_extent *out);
-ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
-		   uint64_t off);
-int sysv_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len);
+ssize_t sysv_seg_write(struct shm_handle *h, const void *buf, size_t size,
+		       uint64_t off);
+int sysv_seg_fallocate(struct shm_handle *h, int mode, uint64_t off,
+		       uint64_t len);
 /* -ENOSYS without the memory file: the front answers as for none. */
 int64_t sysv_seek(struct shm_handle *h, int64_t off, int whence);
-ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
-			   const void *old, size_t size, uint64_t off);
+ssize_t sysv_seg_write_changed(struct shm_handle *h, const void *buf,
+			       const void *old, size_t size, uint64_t off);
 int sysv_backing(struct shm_handle *h, struct shm_backing *out);
 
 /* by-key/ (sysv_key.c).  NAME is what follows "by-key/". */

@@ -296,12 +296,12 @@ int sysv_open_id(const char *name, int flags, struct shm_handle **out)
 
 /* A segment removed while open answers as it was when opened, as fstat of
  * a removed file's descriptor does (its memory file keeps the bytes). */
-int sysv_fstat(struct shm_handle *h, struct shm_attr *out)
+int sysv_seg_fstat(struct shm_handle *h, struct shm_attr *out)
 {
 	int r;
 
 	if (h->id < 0)
-		return sysv_key_fstat(h, out);
+		return -ENOENT;
 	r = sysv_stat_id(h->id, out);
 	if (r == -ENOENT && h->memfd >= 0 && !h->addr) {
 		*out = h->last;
@@ -328,8 +328,8 @@ int sysv_read(struct shm_handle *h, uint64_t off, size_t size,
 	return 0;
 }
 
-ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
-		   uint64_t off)
+ssize_t sysv_seg_write(struct shm_handle *h, const void *buf, size_t size,
+		       uint64_t off)
 {
 	struct window win;
 	size_t n;
@@ -339,14 +339,8 @@ ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 		return -EBADF;
 	if (size == 0)
 		return 0;
-	/* The first write to a pending segment fixes its size: its end. */
-	if (h->id < 0) {
-		r = off > UINT64_MAX - size ?
-			    -EFBIG :
-			    sysv_key_materialize(h, off + size);
-		if (r)
-			return r;
-	}
+	if (h->id < 0)
+		return -EIO; /* pending: sysv.c makes it first */
 	if (off >= h->size)
 		return -ENOSPC;
 	n = MIN(size, h->size - off);
@@ -365,8 +359,8 @@ ssize_t sysv_write(struct shm_handle *h, const void *buf, size_t size,
 	return (ssize_t)n;
 }
 
-ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
-			   const void *old, size_t size, uint64_t off)
+ssize_t sysv_seg_write_changed(struct shm_handle *h, const void *buf,
+			       const void *old, size_t size, uint64_t off)
 {
 	struct window w;
 	size_t n;
@@ -374,8 +368,8 @@ ssize_t sysv_write_changed(struct shm_handle *h, const void *buf,
 
 	if (!h->writable)
 		return -EBADF;
-	if (h->id < 0) /* pending: nothing there to merge with */
-		return sysv_write(h, buf, size, off);
+	if (h->id < 0)
+		return -EIO; /* pending: sysv.c makes it first */
 	if (size == 0)
 		return 0;
 	if (off >= h->size)
@@ -426,16 +420,13 @@ int sysv_truncate_id(int id, struct shm_handle *h, uint64_t size)
 	return zero_tail(h, size);
 }
 
-int sysv_fallocate(struct shm_handle *h, int mode, uint64_t off, uint64_t len)
+int sysv_seg_fallocate(struct shm_handle *h, int mode, uint64_t off,
+		       uint64_t len)
 {
 	if (!h->writable)
 		return -EBADF;
-	/* A pending by-key/ file: allocating fixes its size, as a truncate
-	 * does. */
 	if (h->id < 0)
-		return mode == 0 && off <= UINT64_MAX - len ?
-			       sysv_key_materialize(h, off + len) :
-			       -EOPNOTSUPP;
+		return -EIO; /* pending: sysv.c makes it first */
 	if (off >= h->size || len > h->size - off) {
 		/* The segment cannot grow; a hole past its end is no
 		 * change. */

@@ -10,6 +10,7 @@
 #include "creators.h"
 #include "dockernames.h"
 #include "proc/process_events.h"
+#include "sink.h"
 #include "watch.h"
 
 struct seg_key {

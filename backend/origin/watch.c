@@ -43,6 +43,7 @@
 #include "nsctx.h"
 #include "nsenter/nsscan.h"
 #include "bgthread.h"
+#include "sink.h"
 #include "watch.h"
 
 /* The share of a core the watcher may use: a round of cost T waits
@@ -77,15 +78,14 @@ void shm_watch_set_sysv_look(int (*look)(void))
 	sysv_look = look;
 }
 
-static shm_event_sink sink;
 static struct timespec started;
 static bool all_ns;
 static ino_t own_ns;
 static char *own_posix;
 static unsigned min_ms;
 
-/* spaces_lock protects spaces (the watcher changes it; an event reads
- * a namespace's container).  A leaf. */
+/* spaces_lock protects spaces (the watcher's; the sink keeps each
+ * namespace's container for events).  A leaf. */
 G_LOCK_DEFINE_STATIC(spaces_lock);
 static GHashTable *spaces; /* ino_t * -> struct space * */
 
@@ -101,24 +101,6 @@ static void space_free(void *p)
 
 	g_free(s->container);
 	g_free(s);
-}
-
-void shm_watch_emit(struct shm_event *ev)
-{
-	g_autofree char *container = NULL;
-
-	clock_gettime(CLOCK_REALTIME, &ev->when);
-	if (!ev->container || !*ev->container) {
-		struct space *s;
-
-		G_LOCK(spaces_lock);
-		s = spaces ? g_hash_table_lookup(spaces, &ev->ns) : NULL;
-		container = g_strdup(s ? s->container : "");
-		G_UNLOCK(spaces_lock);
-		ev->container = container;
-	}
-	if (sink)
-		sink(ev);
 }
 
 /* ---- System V ---- */
@@ -217,6 +199,7 @@ static void find_spaces(guint64 mark)
 		if (info->container && strcmp(s->container, info->container)) {
 			g_free(s->container);
 			s->container = g_strdup(info->container);
+			shm_sink_container(info->ns, info->container);
 		}
 		G_UNLOCK(spaces_lock);
 		if (moved && info->ns != own_ns) {
@@ -240,6 +223,7 @@ static void find_spaces(guint64 mark)
 		ino_t ns = g_array_index(gone, ino_t, i);
 
 		shm_creators_forget_ns(ns);
+		shm_sink_container(ns, NULL);
 		G_LOCK(spaces_lock);
 		g_hash_table_remove(spaces, &ns);
 		G_UNLOCK(spaces_lock);
@@ -345,7 +329,7 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 		    shm_event_sink fn, const struct timespec *since)
 {
 	started = *since;
-	sink = fn;
+	shm_sink_set(fn);
 	/* The names of creators' containers (creators.h). */
 	docker_names_init();
 	all_ns = cfg->all_namespaces;
@@ -371,7 +355,7 @@ void shm_watch_stop(void)
 	shm_execs_stop();
 	watch_posix_fini();
 	docker_names_fini();
-	sink = NULL;
+	shm_sink_set(NULL);
 	G_LOCK(spaces_lock);
 	if (spaces)
 		g_hash_table_unref(spaces);

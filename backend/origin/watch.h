@@ -7,10 +7,6 @@
 
 #include "backend.h"
 
-/* Report ev (its time and, where it has none, its namespace's container
- * are filled in here).  Called with the caller's ordering lock held. */
-void shm_watch_emit(struct shm_event *ev);
-
 /* The System V kind's look at the calling thread's namespace, which the
  * watcher's full rounds run (sysv_notice): set by that kind at init, so
  * that the watcher calls into no kind. */

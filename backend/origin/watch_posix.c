@@ -29,6 +29,7 @@
 
 #include "dockernames.h"
 #include "proc/process_events.h"
+#include "sink.h"
 #include "watch.h"
 
 #define INOTIFY_MASK                                                           \

@@ -102,7 +102,8 @@ int shm_as_caller(struct shm_as *s)
 
 	s->switched = false;
 	daemon_ids();
-	if (!serving || current.uid == 0 || !can_switch)
+	/* Root, nobody, or the caller already (a nested call): as is. */
+	if (!serving || current.uid == 0 || !can_switch || switched)
 		return 0;
 	n = caller_groups(current.pid, groups, NGROUPS_MAX);
 	/* Raw calls: glibc's wrappers would change every thread. */

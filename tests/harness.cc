@@ -1,5 +1,6 @@
 // harness.cc - see harness.h.
 #include "harness.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -672,6 +673,26 @@ std::string in_child(const std::function<std::string()> &fn)
 		return "";
 	}
 	return s;
+}
+
+} // namespace shmfs_test
+
+namespace shmfs_test {
+
+std::string run_traced(const std::string &at, const Sequence &seq, uid_t uid,
+		       int um)
+{
+	return in_child([&] {
+		if (uid && (setgid(uid) || setuid(uid)))
+			return std::string("setuid failed");
+		if (um >= 0)
+			umask((mode_t)um);
+		Trace t;
+		// Proof that it ran, and as whom.
+		t.out << "as uid " << geteuid() << "\n";
+		seq(at, t);
+		return t.out.str();
+	});
 }
 
 } // namespace shmfs_test

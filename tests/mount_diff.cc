@@ -26,9 +26,8 @@ namespace {
 
 const uid_t kNobody = 65534;
 
-// A sequence of calls on files in a directory; run natively and through
-// the mount, its traces must be equal.
-using Sequence = std::function<void(const std::string &dir, Trace &t)>;
+// A Sequence (trace.h) here: calls on files named from its path; run
+// natively and through the mount, its traces must be equal.
 
 class Diff : public MountTest {
 protected:
@@ -62,30 +61,19 @@ protected:
 		for (auto &d : dirs()) {
 			std::string native = run_as(d.first, seq, uid, "n");
 			std::string mount = run_as(d.second, seq, uid, "m");
-			// Both sides answered, each as that uid.
-			std::string as = "as uid " + std::to_string(uid) + "\n";
-			EXPECT_EQ(native.rfind(as, 0), 0u)
-				<< name << ": " << native;
-			EXPECT_EQ(mount.rfind(as, 0), 0u)
-				<< name << ": " << mount;
-			EXPECT_EQ(mount, native)
-				<< name << " as uid " << uid << ", " << d.first
-				<< " natively against " << d.second;
+			expect_same_traces(
+				native, mount, uid,
+				name + " as uid " + std::to_string(uid) + ", " +
+					d.first + " natively against " +
+					d.second);
 		}
 	}
 
 	std::string run_as(const std::string &dir, const Sequence &seq,
 			   uid_t uid, const char *tag)
 	{
-		std::string s = in_child([&] {
-			if (uid && (setgid(uid) || setuid(uid)))
-				return std::string("setuid failed");
-			Trace t;
-			// Proof that it ran, and as whom.
-			t.out << "as uid " << geteuid() << "\n";
-			seq(dir + "/shmfs-diff-" + tag, t);
-			return t.out.str();
-		});
+		std::string s =
+			run_traced(dir + "/shmfs-diff-" + tag, seq, uid);
 		run("rm -rf " + dir + "/shmfs-diff-" + tag + "*");
 		return s;
 	}

@@ -23,8 +23,8 @@ namespace {
 
 const uid_t kNobody = 65534;
 
-// A sequence of calls under a name prefix p (p itself, p + "-x", ...).
-using Sequence = std::function<void(const std::string &p, Trace &t)>;
+// A Sequence (trace.h) here: calls under a name prefix p (p itself,
+// p + "-x", ...).
 
 class Tree : public MountTest {
 protected:
@@ -42,14 +42,8 @@ protected:
 	std::string run_in(const std::string &dir, const Sequence &seq,
 			   uid_t uid, const char *tag)
 	{
-		std::string s = in_child([&] {
-			if (uid && (setgid(uid) || setuid(uid)))
-				return std::string();
-			umask(022);
-			Trace t;
-			seq(dir + "/shmfs-tree-" + tag, t);
-			return t.out.str();
-		});
+		std::string s =
+			run_traced(dir + "/shmfs-tree-" + tag, seq, uid, 022);
 		run("rm -rf /dev/shm/shmfs-tree-" + std::string(tag) + "*");
 		return s;
 	}
@@ -63,10 +57,10 @@ protected:
 		for (size_t at;
 		     (at = mount.find("shmfs-tree-m")) != std::string::npos;)
 			mount[at + 11] = 'n';
-		EXPECT_EQ(mount, native)
-			<< name << " as uid " << uid << ": /dev/shm natively "
-			<< "against " << mounted_dir();
-		EXPECT_NE(native, "");
+		expect_same_traces(native, mount, uid,
+				   name + " as uid " + std::to_string(uid) +
+					   ": /dev/shm natively against " +
+					   mounted_dir());
 	}
 	void compare_both(const std::string &name, const Sequence &seq)
 	{

@@ -1,6 +1,8 @@
 // trace.h - what one step of a differential test answered, as text
 // (mount_diff.cc, mount_tree.cc): the same sequence of calls run natively
 // and through the mount must give equal traces, and a failure shows both.
+// The one runner both use is run_traced: a sequence in a child as a uid,
+// its trace beginning with the uid it really ran as.
 #ifndef SHMFS_TEST_TRACE_H
 #define SHMFS_TEST_TRACE_H
 
@@ -12,6 +14,7 @@
 #include <time.h>
 
 #include <functional>
+#include <gtest/gtest.h>
 #include <sstream>
 #include <string>
 
@@ -108,6 +111,27 @@ inline std::string changed_times(const std::string &path,
 	s += same_ts(before.m, after.m) ? '-' : 'm';
 	s += same_ts(before.c, after.c) ? '-' : 'c';
 	return s;
+}
+
+// A sequence of calls under a path (a directory, or a name prefix).
+using Sequence = std::function<void(const std::string &at, Trace &t)>;
+
+// seq at `at` in a child as uid (root: 0) under umask um (-1: as it is):
+// its trace, which begins "as uid N" with the uid the child really had,
+// or "setuid failed".  (in_child, harness.h, runs it.)
+std::string run_traced(const std::string &at, const Sequence &seq, uid_t uid,
+		       int um = -1);
+
+// A native trace and a mount's for the same sequence: both ran, each as
+// uid, and they are equal; what shows on failure names the case.
+inline void expect_same_traces(const std::string &native,
+			       const std::string &mount, uid_t uid,
+			       const std::string &what)
+{
+	std::string as = "as uid " + std::to_string(uid) + "\n";
+	EXPECT_EQ(native.rfind(as, 0), 0u) << what << ": " << native;
+	EXPECT_EQ(mount.rfind(as, 0), 0u) << what << ": " << mount;
+	EXPECT_EQ(mount, native) << what;
 }
 
 } // namespace shmfs_test

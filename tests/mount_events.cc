@@ -412,6 +412,15 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	pid_t box = fork();
 	if (box == 0) {
 		close(ctl[1]);
+		char go;
+		// In its scope before its namespace exists, so that the
+		// watcher never sees the namespace without its container.
+		// (runc joins the cgroup after making the namespaces but
+		// before the container's program runs; a namespace the
+		// watcher sees in that window names no container until its
+		// next look, a second later: the test made segments in it.)
+		if (read(ctl[0], &go, 1) != 1)
+			_exit(1);
 		bool ok = unshare(CLONE_NEWIPC | CLONE_NEWNS) == 0 &&
 			  mount("none", "/", nullptr, MS_REC | MS_PRIVATE,
 				nullptr) == 0 &&
@@ -424,14 +433,19 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	}
 	close(ctl[0]);
 	close(ready[1]);
-	char c = 0;
-	ASSERT_EQ(read(ready[0], &c, 1), 1);
-	close(ready[0]);
 	std::string scope = cg + "/system.slice/docker-" + id + ".scope";
 	mkdir((cg + "/system.slice").c_str(), 0755);
 	// (One left by an earlier run that was killed is empty: used.)
 	bool made = mkdir(scope.c_str(), 0755) == 0 || errno == EEXIST;
 	int made_err = made ? 0 : errno;
+	if (made) {
+		std::ofstream procs(scope + "/cgroup.procs");
+		procs << box << std::endl;
+	}
+	(void)!write(ctl[1], "g", 1);
+	char c = 0;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	auto end_box = [&] {
 		if (box > 0) {
 			(void)!write(ctl[1], "x", 1);
@@ -452,10 +466,6 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 		       << (c != 'y' ? "unshare or mount" :
 				      "mkdir " + scope + ": " +
 					      strerror(made_err));
-	}
-	{
-		std::ofstream procs(scope + "/cgroup.procs");
-		procs << box << std::endl;
 	}
 	struct stat nst;
 	ASSERT_EQ(stat(("/proc/" + std::to_string(box) + "/ns/ipc").c_str(),

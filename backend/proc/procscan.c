@@ -27,12 +27,15 @@ struct shm_proc {
 	GHashTable *in_use; /* struct shm_file_id * set: mapped or open */
 };
 
-/* proc_lock protects latest, running, waiting_need, last_began, last_took
- * and last_asked; proc_done wakes those waiting for a pass. */
+/* proc_lock protects latest, running, running_have, running_began,
+ * waiting_need, last_began, last_took and last_asked; proc_done wakes
+ * those waiting for a pass. */
 static GMutex proc_lock;
 static GCond proc_done;
 static struct shm_proc *latest;
-static bool running;
+static bool running; /* a pass that askers may wait for is in progress */
+static unsigned running_have;
+static gint64 running_began;
 static unsigned waiting_need;	     /* SHM_PROC_* that waiters need */
 static gint64 last_began, last_took; /* of the last pass */
 static guint64 passes;		     /* atomic */
@@ -458,16 +461,48 @@ static gint64 next_start(void)
 	return last_began + MAX(SHM_PROC_GAP_US, 4 * last_took);
 }
 
+/* Run a pass for need (and what the waiters need), publish it, wake the
+ * waiters; mine: this caller holds `running` for it. */
+static struct shm_proc *run_pass(unsigned need, bool mine)
+{
+	gint64 began = g_get_monotonic_time();
+	struct shm_proc *p;
+	bool paused;
+
+	/* proc_lock is held on entry and on return. */
+	if (mine) {
+		need |= waiting_need;
+		waiting_need = 0;
+		running = true;
+		running_have = need;
+		running_began = began;
+	}
+	g_mutex_unlock(&proc_lock);
+	/* Every asker shares it: read with the daemon's rights. */
+	paused = shm_caller_pause();
+	p = pass(need, began);
+	shm_caller_resume(paused);
+	g_mutex_lock(&proc_lock);
+	if (!latest || p->began >= latest->began) {
+		if (latest)
+			shm_proc_unref(latest);
+		latest = proc_ref(p);
+	}
+	if (mine)
+		running = false;
+	last_began = MAX(last_began, began);
+	last_took = g_get_monotonic_time() - began;
+	g_cond_broadcast(&proc_done);
+	return p;
+}
+
 struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 {
 	gint64 asked = g_get_monotonic_time();
-	struct shm_proc *p;
 	/* The spacing holds users other than root back; the daemon's own
-	 * threads and root's questions only join the pass in flight. */
+	 * threads and root's questions never wait for it. */
 	bool limited = shm_caller_unprivileged();
-	unsigned have;
-	gint64 began;
-	bool paused;
+	struct shm_proc *p;
 
 	g_mutex_lock(&proc_lock);
 	for (;;) {
@@ -477,38 +512,32 @@ struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 			g_mutex_unlock(&proc_lock);
 			return p;
 		}
-		/* One pass at a time: one in progress may do, or the next
-		 * will; whoever waits meanwhile joins the next, which reads
-		 * what they all need. */
+		/* A pass in progress that will do: wait for it, not for a
+		 * pass of one's own after it. */
+		if (running && (running_have & need) == need &&
+		    running_began >= asked - max_age_us) {
+			g_cond_wait(&proc_done, &proc_lock);
+			continue;
+		}
+		if (!limited)
+			break;
+		/* A user other than root: one pass at a time, spaced;
+		 * it joins the next. */
 		if (running) {
 			waiting_need |= need;
 			g_cond_wait(&proc_done, &proc_lock);
 			continue;
 		}
-		if (limited && g_get_monotonic_time() < next_start()) {
+		if (g_get_monotonic_time() < next_start()) {
 			waiting_need |= need;
 			g_cond_wait_until(&proc_done, &proc_lock, next_start());
 			continue;
 		}
 		break;
 	}
-	began = g_get_monotonic_time();
-	have = need | waiting_need;
-	waiting_need = 0;
-	running = true;
-	g_mutex_unlock(&proc_lock);
-	/* Every asker shares it: read with the daemon's rights. */
-	paused = shm_caller_pause();
-	p = pass(have, began);
-	shm_caller_resume(paused);
-	g_mutex_lock(&proc_lock);
-	if (latest)
-		shm_proc_unref(latest);
-	latest = proc_ref(p);
-	running = false;
-	last_began = began;
-	last_took = g_get_monotonic_time() - began;
-	g_cond_broadcast(&proc_done);
+	/* Root and the daemon start their own at once if the one in
+	 * progress will not do (as before the bound existed). */
+	p = run_pass(need, !running);
 	g_mutex_unlock(&proc_lock);
 	return p;
 }

@@ -14,16 +14,17 @@
  *     tell, to the second);
  *   - a caller that needs now (rm through unused/) asks for
  *     SHM_PROC_NOW: a pass that began after it asked.
- * Single flight: one pass at a time.  Askers that a pass in progress
- * does not satisfy wait for the next, and every one of them joins it, so
- * many at once cost one pass; no pass runs while nobody asks.
- * The bound: a pass that a user other than root asks for (caller.h)
- * begins at least SHM_PROC_GAP_US after the last one began, and at least
- * four times as long as that one took, so that no number of such askers
- * (a loop asking the same question again, which needs a new pass each
- * time) keeps /proc passes running more than a fifth of one core; such
- * an asker waits for the next pass instead.  The daemon's own threads
- * (the watcher) and root only join a pass in flight.
+ * Single flight: askers that may share a pass in progress wait for it
+ * instead of starting their own, so many at once cost one pass; no pass
+ * runs while nobody asks.
+ * The bound: a user other than root (caller.h) never starts a pass while
+ * one runs, nor sooner than SHM_PROC_GAP_US after the last one began and
+ * four times as long as that one took; such askers wait and join the
+ * next pass, which reads what they all need.  So no number of them (a
+ * loop asking the same question again, which needs a new pass each
+ * time) keeps /proc passes running more than a fifth of one core.  Root
+ * and the daemon's own threads (the watcher) start a pass of their own
+ * at once when the one in progress will not do.
  *
  * Identity: a file is (dev, ino, ns) as in struct shm_file_id; a System V
  * segment is (0, shmid, its IPC namespace), whether mapped natively (its

@@ -19,6 +19,7 @@
 
 extern "C" {
 #include "origin/creators.h"
+#include "origin/origins.h"
 #include "kinds/sysv.h"
 }
 
@@ -449,7 +450,7 @@ TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
 	g_free(self);
 	ASSERT_FALSE(want.empty());
 	char *cmd = nullptr, *ctr = nullptr, *name = nullptr;
-	guint before = shm_creators_count();
+	guint before = shm_origins_count(SHM_ORIGIN_SYSV);
 	auto seg = [](int id, pid_t cpid, time_t ctime) {
 		return shm_seg_seen{ id, 0, 4096, cpid, ctime };
 	};
@@ -471,23 +472,76 @@ TEST(Creators, KeptWhileTheSegmentIsListedAndNoLonger)
 	shm_creator_of(ns, &s2, &cmd, nullptr, nullptr);
 	EXPECT_STREQ(cmd, "");
 	g_free(cmd);
-	EXPECT_EQ(shm_creators_count(), before + 2);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), before + 2);
 	// A listing that sees segment 3 only: 1 and 2 are forgotten, 3 read.
 	shm_seg_seen s3 = seg(3, getpid(), time(nullptr));
 	shm_creators_begin(ns);
 	shm_creators_seen(&s3);
 	shm_creators_end(true);
-	EXPECT_EQ(shm_creators_count(), before + 1);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), before + 1);
 	// A listing that failed forgets nothing.
 	shm_creators_begin(ns);
 	shm_creators_end(false);
-	EXPECT_EQ(shm_creators_count(), before + 1);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), before + 1);
 	shm_creator_of(ns, &s1, &cmd, nullptr, nullptr);
 	EXPECT_STREQ(cmd, ""); // forgotten, and its creator gone
 	g_free(cmd);
 	shm_creators_begin(ns);
 	shm_creators_end(true);
-	EXPECT_EQ(shm_creators_count(), before);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), before);
 	close(ready[0]);
 	close(ready[1]);
+}
+
+// The one store of origins keeps each kind's objects apart by identity,
+// counts a POSIX object's names, and drops one namespace's records only.
+TEST(Origins, OneStoreKeyedByIdentityForEveryKind)
+{
+	guint sysv0 = shm_origins_count(SHM_ORIGIN_SYSV);
+	guint posix0 = shm_origins_count(SHM_ORIGIN_POSIX);
+	shm_origin_id seg = { SHM_ORIGIN_SYSV, 777001, 5 };
+	shm_origin_id obj = { SHM_ORIGIN_POSIX, 777001, 5 }; // same numbers
+	shm_origins_lock();
+	shm_origin *o = shm_origin_add(&seg);
+	o->ns = 777001;
+	o->pid = 11;
+	shm_origin_set_creator(o, g_strdup("maker"), g_strdup("c1"));
+	g_free(o->cname);
+	o->cname = g_strdup("box");
+	shm_origin *p = shm_origin_add(&obj);
+	p->ns = 777002;
+	p->links++; // a second name
+	EXPECT_NE(shm_origin_find(&seg), shm_origin_find(&obj));
+	EXPECT_EQ(shm_origin_find(&seg)->pid, 11);
+	EXPECT_EQ(shm_origin_find(&obj)->pid, 0);
+	EXPECT_STREQ(shm_origin_find(&obj)->command, "");
+	// The same container keeps its name; another forgets it.
+	shm_origin_set_creator(o, g_strdup("maker2"), g_strdup("c1"));
+	EXPECT_STREQ(o->cname, "box");
+	shm_origin_set_creator(o, g_strdup("maker3"), g_strdup("c2"));
+	EXPECT_STREQ(o->cname, "");
+	char *cmd = nullptr, *ctr = nullptr, *name = nullptr;
+	shm_origin_give(nullptr, &cmd, &ctr, &name);
+	EXPECT_STREQ(cmd, "");
+	EXPECT_STREQ(ctr, "");
+	EXPECT_STREQ(name, "");
+	g_free(cmd);
+	g_free(ctr);
+	g_free(name);
+	shm_origins_unlock();
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), sysv0 + 1);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_POSIX), posix0 + 1);
+	// Dropping namespace 777002's System V records leaves both.
+	auto all = [](shm_origin *, void *) { return true; };
+	shm_origins_lock();
+	shm_origins_drop_if(SHM_ORIGIN_SYSV, 777002, all, nullptr);
+	EXPECT_NE(shm_origin_find(&seg), nullptr);
+	EXPECT_NE(shm_origin_find(&obj), nullptr);
+	shm_origins_drop_if(SHM_ORIGIN_SYSV, 777001, all, nullptr);
+	EXPECT_EQ(shm_origin_find(&seg), nullptr);
+	shm_origin_drop(&obj);
+	EXPECT_EQ(shm_origin_find(&obj), nullptr);
+	shm_origins_unlock();
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_SYSV), sysv0);
+	EXPECT_EQ(shm_origins_count(SHM_ORIGIN_POSIX), posix0);
 }

@@ -8,32 +8,18 @@
 #include "backend.h"
 #include "proc/cgroupid.h"
 #include "creators.h"
-#include "dockernames.h"
+#include "origins.h"
 #include "proc/process_events.h"
 #include "sink.h"
 #include "watch.h"
 
-struct seg_key {
-	ino_t ns;
-	int id;
-};
-
-/* At most this many segments wait for their container's name. */
-#define UNNAMED_MAX 4096
-
+/* A creator as read, before it is kept. */
 struct creator {
 	char *command;
 	char *container;
-	char *name;   /* the container's name, "" until the engine gave one */
-	guint64 seen; /* the listing that last saw it */
-	bool retry;   /* its creator lived unreadable: read it again */
-	struct shm_seg_seen seg; /* as first seen: for its events */
 };
 
-/* creators_lock protects by_seg, listing_ns, listing_gen.  A leaf lock:
- * /proc is read outside it. */
-G_LOCK_DEFINE_STATIC(creators_lock);
-static GHashTable *by_seg; /* struct seg_key * -> struct creator * */
+/* The origins' lock (origins.h) protects these too. */
 static ino_t listing_ns;
 static guint64 listing_gen;
 /* The last creator a listing read, and when: the segments a listing
@@ -49,27 +35,11 @@ static GMutex listing_lock;
 static bool quiet;
 static time_t quiet_since; /* while quiet, made since then is an event */
 static guint64 missed;
-/* Segments whose creator's container had no name when first seen (the
- * engine's names may be older than the container): asked again until an
- * answer of the engine newer than that sighting (shm_creators_name). */
-struct unnamed {
-	struct seg_key k;
-	gint64 seen; /* g_get_monotonic_time() at the first sighting */
-};
-static GQueue unnamed = G_QUEUE_INIT;
 
-static guint seg_hash(gconstpointer p)
+static struct shm_origin_id seg_id(ino_t ns, int id)
 {
-	const struct seg_key *k = p;
-
-	return (guint)k->ns * 2654435761u ^ (guint)k->id;
-}
-
-static gboolean seg_equal(gconstpointer a, gconstpointer b)
-{
-	const struct seg_key *x = a, *y = b;
-
-	return x->ns == y->ns && x->id == y->id;
+	return (struct shm_origin_id){ SHM_ORIGIN_SYSV, (uint64_t)ns,
+				       (uint64_t)(unsigned)id };
 }
 
 static void creator_free(void *p)
@@ -78,32 +48,29 @@ static void creator_free(void *p)
 
 	g_free(c->command);
 	g_free(c->container);
-	g_free(c->name);
 	g_free(c);
 }
 
-/* The event of c's segment in ns (under creators_lock: one order). */
-static void emit(bool created, ino_t ns, const struct creator *c)
+/* The event of o's segment (under the origins' lock: one order). */
+static void emit(bool created, const struct shm_origin *o)
 {
-	char name[16];
 	struct shm_event ev = {
 		.created = created,
 		.kind = "sysv",
-		.ns = ns,
-		.container = c->container,
-		.name = name,
+		.ns = o->ns,
+		.container = o->container,
+		.name = o->name,
 		.has_key = true,
-		.key = c->seg.key,
-		.size = c->seg.size,
-		.pid = c->seg.cpid,
-		.command = c->command,
+		.key = o->key,
+		.size = o->size,
+		.pid = o->pid,
+		.command = o->command,
 	};
 
 	/* (shm_ctime is whole seconds: one made in the second the daemon
 	 * started is taken as made after.) */
-	if (quiet && created && c->seg.ctime < quiet_since)
+	if (quiet && created && o->made < quiet_since)
 		return;
-	snprintf(name, sizeof(name), "%d", c->seg.id);
 	shm_watch_emit(&ev);
 }
 
@@ -200,61 +167,11 @@ static struct creator *read_creator(pid_t cpid, time_t ctime, bool *retry)
 	return remembered(cpid, ctime);
 }
 
-/* Replace c's command line and container with fresh's. */
-static void take(struct creator *c, struct creator *fresh)
+/* o's creator becomes fresh's. */
+static void take(struct shm_origin *o, struct creator *fresh)
 {
-	if (g_strcmp0(c->container, fresh->container) != 0) {
-		g_free(c->name);
-		c->name = g_strdup("");
-	}
-	g_free(c->command);
-	g_free(c->container);
-	c->command = g_steal_pointer(&fresh->command);
-	c->container = g_steal_pointer(&fresh->container);
-}
-
-/* Keep the name the engine gives the container of k's creator, if none is
- * kept yet; whether that is settled (docker_name_settled: seen since
- * `since`).  Asked at a segment's first sighting, at each question, and by
- * the watcher until settled (shm_creators_name); never at a listing's
- * later sightings: a container the engine does not run (another
- * runtime's) would make the engine be asked at each of them. */
-static bool name_now(const struct seg_key *k, gint64 since)
-{
-	g_autofree char *want = NULL, *name = NULL;
-	struct creator *c;
-	bool settled;
-
-	G_LOCK(creators_lock);
-	c = g_hash_table_lookup(by_seg, k);
-	if (c && *c->container && !*c->name)
-		want = g_strdup(c->container);
-	G_UNLOCK(creators_lock);
-	if (!want)
-		return true; /* named, no container, or gone */
-	settled = docker_name_settled(want, since, &name);
-	if (!name)
-		return settled;
-	G_LOCK(creators_lock);
-	c = g_hash_table_lookup(by_seg, k);
-	if (c && !*c->name && strcmp(c->container, want) == 0) {
-		g_free(c->name);
-		c->name = g_steal_pointer(&name);
-	}
-	G_UNLOCK(creators_lock);
-	return true;
-}
-
-/* The strings of c asked for, new ("" for none, or c gone). */
-static void give(const struct creator *c, char **command, char **container,
-		 char **name)
-{
-	if (command)
-		*command = g_strdup(c ? c->command : "");
-	if (container)
-		*container = g_strdup(c ? c->container : "");
-	if (name)
-		*name = g_strdup(c ? c->name : "");
+	shm_origin_set_creator(o, g_steal_pointer(&fresh->command),
+			       g_steal_pointer(&fresh->container));
 }
 
 /* The creator kept for segment s of ns, or one read now and kept (a
@@ -266,31 +183,28 @@ static void give(const struct creator *c, char **command, char **container,
 static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		 char **command, char **container, char **name)
 {
-	struct seg_key k = { ns, s->id };
-	struct creator *c, *fresh = NULL;
+	struct shm_origin_id k = seg_id(ns, s->id);
+	struct shm_origin *o;
+	struct creator *fresh = NULL;
 	bool first, again = false, retry = false;
-	gint64 now;
 
-	G_LOCK(creators_lock);
-	if (!by_seg)
-		by_seg = g_hash_table_new_full(seg_hash, seg_equal, g_free,
-					       creator_free);
-	c = g_hash_table_lookup(by_seg, &k);
-	first = !c;
-	if (c)
-		again = c->retry || (!gen && s->cpid > 0);
+	shm_origins_lock();
+	o = shm_origin_find(&k);
+	first = !o;
+	if (o)
+		again = o->retry || (!gen && s->cpid > 0);
 	else if (gen && memo && memo_gen == gen && memo_pid == s->cpid) {
 		fresh = g_new0(struct creator, 1);
 		fresh->command = g_strdup(memo->command);
 		fresh->container = g_strdup(memo->container);
 	}
-	G_UNLOCK(creators_lock);
+	shm_origins_unlock();
 	if (first && !fresh)
 		fresh = read_creator(s->cpid, s->ctime, &retry);
 	else if (again)
 		fresh = read_live(s->cpid, s->ctime, &retry);
+	shm_origins_lock();
 	if (fresh && gen && first) {
-		G_LOCK(creators_lock);
 		if (memo)
 			creator_free(memo);
 		memo = g_new0(struct creator, 1);
@@ -298,70 +212,63 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		memo->container = g_strdup(fresh->container);
 		memo_pid = s->cpid;
 		memo_gen = gen;
-		G_UNLOCK(creators_lock);
 	}
-	G_LOCK(creators_lock);
-	c = g_hash_table_lookup(by_seg, &k);
-	if (!c) {
+	o = shm_origin_find(&k);
+	if (!o) {
 		/* First seen; unknown if its creator was gone before (kept,
 		 * so that it is counted once). */
-		c = fresh ? g_steal_pointer(&fresh) : g_new0(struct creator, 1);
-		if (!c->command) {
-			c->command = g_strdup("");
-			c->container = g_strdup("");
-		}
-		c->name = g_strdup("");
-		c->seg = *s;
-		c->retry = retry;
-		g_hash_table_insert(by_seg, g_memdup2(&k, sizeof(k)), c);
-		if (!*c->command && !retry && s->cpid > 0 && !quiet)
+		o = shm_origin_add(&k);
+		if (fresh)
+			take(o, fresh);
+		o->pid = s->cpid;
+		o->ns = ns;
+		g_free(o->name);
+		o->name = g_strdup_printf("%d", s->id);
+		o->has_key = true;
+		o->key = s->key;
+		o->size = s->size;
+		o->made = s->ctime;
+		o->retry = retry;
+		if (!*o->command && !retry && s->cpid > 0 && !quiet)
 			missed++;
-		emit(true, ns, c);
+		emit(true, o);
 	} else if (again && fresh) {
-		take(c, fresh);
-		c->retry = false;
-	} else if (again && c->retry && !retry) {
+		take(o, fresh);
+		o->retry = false;
+	} else if (again && o->retry && !retry) {
 		/* It went before it could be read: as remembered, or
 		 * missed. */
-		G_UNLOCK(creators_lock);
+		shm_origins_unlock();
 		fresh = remembered(s->cpid, s->ctime);
-		G_LOCK(creators_lock);
+		shm_origins_lock();
 		/* (Forgotten meanwhile by a listing: asked again below.) */
-		c = g_hash_table_lookup(by_seg, &k);
-		if (c && c->retry) {
-			c->retry = false;
+		o = shm_origin_find(&k);
+		if (o && o->retry) {
+			o->retry = false;
 			if (fresh)
-				take(c, fresh);
+				take(o, fresh);
 			else if (!quiet)
 				missed++;
 		}
 	}
-	if (c && gen)
-		c->seen = gen;
+	if (o && gen)
+		o->seen = gen;
 	/* A listing's later sightings ask nothing more. */
 	if (!first && gen)
-		give(c, command, container, name);
-	G_UNLOCK(creators_lock);
+		shm_origin_give(o, command, container, name);
+	shm_origins_unlock();
 	if (fresh)
 		creator_free(fresh);
 	if (!first && gen)
 		return;
-	now = g_get_monotonic_time();
-	if (!name_now(&k, now) && first) {
-		struct unnamed *u = g_new(struct unnamed, 1);
-
-		u->k = k;
-		u->seen = now;
-		G_LOCK(creators_lock);
-		if (unnamed.length < UNNAMED_MAX)
-			g_queue_push_tail(&unnamed, g_steal_pointer(&u));
-		G_UNLOCK(creators_lock);
-		g_free(u);
-	}
-	G_LOCK(creators_lock);
-	give(by_seg ? g_hash_table_lookup(by_seg, &k) : NULL, command,
-	     container, name);
-	G_UNLOCK(creators_lock);
+	/* Named at a segment's first sighting and at each question, and by
+	 * the watcher until settled; never at a listing's later sightings: a
+	 * container the engine does not run (another runtime's) would make
+	 * the engine be asked at each of them. */
+	shm_origin_name(&k, g_get_monotonic_time(), first);
+	shm_origins_lock();
+	shm_origin_give(shm_origin_find(&k), command, container, name);
+	shm_origins_unlock();
 }
 
 void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
@@ -370,34 +277,13 @@ void shm_creator_of(ino_t ns, const struct shm_seg_seen *s, char **command,
 	note(ns, s, 0, command, container, name);
 }
 
-void shm_creators_name(void)
-{
-	GQueue now = G_QUEUE_INIT;
-	struct unnamed *u;
-
-	G_LOCK(creators_lock);
-	now = unnamed;
-	g_queue_init(&unnamed);
-	G_UNLOCK(creators_lock);
-	while ((u = g_queue_pop_head(&now))) {
-		if (!name_now(&u->k, u->seen)) {
-			G_LOCK(creators_lock);
-			if (unnamed.length < UNNAMED_MAX)
-				g_queue_push_tail(&unnamed,
-						  g_steal_pointer(&u));
-			G_UNLOCK(creators_lock);
-		}
-		g_free(u);
-	}
-}
-
 void shm_creators_begin(ino_t ns)
 {
 	g_mutex_lock(&listing_lock);
-	G_LOCK(creators_lock);
+	shm_origins_lock();
 	listing_ns = ns;
 	listing_gen++;
-	G_UNLOCK(creators_lock);
+	shm_origins_unlock();
 }
 
 void shm_creators_seen(const struct shm_seg_seen *s)
@@ -405,68 +291,48 @@ void shm_creators_seen(const struct shm_seg_seen *s)
 	note(listing_ns, s, listing_gen, NULL, NULL, NULL);
 }
 
+/* A segment gone from a listing, or with its namespace: its event. */
+static bool gone(struct shm_origin *o, void *unseen)
+{
+	if (unseen && o->seen == *(const guint64 *)unseen)
+		return false;
+	emit(false, o);
+	return true;
+}
+
 void shm_creators_end(bool complete)
 {
-	GHashTableIter it;
-	gpointer k, v;
-
-	G_LOCK(creators_lock);
-	if (by_seg && complete) {
-		g_hash_table_iter_init(&it, by_seg);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			if (((struct seg_key *)k)->ns == listing_ns &&
-			    ((struct creator *)v)->seen != listing_gen) {
-				emit(false, listing_ns, v);
-				g_hash_table_iter_remove(&it);
-			}
-	}
-	G_UNLOCK(creators_lock);
+	shm_origins_lock();
+	if (complete)
+		shm_origins_drop_if(SHM_ORIGIN_SYSV, listing_ns, gone,
+				    &listing_gen);
+	shm_origins_unlock();
 	g_mutex_unlock(&listing_lock);
 }
 
 void shm_creators_forget_ns(ino_t ns)
 {
-	GHashTableIter it;
-	gpointer k, v;
-
 	g_mutex_lock(&listing_lock);
-	G_LOCK(creators_lock);
-	if (by_seg) {
-		g_hash_table_iter_init(&it, by_seg);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			if (((struct seg_key *)k)->ns == ns) {
-				emit(false, ns, v);
-				g_hash_table_iter_remove(&it);
-			}
-	}
-	G_UNLOCK(creators_lock);
+	shm_origins_lock();
+	shm_origins_drop_if(SHM_ORIGIN_SYSV, ns, gone, NULL);
+	shm_origins_unlock();
 	g_mutex_unlock(&listing_lock);
 }
 
 void shm_creators_quiet(bool on, time_t since)
 {
-	G_LOCK(creators_lock);
+	shm_origins_lock();
 	quiet = on;
 	quiet_since = since;
-	G_UNLOCK(creators_lock);
+	shm_origins_unlock();
 }
 
 guint64 shm_creators_missed(void)
 {
 	guint64 n;
 
-	G_LOCK(creators_lock);
+	shm_origins_lock();
 	n = missed;
-	G_UNLOCK(creators_lock);
-	return n;
-}
-
-guint shm_creators_count(void)
-{
-	guint n;
-
-	G_LOCK(creators_lock);
-	n = by_seg ? g_hash_table_size(by_seg) : 0;
-	G_UNLOCK(creators_lock);
+	shm_origins_unlock();
 	return n;
 }

@@ -13,9 +13,10 @@
  * the pid within two seconds of the segment's making can pass for it).  A
  * segment whose creator exited before the daemon first saw it keeps "" (as
  * lsipc shows); the watcher (watch.h) looks often, so that few are.  What
- * is kept is bounded by the segments that exist: a listing forgets the
- * ones gone from it (the events file keeps a bounded tail of them).  It is lost
- * with the daemon.  Not part of the backend interface: sysv's.
+ * is read is kept in the one store of origins (origins.h), bounded by the
+ * segments that exist: a listing forgets the ones gone from it (the events
+ * file keeps a bounded tail of them).  Not part of the backend interface:
+ * sysv's.
  */
 #ifndef SHMFS_CREATORS_H
 #define SHMFS_CREATORS_H
@@ -57,15 +58,7 @@ void shm_creators_forget_ns(ino_t ns);
  * (shm_ctime) at `since` or later: the first look at the namespaces there
  * are when the daemon starts. */
 void shm_creators_quiet(bool on, time_t since);
-/* Ask the names of creators' containers again where the engine had none
- * when their segments were first seen: until the engine has answered
- * since (a container it does not name is not Docker's).  The watcher
- * calls it each round. */
-void shm_creators_name(void);
 /* Segments first seen after their creator had exited. */
 guint64 shm_creators_missed(void);
-
-/* How many segments' creators are kept (shmfs.prom, tests). */
-guint shm_creators_count(void);
 
 #endif

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "creators.h"
+#include "origins.h"
 #include "dockernames.h"
 #include "proc/process_events.h"
 #include "nsenter/nscall.h"
@@ -257,8 +258,7 @@ static gint64 round_once(guint64 n, gint64 *ns_due)
 		if (s->ns != own_ns)
 			elsewhere += s->probe_cpu_us;
 	}
-	shm_creators_name();
-	watch_posix_name();
+	shm_origins_name();
 	return shm_thread_cpu_us() - cpu0 + elsewhere;
 }
 

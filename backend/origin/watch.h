@@ -30,8 +30,6 @@ bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
  * events), reach it through another path, how many are watched, stop. */
 int watch_posix_init(const struct timespec *start);
 int watch_posix_fd(void);
-/* Ask the engine's names of creators' containers again (each round). */
-void watch_posix_name(void);
 void watch_posix_add(ino_t ns, const char *path);
 void watch_posix_repath(ino_t ns, const char *path);
 guint watch_posix_dirs(void);

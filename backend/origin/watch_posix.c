@@ -9,10 +9,12 @@
  * container are read at once (or taken from the process events,
  * process_events.h, if it has already exited).  Neither holds the directory's
  * filesystem: a container's tmpfs is unmounted as if nothing watched it.
+ * Who made each object is kept in the one store of origins (origins.h),
+ * keyed by the object's device and inode.
  *
  * Locks: watch_lock protects both descriptors' reading, dirs and pending;
- * it is taken before the sink's lock (through shm_watch_emit), never
- * after, and never with creators' lock held.
+ * it is taken before the origins' lock and the sink's (through
+ * shm_watch_emit), never after.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,7 +29,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "dockernames.h"
+#include "origins.h"
 #include "proc/process_events.h"
 #include "sink.h"
 #include "watch.h"
@@ -42,15 +44,14 @@
  * more is a flood nobody reads, and is dropped. */
 #define PENDING_MAX 65536
 
-/* One name in a directory, as noticed. */
+/* One name in a directory, as noticed: the object's inode (a name made
+ * again is another object), or one of its own past VANISHED where the
+ * name was gone before it could be looked at. */
 struct pname {
-	uint64_t size;
-	ino_t ino; /* the object's inode: a name made again is another */
-	pid_t pid; /* its creator, 0 if not known */
-	char *command;
-	char *container;
-	char *name; /* the container's name, NULL until the engine gave one */
+	ino_t ino;
 };
+#define VANISHED ((ino_t)1 << 63)
+static ino_t vanished = VANISHED;
 
 /* One watched POSIX directory (several namespaces may share one: the
  * first found names its events). */
@@ -69,35 +70,11 @@ static GMutex watch_lock;
 static int ino_fd = -1, fan_fd = -1;
 static GHashTable *dirs;    /* wd -> struct pdir * */
 static GHashTable *pending; /* "FID/name" -> pid */
-/* Objects whose creator's container had no name when they were made (the
- * engine's names may be older than the container): asked again each round
- * until the engine has answered since (watch_posix_name).  At most
- * UNNAMED_MAX. */
-struct unnamed {
-	int wd;
-	char *name;
-	ino_t ino;
-	gint64 seen; /* g_get_monotonic_time() when made */
-};
-#define UNNAMED_MAX 4096
-static GQueue unnamed = G_QUEUE_INIT;
 
-static void pname_free(void *p)
+static struct shm_origin_id object_id(const struct pdir *d, ino_t ino)
 {
-	struct pname *n = p;
-
-	g_free(n->command);
-	g_free(n->container);
-	g_free(n->name);
-	g_free(n);
-}
-
-static void unnamed_free(void *p)
-{
-	struct unnamed *u = p;
-
-	g_free(u->name);
-	g_free(u);
+	return (struct shm_origin_id){ SHM_ORIGIN_POSIX, (uint64_t)d->dev,
+				       (uint64_t)ino };
 }
 
 static void pdir_free(void *p)
@@ -183,18 +160,19 @@ static void fan_drain(void)
 	}
 }
 
+/* The event of o, d's name (under the origins' lock). */
 static void posix_event(bool created, const struct pdir *d, const char *name,
-			const struct pname *p)
+			const struct shm_origin *o)
 {
 	struct shm_event ev = {
 		.created = created,
 		.kind = "posix",
 		.ns = d->ns,
-		.container = p->container,
+		.container = o->container,
 		.name = name,
-		.size = p->size,
-		.pid = p->pid,
-		.command = p->command,
+		.size = o->size,
+		.pid = o->pid,
+		.command = o->command,
 	};
 
 	shm_watch_emit(&ev);
@@ -202,73 +180,108 @@ static void posix_event(bool created, const struct pdir *d, const char *name,
 
 /* The size and inode of d's name now, and whether it is a regular file
  * made since the daemon started. */
-static bool stat_name(const struct pdir *d, const char *name, struct pname *p,
-		      bool *recent)
+static bool stat_name(const struct pdir *d, const char *name, uint64_t *size,
+		      ino_t *ino, bool *recent)
 {
 	g_autofree char *path = g_strdup_printf("%s/%s", d->path, name);
 	struct stat st;
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return false;
-	p->size = (uint64_t)st.st_size;
-	p->ino = st.st_ino;
+	*size = (uint64_t)st.st_size;
+	*ino = st.st_ino;
 	*recent = st.st_ctim.tv_sec > started.tv_sec ||
 		  (st.st_ctim.tv_sec == started.tv_sec &&
 		   st.st_ctim.tv_nsec >= started.tv_nsec);
 	return true;
 }
 
-/* Who made d's name, from fanotify's event (watch_lock held). */
-static void creator_of(const struct pdir *d, const char *name, struct pname *p)
+/* Who made d's name, from fanotify's event (watch_lock held): its pid,
+ * command line and container, or false. */
+static bool creator_of(const struct pdir *d, const char *name, pid_t *pid,
+		       char **command, char **container)
 {
 	g_autofree char *key = NULL;
-	gpointer pid;
+	gpointer stolen, v;
 
 	if (!d->fid)
-		return;
+		return false;
 	fan_drain();
 	key = g_strdup_printf("%s/%s", d->fid, name);
-	gpointer stolen;
-
-	if (!g_hash_table_steal_extended(pending, key, &stolen, &pid))
-		return;
+	if (!g_hash_table_steal_extended(pending, key, &stolen, &v))
+		return false;
 	g_free(stolen);
-	p->pid = GPOINTER_TO_INT(pid);
-	if (!shm_execs_describe(p->pid, &p->command, &p->container))
-		p->command = p->container = NULL;
-	else if (*p->container && !(p->name = docker_name_of(p->container)) &&
-		 unnamed.length < UNNAMED_MAX) {
-		struct unnamed *u = g_new(struct unnamed, 1);
-
-		u->wd = d->wd;
-		u->name = g_strdup(name);
-		u->ino = p->ino;
-		u->seen = g_get_monotonic_time();
-		g_queue_push_tail(&unnamed, u);
-	}
+	*pid = GPOINTER_TO_INT(v);
+	return shm_execs_describe(*pid, command, container);
 }
 
 /* name is in d now: an event if it was not known and was made since the
- * daemon started (or `announce`: it was just made). */
+ * daemon started (or `announce`: it was just made).  A second name of one
+ * object shares its record. */
 static void posix_add(struct pdir *d, const char *name, bool announce)
 {
 	struct pname *p;
-	bool recent = false;
+	struct shm_origin_id id;
+	struct shm_origin *o;
+	char *command = NULL, *container = NULL;
+	uint64_t size = 0;
+	bool recent = false, named = false;
+	pid_t pid = 0;
 
 	if (g_hash_table_contains(d->names, name))
 		return;
 	p = g_new0(struct pname, 1);
 	/* Gone already: made and removed within the moment (its removal
 	 * follows in the queue), or not a file. */
-	if (!stat_name(d, name, p, &recent) && !announce) {
-		pname_free(p);
-		return;
+	if (!stat_name(d, name, &size, &p->ino, &recent)) {
+		if (!announce) {
+			g_free(p);
+			return;
+		}
+		p->ino = vanished++;
 	}
 	if (announce || recent)
-		creator_of(d, name, p);
+		named = creator_of(d, name, &pid, &command, &container);
 	g_hash_table_insert(d->names, g_strdup(name), p);
+	id = object_id(d, p->ino);
+	shm_origins_lock();
+	if ((o = shm_origin_find(&id))) {
+		o->links++;
+	} else {
+		o = shm_origin_add(&id);
+		o->ns = d->ns;
+		g_free(o->name);
+		o->name = g_strdup(name);
+		o->size = size;
+	}
+	if (named) {
+		o->pid = pid;
+		shm_origin_set_creator(o, g_steal_pointer(&command),
+				       g_steal_pointer(&container));
+	}
 	if (announce || recent)
-		posix_event(true, d, name, p);
+		posix_event(true, d, name, o);
+	shm_origins_unlock();
+	g_free(command);
+	g_free(container);
+	if (named)
+		shm_origin_name(&id, g_get_monotonic_time(), true);
+}
+
+/* d's name p is gone: its event, and its record with its last name. */
+static void posix_gone(const struct pdir *d, const char *name,
+		       const struct pname *p)
+{
+	struct shm_origin_id id = object_id(d, p->ino);
+	struct shm_origin *o;
+
+	shm_origins_lock();
+	if ((o = shm_origin_find(&id))) {
+		posix_event(false, d, name, o);
+		if (!--o->links)
+			shm_origin_drop(&id);
+	}
+	shm_origins_unlock();
 }
 
 static void posix_remove(struct pdir *d, const char *name)
@@ -277,7 +290,7 @@ static void posix_remove(struct pdir *d, const char *name)
 
 	if (!p)
 		return;
-	posix_event(false, d, name, p);
+	posix_gone(d, name, p);
 	g_hash_table_remove(d->names, name);
 }
 
@@ -354,8 +367,8 @@ void watch_posix_add(ino_t ns, const char *path)
 	if (fan_fd >= 0 && fanotify_mark(fan_fd, FAN_MARK_ADD, FAN_CREATE,
 					 AT_FDCWD, path) == 0)
 		d->fid = fid_of(path);
-	d->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					 pname_free);
+	d->names =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_hash_table_insert(dirs, GINT_TO_POINTER(wd), d);
 	posix_relist(d, false);
 	g_mutex_unlock(&watch_lock);
@@ -394,7 +407,7 @@ static void posix_drain(void)
 
 				g_hash_table_iter_init(&it, d->names);
 				while (g_hash_table_iter_next(&it, &k, &v))
-					posix_event(false, d, k, v);
+					posix_gone(d, k, v);
 				g_hash_table_remove(dirs,
 						    GINT_TO_POINTER(e->wd));
 				continue;
@@ -422,6 +435,8 @@ bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
 			     char **command, char **container,
 			     char **container_name, pid_t *pid)
 {
+	struct shm_origin_id id = { SHM_ORIGIN_POSIX, (uint64_t)dev,
+				    (uint64_t)ino };
 	GHashTableIter it;
 	gpointer v;
 	bool found = false;
@@ -433,23 +448,28 @@ bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
 	g_hash_table_iter_init(&it, dirs);
 	while (!found && g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct pdir *d = v;
-		struct pname *p;
+		const struct pname *p;
 
-		if (d->dev != dev || d->ino != dir)
-			continue;
-		p = g_hash_table_lookup(d->names, name);
-		if (p && p->ino == ino && p->command) {
-			/* Asked while the container runs, kept after. */
-			if (!p->name && *p->container)
-				p->name = docker_name_of(p->container);
-			*command = g_strdup(p->command);
-			*container = g_strdup(p->container);
-			*container_name = g_strdup(p->name ? p->name : "");
-			*pid = p->pid;
-			found = true;
-		}
+		p = d->dev == dev && d->ino == dir ?
+			    g_hash_table_lookup(d->names, name) :
+			    NULL;
+		found = p && p->ino == ino;
 	}
 	g_mutex_unlock(&watch_lock);
+	if (!found)
+		return false;
+	/* Its container's name: asked while the container runs, kept
+	 * after. */
+	shm_origin_name(&id, g_get_monotonic_time(), false);
+	shm_origins_lock();
+	const struct shm_origin *o = shm_origin_find(&id);
+
+	found = o && o->pid > 0;
+	if (found) {
+		shm_origin_give(o, command, container, container_name);
+		*pid = o->pid;
+	}
+	shm_origins_unlock();
 	return found;
 }
 
@@ -467,30 +487,6 @@ int watch_posix_init(const struct timespec *start)
 				       FAN_CLOEXEC | FAN_NONBLOCK,
 			       O_RDONLY);
 	return 0;
-}
-
-void watch_posix_name(void)
-{
-	GQueue now = G_QUEUE_INIT;
-	struct unnamed *u;
-
-	g_mutex_lock(&watch_lock);
-	now = unnamed;
-	g_queue_init(&unnamed);
-	while ((u = g_queue_pop_head(&now))) {
-		struct pdir *d = dirs ? g_hash_table_lookup(
-						dirs, GINT_TO_POINTER(u->wd)) :
-					NULL;
-		struct pname *p =
-			d ? g_hash_table_lookup(d->names, u->name) : NULL;
-
-		if (p && p->ino == u->ino && !p->name && p->container &&
-		    !docker_name_settled(p->container, u->seen, &p->name))
-			g_queue_push_tail(&unnamed, u);
-		else
-			unnamed_free(u);
-	}
-	g_mutex_unlock(&watch_lock);
 }
 
 int watch_posix_fd(void)
@@ -521,6 +517,5 @@ void watch_posix_fini(void)
 	if (pending)
 		g_hash_table_unref(pending);
 	dirs = pending = NULL;
-	g_queue_clear_full(&unnamed, unnamed_free);
 	g_mutex_unlock(&watch_lock);
 }

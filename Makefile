@@ -84,7 +84,7 @@ SHELL_TESTS := tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 TESTS       := $(UNIT_T) $(MOUNT_T) \
 	       $(if $(T),$(filter $(T:%=tests/%.sh),$(SHELL_TESTS)),$(SHELL_TESTS))
 TEST_COMMON := $(BUILD)/obj/tests/tap.o $(BUILD)/obj/tests/child.o
-MOUNT_COMMON := $(BUILD)/obj/tests/harness.o
+MOUNT_COMMON := $(BUILD)/obj/tests/harness.o $(BUILD)/obj/tests/native.o
 
 .PHONY: all deps check mount umount install uninstall clean format lint bench \
 	deb

@@ -1,4 +1,5 @@
-// harness.h - mounting shmfs for a test, and native helpers to compare with.
+// harness.h - mounting shmfs for a test (harness.cc), and native helpers to
+// compare with (native.cc).
 //
 // Every mount runs the real daemon (SHMFS_BIN) in the foreground, waits for
 // it with a time limit while checking that it has not died, and is always

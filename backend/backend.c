@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "proc/procscan.h"
 
 static void dirent_clear(void *p)
 {
@@ -144,4 +145,16 @@ void shm_merge(void *dst, const void *buf, const void *old, size_t n)
 						    __ATOMIC_RELAXED,
 						    __ATOMIC_RELAXED));
 	}
+}
+
+void shm_snapshot_begin(void)
+{
+	shm_proc_pin(shm_proc_get(SHM_PROC_MAPS | SHM_PROC_PATHS |
+					  SHM_PROC_FDS | SHM_PROC_TASKS,
+				  SHM_PROC_NOW));
+}
+
+void shm_snapshot_end(void)
+{
+	shm_proc_unref(shm_proc_pin(NULL));
 }

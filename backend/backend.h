@@ -406,6 +406,13 @@ void shm_dirents_add(GArray *a, const char *name, const struct shm_attr *attr);
 void shm_dirents_add_link(GArray *a, const char *name,
 			  const struct shm_attr *attr, const char *target);
 
+/* A snapshot (the segments files): from begin to end, every question
+ * the calling thread asks (and the namespace calls it makes) that needs
+ * /proc is answered from one pass, begun at begin: one listing's rows
+ * agree with each other, and cost one pass in all. */
+void shm_snapshot_begin(void);
+void shm_snapshot_end(void);
+
 /* What lsipc's COMMAND column shows for pid: its command line, the
  * arguments joined by spaces; "" once it is gone. */
 char *shm_command_of(pid_t pid);

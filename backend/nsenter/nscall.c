@@ -6,6 +6,7 @@
 #include "nsctx.h"
 #include "nspool.h"
 #include "nsscan.h"
+#include "proc/procscan.h"
 
 /* A handle of a namespace's segment: the kind's own handle and where it
  * lives. */
@@ -93,7 +94,9 @@ static int call_in_ns(void *arg)
 	int r;
 
 	shm_caller_set(c->has_caller ? &c->caller : NULL);
+	shm_proc_pin(c->pinned);
 	r = call(c);
+	shm_proc_pin(NULL);
 	shm_caller_set(NULL);
 	return r;
 }
@@ -134,6 +137,7 @@ int ns_call_in(ino_t ns, struct ns_call *c)
 	c->has_caller = k != NULL;
 	if (k)
 		c->caller = *k;
+	c->pinned = shm_proc_pinned();
 
 	for (int fresh = 0; fresh < 2; fresh++) {
 		int r = target_of(ns, fresh, &t);

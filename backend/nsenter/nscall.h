@@ -11,6 +11,8 @@
 #include "backend.h"
 #include "caller.h"
 
+struct shm_proc;
+
 enum ns_op {
 	OP_LIST,
 	OP_STAT,
@@ -54,7 +56,8 @@ struct ns_call {
 	/* Whom the asking thread served (ns_call_in sets it). */
 	struct shm_caller caller;
 	bool has_caller;
-	gint64 cpu_us; /* brief: the CPU the pool spent on it */
+	struct shm_proc *pinned; /* the asker's snapshot pass (procscan.h) */
+	gint64 cpu_us;		 /* brief: the CPU the pool spent on it */
 };
 
 /* Run c inside namespace ns: -ENOENT once the namespace has no process

@@ -108,6 +108,22 @@ static struct shm_proc *run_pass(unsigned need, bool mine)
 	return p;
 }
 
+/* The pass this thread's questions share (shm_proc_pin), or NULL. */
+static __thread struct shm_proc *pinned;
+
+struct shm_proc *shm_proc_pin(struct shm_proc *p)
+{
+	struct shm_proc *was = pinned;
+
+	pinned = p;
+	return was;
+}
+
+struct shm_proc *shm_proc_pinned(void)
+{
+	return pinned;
+}
+
 struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 {
 	gint64 asked = g_get_monotonic_time();
@@ -116,6 +132,8 @@ struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us)
 	bool limited = shm_caller_unprivileged();
 	struct shm_proc *p;
 
+	if (pinned && (pinned->have & need) == need)
+		return proc_ref(pinned);
 	g_mutex_lock(&proc_lock);
 	for (;;) {
 		if (latest && (latest->have & need) == need &&
@@ -216,8 +234,10 @@ GArray *shm_proc_mappers(dev_t dev, ino_t ino, ino_t ns, unsigned question,
 	GArray *a, *out = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	struct shm_proc *p;
 
+	/* (A snapshot's questions are all answered by its one pass, and
+	 * are no question asked again.) */
 	g_mutex_lock(&proc_lock);
-	prev = ask(&k, now);
+	prev = pinned ? 0 : ask(&k, now);
 	g_mutex_unlock(&proc_lock);
 	/* Asked again: a pass begun now. */
 	if (prev)

@@ -96,6 +96,11 @@ struct shm_proc;
  * (SHM_PROC_NOW: after now), shared if one is. */
 struct shm_proc *shm_proc_get(unsigned need, gint64 max_age_us);
 void shm_proc_unref(struct shm_proc *p);
+/* Make p the pass that answers every question of the calling thread that
+ * it can (a snapshot: one pass for all of it), NULL for none again; the
+ * caller keeps its reference while pinned.  Returns what was pinned. */
+struct shm_proc *shm_proc_pin(struct shm_proc *p);
+struct shm_proc *shm_proc_pinned(void);
 typedef struct shm_proc shm_proc;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(shm_proc, shm_proc_unref)
 

@@ -103,3 +103,48 @@ unsigned long shmfs_opens_refused(void)
 	g_mutex_unlock(&open_lock);
 	return n;
 }
+
+/* Bytes of texts made at open (segments, shmfs.prom) each non-root uid
+ * holds: uid -> bytes.  Under open_lock. */
+static GHashTable *texts;
+
+int shmfs_text_take(uid_t uid, size_t bytes)
+{
+	gsize now;
+	int r = 0;
+
+	if (uid == 0)
+		return 0;
+	g_mutex_lock(&open_lock);
+	if (!texts)
+		texts = g_hash_table_new(g_direct_hash, g_direct_equal);
+	now = GPOINTER_TO_SIZE(
+		g_hash_table_lookup(texts, GUINT_TO_POINTER(uid)));
+	if (now + bytes > SHMFS_TEXT_PER_UID) {
+		refused++;
+		r = -ENOMEM;
+	} else {
+		g_hash_table_insert(texts, GUINT_TO_POINTER(uid),
+				    GSIZE_TO_POINTER(now + bytes));
+	}
+	g_mutex_unlock(&open_lock);
+	return r;
+}
+
+void shmfs_text_give(uid_t uid, size_t bytes)
+{
+	gsize now;
+
+	if (uid == 0)
+		return;
+	g_mutex_lock(&open_lock);
+	now = texts ? GPOINTER_TO_SIZE(g_hash_table_lookup(
+			      texts, GUINT_TO_POINTER(uid))) :
+		      0;
+	if (now <= bytes)
+		g_hash_table_remove(texts, GUINT_TO_POINTER(uid));
+	else
+		g_hash_table_insert(texts, GUINT_TO_POINTER(uid),
+				    GSIZE_TO_POINTER(now - bytes));
+	g_mutex_unlock(&open_lock);
+}

@@ -23,6 +23,14 @@ unsigned long shmfs_limits_init(unsigned long per_uid);
 int shmfs_open_take(uid_t uid);
 /* That open ended. */
 void shmfs_open_give(uid_t uid);
+/* The texts made when a file is opened (segments, shmfs.prom) that one
+ * uid other than root may hold at once, in all: past it the open gets
+ * ENOMEM, for that caller alone (its own open files hold the rest). */
+#define SHMFS_TEXT_PER_UID ((size_t)64 << 20)
+/* uid holds bytes more of them: 0, or -ENOMEM past its share. */
+int shmfs_text_take(uid_t uid, size_t bytes);
+/* It no longer does. */
+void shmfs_text_give(uid_t uid, size_t bytes);
 /* Opens held by non-root uids now (shmfs.prom). */
 unsigned long shmfs_opens_held(void);
 /* Opens refused for a full share or pool since the start. */

@@ -77,9 +77,11 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	d->ents = shm_dirents_new();
 	dir_add_dots(d);
 	r = 0;
-	if (in->be)
+	if (in->be) {
 		r = shm_be_list(in->be, shmfs_inode_path(in), d->ents);
-	else
+		if (!r)
+			shmfs_front_list(in->be, shmfs_inode_path(in), d->ents);
+	} else
 		shmfs_root_list(d->ents);
 	if (r)
 		return shmfs_reply_err(req, r, "opendir", shmfs_inode_path(in));
@@ -100,6 +102,8 @@ static void dir_child(const struct shmfs_dir *d, const char *name,
 		      const struct shmfs_backend **be, char **path)
 {
 	if (d->be) {
+		if (shmfs_front_child(d->be, d->path, name, be, path) == 0)
+			return;
 		*be = d->be;
 		*path = shmfs_child_path(d->path, name);
 	} else if (shmfs_root_child(name, be, path) != 0) {

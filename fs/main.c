@@ -24,6 +24,7 @@
 #include "options.h"
 #include "proc/procscan.h"
 #include "prune.h"
+#include "segments.h"
 #include "shmfs.h"
 #include "startup.h"
 
@@ -181,7 +182,8 @@ static int run(int argc, char *argv[])
 
 	if (opts.all_namespaces)
 		backends[n_backends++] = &ns_backend;
-	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0)
+	if (init_backends(&cfg) != 0 || shmfs_metrics_file.init(&cfg) != 0 ||
+	    shmfs_segments_file.init(&cfg) != 0)
 		goto out_args;
 	shmfs_limits_init((unsigned long)opts.max_open_per_uid);
 	shmfs_root_set(backends);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "caller_limits.h"
 #include "counters.h"
 #include "events.h"
@@ -33,6 +34,7 @@ bool shmfs_metrics_name(const char *name)
 
 struct shm_handle {
 	GString *text;
+	uid_t uid; /* whose share holds it (caller_limits.h) */
 };
 
 struct kind_figures {
@@ -457,8 +459,18 @@ static int metrics_open(const char *path, int flags, struct shm_handle **out)
 		return -ENOENT;
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
-	*out = g_new0(struct shm_handle, 1);
-	(*out)->text = make_text();
+	struct shm_handle *h = g_new0(struct shm_handle, 1);
+	int r;
+
+	h->text = make_text();
+	h->uid = shm_caller() ? shm_caller()->uid : 0;
+	r = shmfs_text_take(h->uid, h->text->len);
+	if (r) {
+		g_string_free(h->text, TRUE);
+		g_free(h);
+		return r;
+	}
+	*out = h;
 	return 0;
 }
 
@@ -466,6 +478,7 @@ static void metrics_close(struct shm_handle *h)
 {
 	if (!h)
 		return;
+	shmfs_text_give(h->uid, h->text->len);
 	g_string_free(h->text, TRUE);
 	g_free(h);
 }

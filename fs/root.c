@@ -7,6 +7,7 @@
 #include "inode.h"
 #include "metrics.h"
 #include "root.h"
+#include "segments.h"
 
 static const struct shmfs_backend *const *kinds;
 
@@ -17,7 +18,44 @@ static const struct {
 } files[] = {
 	{ METRICS_FILE_NAME, &shmfs_metrics_file },
 	{ EVENTS_FILE_NAME, &shmfs_events_file },
+	{ SEGMENTS_FILE_NAME, &shmfs_segments_file },
 };
+
+/* Whether (be, dir) is a namespace's directory in ns/ ("INODE"), which
+ * holds that namespace's segments file besides its kinds. */
+static bool ns_dir(const struct shmfs_backend *be, const char *dir)
+{
+	if (strcmp(be->name, "ns") != 0 || !*dir)
+		return false;
+	for (const char *c = dir; *c; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
+}
+
+int shmfs_front_child(const struct shmfs_backend *be, const char *dir,
+		      const char *name, const struct shmfs_backend **fbe,
+		      char **fpath)
+{
+	if (!ns_dir(be, dir) || strcmp(name, SEGMENTS_FILE_NAME) != 0)
+		return -ENOENT;
+	*fbe = &shmfs_segments_file;
+	*fpath = g_strdup_printf("%s/%s", dir, name);
+	return 0;
+}
+
+void shmfs_front_list(const struct shmfs_backend *be, const char *dir,
+		      GArray *ents)
+{
+	g_autofree char *path = NULL;
+	struct shm_attr a;
+
+	if (!ns_dir(be, dir))
+		return;
+	path = g_strdup_printf("%s/%s", dir, SEGMENTS_FILE_NAME);
+	if (shmfs_segments_file.stat(path, &a) == 0)
+		shm_dirents_add(ents, SEGMENTS_FILE_NAME, &a);
+}
 
 void shmfs_root_set(const struct shmfs_backend *const *k)
 {
@@ -84,6 +122,9 @@ int shmfs_child_of(fuse_ino_t parent, const char *name,
 		return -ENOENT;
 	if (!dir->be)
 		return shmfs_root_child(name, be, path);
+	if (shmfs_front_child(dir->be, shmfs_inode_path(dir), name, be, path) ==
+	    0)
+		return 0;
 	*be = dir->be;
 	*path = shmfs_child_path(shmfs_inode_path(dir), name);
 	return 0;

@@ -1,5 +1,5 @@
 /* root.h - the mount's root, listed once: the kinds' directories in mount
- * order, then the files shmfs.prom and events; and how a (directory,
+ * order, then the files shmfs.prom, events and segments; and how a (directory,
  * name) pair becomes a backend and a path.  A leaf of the front: it
  * calls only the backends' own ops (through their tables) and the inode
  * table. */
@@ -22,6 +22,15 @@ int shmfs_root_child(const char *name, const struct shmfs_backend **be,
 		     char **path);
 /* The root's entries into ents (struct shm_dirent). */
 void shmfs_root_list(GArray *ents);
+
+/* The files the front adds to a kind's directory: each namespace's
+ * segments file in ns/INODE.  (be, dir)'s child name as the front's
+ * backend and path, -ENOENT if it is none; and those files into ents. */
+int shmfs_front_child(const struct shmfs_backend *be, const char *dir,
+		      const char *name, const struct shmfs_backend **fbe,
+		      char **fpath);
+void shmfs_front_list(const struct shmfs_backend *be, const char *dir,
+		      GArray *ents);
 
 /* -ENAMETOOLONG for a name longer than NAME_MAX, else 0. */
 int shmfs_name_ok(const char *name);

@@ -12,6 +12,7 @@ struct xattr_field {
 	unsigned need;	  /* SHM_META_* bit, 0 = always present */
 	void (*format)(const char *kind, const struct shm_meta *m,
 		       GString *out);
+	bool number; /* a JSON number in a snapshot's row, else a string */
 };
 
 #define FIELD_UINT(fname, expr)                                                \
@@ -125,32 +126,32 @@ static void fmt_status(const char *kind, const struct shm_meta *m, GString *out)
 
 /* In the order getfattr -d shows them. */
 static const struct xattr_field fields[] = {
-	{ "kind", 0, fmt_kind },
-	{ "id", SHM_META_ID, fmt_id },
-	{ "key", SHM_META_KEY, fmt_key },
-	{ "size", SHM_META_SIZE, fmt_size },
-	{ "perms", SHM_META_PERMS, fmt_perms },
-	{ "uid", SHM_META_OWNER, fmt_uid },
-	{ "gid", SHM_META_OWNER, fmt_gid },
-	{ "cuid", SHM_META_CREATOR, fmt_cuid },
-	{ "cgid", SHM_META_CREATOR, fmt_cgid },
-	{ "cpid", SHM_META_CPID, fmt_cpid },
-	{ "lpid", SHM_META_PIDS, fmt_lpid },
-	{ "command", SHM_META_COMMAND, fmt_command },
-	{ "creator.container", SHM_META_COMMAND, fmt_creator_container },
+	{ "kind", 0, fmt_kind, false },
+	{ "id", SHM_META_ID, fmt_id, true },
+	{ "key", SHM_META_KEY, fmt_key, false },
+	{ "size", SHM_META_SIZE, fmt_size, true },
+	{ "perms", SHM_META_PERMS, fmt_perms, false },
+	{ "uid", SHM_META_OWNER, fmt_uid, true },
+	{ "gid", SHM_META_OWNER, fmt_gid, true },
+	{ "cuid", SHM_META_CREATOR, fmt_cuid, true },
+	{ "cgid", SHM_META_CREATOR, fmt_cgid, true },
+	{ "cpid", SHM_META_CPID, fmt_cpid, true },
+	{ "lpid", SHM_META_PIDS, fmt_lpid, true },
+	{ "command", SHM_META_COMMAND, fmt_command, false },
+	{ "creator.container", SHM_META_COMMAND, fmt_creator_container, false },
 	{ "creator.container.name", SHM_META_COMMAND,
-	  fmt_creator_container_name },
-	{ "nattch", SHM_META_NATTCH, fmt_nattch },
-	{ "pids", SHM_META_MAPPERS, fmt_pids },
-	{ "atime", SHM_META_TIMES, fmt_atime },
-	{ "dtime", SHM_META_TIMES, fmt_dtime },
-	{ "ctime", SHM_META_TIMES, fmt_ctime },
-	{ "status", SHM_META_STATUS, fmt_status },
-	{ "rss", SHM_META_MEMORY, fmt_rss },
-	{ "swap", SHM_META_MEMORY, fmt_swap },
-	{ "path", SHM_META_PATH, fmt_path },
-	{ "name", SHM_META_SEM, fmt_name },
-	{ "value", SHM_META_SEM, fmt_value },
+	  fmt_creator_container_name, false },
+	{ "nattch", SHM_META_NATTCH, fmt_nattch, true },
+	{ "pids", SHM_META_MAPPERS, fmt_pids, false },
+	{ "atime", SHM_META_TIMES, fmt_atime, true },
+	{ "dtime", SHM_META_TIMES, fmt_dtime, true },
+	{ "ctime", SHM_META_TIMES, fmt_ctime, true },
+	{ "status", SHM_META_STATUS, fmt_status, false },
+	{ "rss", SHM_META_MEMORY, fmt_rss, true },
+	{ "swap", SHM_META_MEMORY, fmt_swap, true },
+	{ "path", SHM_META_PATH, fmt_path, false },
+	{ "name", SHM_META_SEM, fmt_name, false },
+	{ "value", SHM_META_SEM, fmt_value, true },
 };
 
 static bool field_present(const struct xattr_field *f, const struct shm_meta *m)
@@ -196,6 +197,52 @@ int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 		}
 	}
 	return -ENODATA;
+}
+
+/* s as a JSON string.  A name need not be UTF-8 (a file name is bytes):
+ * where s is not, each byte past ASCII is written as the code point of
+ * that number (as Latin-1 would read it). */
+void shmfs_json_string(GString *out, const char *s)
+{
+	bool utf8 = g_utf8_validate(s, -1, NULL);
+
+	g_string_append_c(out, '"');
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (!utf8 && *c >= 0x80)
+			g_string_append_printf(out, "\\u%04x", *c);
+		else if (*c == '"' || *c == '\\')
+			g_string_append_printf(out, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			g_string_append_printf(out, "\\u%04x", *c);
+		else
+			g_string_append_c(out, (char)*c);
+	}
+	g_string_append_c(out, '"');
+}
+
+void shmfs_xattr_json(const char *kind, const struct shm_meta *m, GString *out)
+{
+	g_autoptr(GString) v = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+		if (!field_present(&fields[i], m))
+			continue;
+		g_string_append_c(out, ',');
+		shmfs_json_string(out, fields[i].name);
+		g_string_append_c(out, ':');
+		if (fields[i].format == fmt_pids) {
+			g_string_append_c(out, '[');
+			fmt_pids(kind, m, out);
+			g_string_append_c(out, ']');
+			continue;
+		}
+		g_string_truncate(v, 0);
+		fields[i].format(kind, m, v);
+		if (fields[i].number)
+			g_string_append(out, v->str);
+		else
+			shmfs_json_string(out, v->str);
+	}
 }
 
 /* The directory attributes, each with the SHM_DIR_* group it belongs to

@@ -18,6 +18,13 @@ void shmfs_xattr_list(const char *kind, const struct shm_meta *m, GString *out);
 int shmfs_xattr_get(const char *kind, const struct shm_meta *m,
 		    const char *name, GString *out);
 
+/* Every attribute m has, as `,"NAME":VALUE` after the prefix (a snapshot's
+ * row, segments.h): numbers as JSON numbers, pids as an array, the rest as
+ * strings whose text is the attribute's; appended to out. */
+void shmfs_xattr_json(const char *kind, const struct shm_meta *m, GString *out);
+/* s as a JSON string, appended to out (bytes that are not UTF-8: each as
+ * the code point of its number). */
+void shmfs_json_string(GString *out, const char *s);
 /* The limits and use of a kind's directory (sysv/, posix/). */
 void shmfs_xattr_dir_list(const struct shm_dir_usage *u, GString *out);
 int shmfs_xattr_dir_get(const struct shm_dir_usage *u, const char *name,

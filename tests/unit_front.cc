@@ -31,6 +31,7 @@
 #include "child.h"
 
 extern "C" {
+#include "caller_limits.h"
 #include "fallback.h"
 #include "nsctx.h"
 #include "proc/procscan.h"
@@ -406,6 +407,23 @@ TEST_F(Nodes, ARenameMovesTheInodes)
 	p = shmfs_child_path("a/b", "n");
 	EXPECT_STREQ(p, "a/b/n");
 	g_free(p);
+}
+
+// The texts made at open (segments, shmfs.prom) one user holds are
+// bounded; root's are not, and what is given back can be taken again.
+TEST(TextShare, EachUserHoldsABoundedAmountOfMadeTexts)
+{
+	const uid_t u = 4242;
+	ASSERT_EQ(shmfs_text_take(u, SHMFS_TEXT_PER_UID - 10), 0);
+	EXPECT_EQ(shmfs_text_take(u, 11), -ENOMEM);
+	EXPECT_EQ(shmfs_text_take(u + 1, 11), 0); // another user's share
+	EXPECT_EQ(shmfs_text_take(0, SHMFS_TEXT_PER_UID * 4), 0);
+	shmfs_text_give(u, 100);
+	EXPECT_EQ(shmfs_text_take(u, 11), 0);
+	shmfs_text_give(u, SHMFS_TEXT_PER_UID - 10 - 100 + 11);
+	EXPECT_EQ(shmfs_text_take(u, SHMFS_TEXT_PER_UID), 0);
+	shmfs_text_give(u, SHMFS_TEXT_PER_UID);
+	shmfs_text_give(u + 1, 11);
 }
 
 } // namespace

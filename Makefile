@@ -15,6 +15,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 # dpkg-dev and xz-utils build libfuse from Debian's source where the
 # system's is older than 3.16 (tools/libfuse.sh).
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
+	libsmartcols-dev \
 	    libgtest-dev attr acl util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
@@ -91,7 +92,8 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o $(BUILD)/obj/tests/native.o
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold $(BUILD)/shmattack
+all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold $(BUILD)/shmattack \
+	$(BUILD)/lsshm
 
 $(LIBFUSE_STAMP): tools/libfuse.sh
 	@mkdir -p $(dir $@)
@@ -108,6 +110,12 @@ $(BUILD)/shmhold: tools/shmhold.c
 $(BUILD)/shmattack: tools/shmattack.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
+
+$(BUILD)/lsshm: tools/lsshm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLSSHM_VERSION='"$(SHMFS_VERSION)"' \
+		$$(pkg-config --cflags smartcols) $< \
+		-o $@ $(LDFLAGS) $$(pkg-config --libs smartcols)
 
 $(BUILD)/obj/backend/%.o: backend/%.c
 	@mkdir -p $(dir $@)
@@ -205,6 +213,9 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: all
 	install -D -m 0755 $(BUILD)/shmfs $(DESTDIR)$(PREFIX)/bin/shmfs
 	install -D -m 0755 $(BUILD)/shmbench $(DESTDIR)$(PREFIX)/bin/shmbench
+	install -D -m 0755 $(BUILD)/lsshm $(DESTDIR)$(PREFIX)/bin/lsshm
+	install -D -m 0644 doc/lsshm.1 $(DESTDIR)$(MANDIR)/man1/lsshm.1
+	install -D -m 0644 tools/lsshm.bash-completion $(DESTDIR)$(COMPDIR)/lsshm
 	install -D -m 0755 tools/shmfs-backup \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup
 	install -d $(DESTDIR)$(UNITDIR)
@@ -235,6 +246,8 @@ deb: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/shmfs $(DESTDIR)$(PREFIX)/bin/shmbench \
+		$(DESTDIR)$(PREFIX)/bin/lsshm $(DESTDIR)$(MANDIR)/man1/lsshm.1 \
+		$(DESTDIR)$(COMPDIR)/lsshm \
 		$(DESTDIR)$(PREFIX)/bin/shmfs-backup \
 		$(DESTDIR)$(UNITDIR)/shmfs.service \
 		$(DESTDIR)$(MANDIR)/man8/shmfs.8 \

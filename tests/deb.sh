@@ -44,9 +44,13 @@ dpkg -i /deb/shmfs.deb >/dev/null
 dpkg -L shmfs | sort >/tmp/files
 shmfs --version | head -1
 man -w shmfs
+lsshm --version
+man -w lsshm
 mkdir -p /mnt/shm
 shmfs /mnt/shm
 ls /mnt/shm | tr '\n' ' '; echo
+id=$(ipcmk -M 4096 | awk '{print $NF}')
+if [ "$(lsshm -n -r -o ID,SIZE -t sysv -b)" = "$id 4096" ]; then echo "lsshm = ipcmk"; else echo "lsshm: $(lsshm -r -t sysv)"; fi
 umount /mnt/shm
 dpkg -r shmfs >/dev/null
 left=0
@@ -61,10 +65,12 @@ timeout -k 5 120 docker run --name "$name" --rm --network none \
 rc=$?
 version=$(sed -n 's/^#define SHMFS_VERSION "\(.*\)"$/\1/p' "$top/fs/shmfs.h")
 printf '%s\n' "shmfs $version" /usr/share/man/man8/shmfs.8.gz \
-	"events mapped posix shmfs.prom sysv unused " "removed, left=0" >"$tmp/want"
+	"lsshm from shmfs $version" /usr/share/man/man1/lsshm.1.gz \
+	"events mapped posix segments shmfs.prom sysv unused " \
+	"lsshm = ipcmk" "removed, left=0" >"$tmp/want"
 if [ "$rc" = 0 ] && cmp -s "$tmp/out" "$tmp/want"; then
-	ok "installed in a clean container: --version, man -w, a mount, dpkg -r"
+	ok "installed in a clean container: --version, man -w, a mount, lsshm, dpkg -r"
 else
 	{ echo "exit $rc"; diff "$tmp/want" "$tmp/out"; } >>"$tmp/err"
-	notok "installed in a clean container: --version, man -w, a mount, dpkg -r"
+	notok "installed in a clean container: --version, man -w, a mount, lsshm, dpkg -r"
 fi

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; sed 's/^/#   /' "$tmp/err"; }
-echo "1..10"
+echo "1..12"
 
 # The unit, pointed at this build, passes systemd's own checks silently.
 sed "s|/usr/local/bin/shmfs|$bin|" "$top/tools/shmfs.service" >"$tmp/shmfs.service"
@@ -91,11 +91,24 @@ else
 	notok "shmfs(8) and shmfs --help name the same options"
 fi
 
+# lsshm(1) names exactly the long options lsshm --help names.
+lsshm="$(dirname "$bin")/lsshm"
+"$lsshm" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u >"$tmp/lh"
+mandoc -T utf8 "$top/doc/lsshm.1" 2>"$tmp/err" | col -b |
+	sed -n '/^OPTIONS/,/^COLUMNS/p' | grep -oE -- '--[a-z][a-z-]*' |
+	sort -u >"$tmp/lm"
+if [ -s "$tmp/lh" ] && cmp -s "$tmp/lh" "$tmp/lm"; then
+	ok "lsshm(1) and lsshm --help name the same $(wc -l <"$tmp/lh") options"
+else
+	diff "$tmp/lh" "$tmp/lm" >"$tmp/err"
+	notok "lsshm(1) and lsshm --help name the same options"
+fi
+
 # The man pages pass mandoc's checks.
 if mandoc -T lint -W warning "$top"/doc/*.[18] >"$tmp/err" 2>&1; then
-	ok "mandoc -T lint: doc/shmfs.8 doc/shmfs-backup.8 doc/shmbench.1"
+	ok "mandoc -T lint: doc/*.[18]"
 else
-	notok "mandoc -T lint: doc/shmfs.8 doc/shmfs-backup.8 doc/shmbench.1"
+	notok "mandoc -T lint: doc/*.[18]"
 fi
 
 # Bash completion: options from --help, -o names and values after a
@@ -118,14 +131,20 @@ comp shmfs -o ro,pass
 comp shmfs --pid "" | tr ' ' '\n' | grep -cx "\$\$"
 f=_shmfs_backup
 comp shmfs-backup r
+. "$top/tools/lsshm.bash-completion"
+f=_lsshm
+comp lsshm -t ""
+comp lsshm -o KIND,NA
+comp lsshm --unu
 COMP
-printf '%s\n' "--posix-dir= " "ro,passthrough=on ro,passthrough=off " 1 "restore " >"$tmp/comp.want"
+printf '%s\n' "--posix-dir= " "ro,passthrough=on ro,passthrough=off " 1 "restore " \
+	"sysv posix mapped " "KIND,NAME KIND,NATTCH " "--unused " >"$tmp/comp.want"
 if bash "$tmp/comp.bash" >"$tmp/comp.got" 2>"$tmp/err" &&
 	cmp -s "$tmp/comp.got" "$tmp/comp.want"; then
-	ok "bash completion of options, -o values, pids, shmfs-backup"
+	ok "bash completion of options, -o values, pids, shmfs-backup, lsshm"
 else
 	diff "$tmp/comp.want" "$tmp/comp.got" >>"$tmp/err"
-	notok "bash completion of options, -o values, pids, shmfs-backup"
+	notok "bash completion of options, -o values, pids, shmfs-backup, lsshm"
 fi
 # The alerting rules load, and their unit tests (series that must fire and
 # series just below each threshold that must not) pass.

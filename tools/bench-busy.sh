@@ -3,12 +3,14 @@
 # 1,000 System V segments and 1,000 POSIX objects held by 100, 1,000 and
 # 4,000 sleeping processes (made here, all removed after), each figure
 # against the native tools in the same run: lsipc -m and one grep pass
-# over every /proc/PID/maps.  Best of 3, milliseconds.  Asserts nothing.
+# over every /proc/PID/maps.  lsshm: the table of every segment with
+# who maps it, against the same native pair.  Best of 3, milliseconds.  Asserts nothing.
 set -eu
 # shellcheck source=tools/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 bin=${1:-build/shmfs}
 hold=${2:-build/shmhold}
+lsshm=${3:-$(dirname "$bin")/lsshm}
 counts=${SHMFS_BUSY_COUNTS:-100 1000 4000}
 nseg=${SHMFS_BUSY_SEGMENTS:-1000}
 tmp=$(mktemp -d /tmp/shmfs-busy.XXXXXX)
@@ -57,8 +59,8 @@ one=$(head -1 "$tmp/ids")
 
 echo
 echo "== busy host: $nseg System V segments and $nseg POSIX objects (ms, best of 3; targets from issue 18)"
-printf '%-6s %-9s %-9s %-7s %-6s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %s\n' \
-	procs sweep native x3 grep pids xgrep unused xgrep prom xgrep mapped xgrep
+printf '%-6s %-9s %-9s %-7s %-6s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %s\n' \
+	procs sweep native x3 grep pids xgrep unused xgrep prom xgrep mapped xgrep lsshm xnative
 for n in $counts; do
 	"$hold" "$n" "$tmp/ids" "$tmp/paths" >"$tmp/hold.out" &
 	hpid=$!
@@ -72,13 +74,15 @@ for n in $counts; do
 	t_unused=$(best_ms ls -l "$tmp/mnt/unused/sysv" "$tmp/mnt/unused/posix")
 	t_prom=$(best_ms cat "$tmp/mnt/shmfs.prom")
 	t_mapped=$(best_ms ls -lR "$tmp/mnt/mapped")
+	t_lsshm=$(best_ms "$lsshm" --mount "$tmp/mnt" -o NAME,PIDS)
 	native=$((t_lsipc + t_grep))
-	printf '%-6s %-9s %-9s %-7s %-6s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %s\n' \
+	printf '%-6s %-9s %-9s %-7s %-6s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %-7s %s\n' \
 		"$n" "$t_sweep" "$native" "$(ratio "$t_sweep" "$native")" \
 		"$t_grep" "$t_pids" "$(ratio "$t_pids" "$t_grep")" \
 		"$t_unused" "$(ratio "$t_unused" "$t_grep")" \
 		"$t_prom" "$(ratio "$t_prom" "$t_grep")" \
-		"$t_mapped" "$(ratio "$t_mapped" "$t_grep")"
+		"$t_mapped" "$(ratio "$t_mapped" "$t_grep")" \
+		"$t_lsshm" "$(ratio "$t_lsshm" "$native")"
 	echo "       (passes over /proc for 3 sweeps of 2 x $nseg files: $((p1 - p0)); daemon RSS $(awk '/VmRSS/ { print $2 " " $3 }' "/proc/$dpid/status"))"
 	kill "$hpid"
 	wait "$hpid" 2>/dev/null || true
@@ -86,7 +90,8 @@ for n in $counts; do
 done
 echo "sweep: getfattr -d of every file in sysv/ and posix/; native: lsipc -m + one grep pass (target x3 <= 3);"
 echo "pids: one getfattr -n user.shm.pids (target <= 1.5x grep); unused: ls -l unused/sysv unused/posix,"
-echo "prom: cat shmfs.prom, mapped: ls -lR mapped/ (targets <= 2x grep)"
+echo "prom: cat shmfs.prom, mapped: ls -lR mapped/ (targets <= 2x grep);"
+echo "lsshm: lsshm -o NAME,PIDS, every segment in one table (target <= 1.5x native)"
 c0=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")
 sleep 60
 c1=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")

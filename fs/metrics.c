@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caller.h"
 #include "caller_limits.h"
 #include "counters.h"
 #include "events.h"
@@ -22,6 +21,7 @@
 #include "prune.h"
 #include "proc/procscan.h"
 #include "shmfs.h"
+#include "textfile.h"
 
 #define METRICS_FILE METRICS_FILE_NAME
 
@@ -31,11 +31,6 @@ bool shmfs_metrics_name(const char *name)
 {
 	return strcmp(name, METRICS_FILE) == 0;
 }
-
-struct shm_handle {
-	GString *text;
-	uid_t uid; /* whose share holds it (caller_limits.h) */
-};
 
 struct kind_figures {
 	uint64_t segments, bytes, unused, unused_bytes;
@@ -459,47 +454,15 @@ static int metrics_open(const char *path, int flags, struct shm_handle **out)
 		return -ENOENT;
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
-	struct shm_handle *h = g_new0(struct shm_handle, 1);
-	int r;
-
-	h->text = make_text();
-	h->uid = shm_caller() ? shm_caller()->uid : 0;
-	r = shmfs_text_take(h->uid, h->text->len);
-	if (r) {
-		g_string_free(h->text, TRUE);
-		g_free(h);
-		return r;
-	}
-	*out = h;
-	return 0;
-}
-
-static void metrics_close(struct shm_handle *h)
-{
-	if (!h)
-		return;
-	shmfs_text_give(h->uid, h->text->len);
-	g_string_free(h->text, TRUE);
-	g_free(h);
+	return shmfs_text_open(make_text(), out);
 }
 
 static int metrics_fstat(struct shm_handle *h, struct shm_attr *out)
 {
 	int r = metrics_stat(METRICS_FILE, out);
 
-	out->size = h->text->len;
+	out->size = shmfs_text_len(h);
 	return r;
-}
-
-static int metrics_read(struct shm_handle *h, uint64_t off, size_t size,
-			struct shm_extent *out)
-{
-	*out = (struct shm_extent){ .fd = -1 };
-	if (off >= h->text->len)
-		return 0;
-	out->mem = h->text->str + off;
-	out->len = MIN(size, h->text->len - off);
-	return 0;
 }
 
 const struct shmfs_backend shmfs_metrics_file = {
@@ -508,7 +471,7 @@ const struct shmfs_backend shmfs_metrics_file = {
 	.init = metrics_init,
 	.stat = metrics_stat,
 	.open = metrics_open,
-	.close = metrics_close,
+	.close = shmfs_text_close,
 	.fstat = metrics_fstat,
-	.read = metrics_read,
+	.read = shmfs_text_read,
 };

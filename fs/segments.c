@@ -15,16 +15,11 @@
 #include <sys/stat.h>
 
 #include "shmfs.h"
-#include "caller.h"
-#include "caller_limits.h"
+#include "inode.h"
 #include "root.h"
 #include "segments.h"
+#include "textfile.h"
 #include "xattr.h"
-
-struct shm_handle {
-	GString *text;
-	uid_t uid; /* whose share holds it (caller_limits.h) */
-};
 
 static struct timespec segments_started;
 
@@ -56,12 +51,8 @@ static void names_below(const struct shmfs_backend *be, const char *be_dir,
 	for (guint i = 0; i < ents->len; i++) {
 		const struct shm_dirent *e =
 			&g_array_index(ents, struct shm_dirent, i);
-		g_autofree char *p =
-			*be_dir ? g_strdup_printf("%s/%s", be_dir, e->name) :
-				  g_strdup(e->name);
-		g_autofree char *r =
-			*rel ? g_strdup_printf("%s/%s", rel, e->name) :
-			       g_strdup(e->name);
+		g_autofree char *p = shmfs_child_path(be_dir, e->name);
+		g_autofree char *r = shmfs_child_path(rel, e->name);
 
 		if (S_ISDIR(e->attr.mode))
 			names_below(be, p, r, set, depth + 1);
@@ -101,24 +92,17 @@ static void walk(const struct source *src, const char *dir,
 		 int depth)
 {
 	g_autoptr(GArray) ents = shm_dirents_new();
-	g_autofree char *be_dir =
-		*dir ? g_strdup_printf("%s%s%s", src->be_dir,
-				       *src->be_dir ? "/" : "", dir) :
-		       g_strdup(src->be_dir);
+	g_autofree char *be_dir = *dir ? shmfs_child_path(src->be_dir, dir) :
+					 g_strdup(src->be_dir);
 
 	if (depth > 64 || shm_be_list(src->be, be_dir, ents) != 0)
 		return;
 	for (guint i = 0; i < ents->len; i++) {
 		const struct shm_dirent *e =
 			&g_array_index(ents, struct shm_dirent, i);
-		g_autofree char *rel =
-			*dir ? g_strdup_printf("%s/%s", dir, e->name) :
-			       g_strdup(e->name);
-		g_autofree char *be_path =
-			*be_dir ? g_strdup_printf("%s/%s", be_dir, e->name) :
-				  g_strdup(e->name);
-		g_autofree char *shown =
-			g_strdup_printf("%s/%s", src->shown, rel);
+		g_autofree char *rel = shmfs_child_path(dir, e->name);
+		g_autofree char *be_path = shmfs_child_path(be_dir, e->name);
+		g_autofree char *shown = shmfs_child_path(src->shown, rel);
 
 		/* System V's by-key/ holds links to its segments and names
 		 * not yet made: no segment of its own. */
@@ -272,8 +256,8 @@ static int segments_init(const struct shmfs_config *cfg)
 static int segments_open(const char *path, int flags, struct shm_handle **out)
 {
 	g_autofree char *ns = NULL;
-	struct shm_handle *h;
 	struct shm_attr a;
+	GString *text;
 	int r = segments_stat(path, &a);
 
 	if (r)
@@ -281,32 +265,14 @@ static int segments_open(const char *path, int flags, struct shm_handle **out)
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
 	ns = ns_of_path(path, &(bool){ false });
-	h = g_new0(struct shm_handle, 1);
-	h->text = g_string_new(NULL);
-	h->uid = shm_caller() ? shm_caller()->uid : 0;
+	text = g_string_new(NULL);
 	shm_snapshot_begin();
 	if (ns)
-		ns_rows(ns, h->text);
+		ns_rows(ns, text);
 	else
-		root_rows(h->text);
+		root_rows(text);
 	shm_snapshot_end();
-	r = shmfs_text_take(h->uid, h->text->len);
-	if (r) {
-		g_string_free(h->text, TRUE);
-		g_free(h);
-		return r;
-	}
-	*out = h;
-	return 0;
-}
-
-static void segments_close(struct shm_handle *h)
-{
-	if (!h)
-		return;
-	shmfs_text_give(h->uid, h->text->len);
-	g_string_free(h->text, TRUE);
-	g_free(h);
+	return shmfs_text_open(text, out);
 }
 
 static int segments_fstat(struct shm_handle *h, struct shm_attr *out)
@@ -315,21 +281,10 @@ static int segments_fstat(struct shm_handle *h, struct shm_attr *out)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
-				  .size = h->text->len,
+				  .size = shmfs_text_len(h),
 				  .atime = now,
 				  .mtime = now,
 				  .ctime = segments_started };
-	return 0;
-}
-
-static int segments_read(struct shm_handle *h, uint64_t off, size_t size,
-			 struct shm_extent *out)
-{
-	*out = (struct shm_extent){ .fd = -1 };
-	if (off >= h->text->len)
-		return 0;
-	out->mem = h->text->str + off;
-	out->len = MIN(size, h->text->len - off);
 	return 0;
 }
 
@@ -339,7 +294,7 @@ const struct shmfs_backend shmfs_segments_file = {
 	.init = segments_init,
 	.stat = segments_stat,
 	.open = segments_open,
-	.close = segments_close,
+	.close = shmfs_text_close,
 	.fstat = segments_fstat,
-	.read = segments_read,
+	.read = shmfs_text_read,
 };

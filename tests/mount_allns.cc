@@ -36,7 +36,8 @@ TEST_F(AllNs, ListsEveryNamespaceThatHasAProcess)
 	EXPECT_NE(lsns.find(b1.ns()), std::string::npos) << lsns;
 	// Each holds the three kinds; posix/ is the container's /dev/shm.
 	EXPECT_EQ(list_dir(at(b1, "")),
-		  (std::vector<std::string>{ "posix", "segments", "sysv", "unused" }));
+		  (std::vector<std::string>{ "posix", "segments", "sysv",
+					     "unused" }));
 	struct stat st;
 	ASSERT_EQ(stat(at(b1, "posix").c_str(), &st), 0);
 	EXPECT_EQ(st.st_mode, (mode_t)(S_IFDIR | 01777));

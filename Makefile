@@ -15,7 +15,7 @@ BUILD    := $(if $(SANITIZE),build-san,build)
 # dpkg-dev and xz-utils build libfuse from Debian's source where the
 # system's is older than 3.16 (tools/libfuse.sh).
 DEB_PKGS := gcc g++ make pkg-config libfuse3-dev fuse3 libglib2.0-dev \
-	libsmartcols-dev \
+	libsmartcols-dev clang llvm bpftool libbpf-dev \
 	    libgtest-dev attr acl util-linux mount procps perl coreutils cppcheck \
 	    systemd strace meson ninja-build dpkg-dev xz-utils clang-format \
 	    shellcheck prometheus prometheus-node-exporter curl python3 \
@@ -61,10 +61,27 @@ ALL_CXXFLAGS = -std=gnu++17 $(CXXFLAGS) $(WARN) $(SAN) $(DEPFLAGS)
 BACKEND_CPPFLAGS = $(CPPFLAGS) -Ibackend $(GLIB_CFLAGS)
 FS_CPPFLAGS      = $(CPPFLAGS) -Ibackend -Ifs $(GLIB_CFLAGS) $(FUSE_CFLAGS)
 TEST_CPPFLAGS    = $(FS_CPPFLAGS) -Itests
-ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) -lpthread
+ALL_LIBS = $(FUSE_LIBS) $(GLIB_LIBS) $(BPF_LIBS) -lpthread
+
+# The eBPF tracer of who makes and removes segments (backend/origin/
+# trace.bpf.c, CO-RE): built where clang, bpftool, libbpf and the kernel's
+# BTF are, else the daemon is built without it (trace.h says what then).
+BPF_OK := $(shell command -v clang >/dev/null 2>&1 && \
+	command -v bpftool >/dev/null 2>&1 && \
+	pkg-config --exists libbpf 2>/dev/null && \
+	test -r /sys/kernel/btf/vmlinux && echo 1)
+BPF_DIR := $(BUILD)/obj/bpf
+BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+ifeq ($(BPF_OK),1)
+BPF_SKEL := $(BPF_DIR)/trace.skel.h
+BPF_LIBS  = $(shell pkg-config --libs libbpf)
+BACKEND_CPPFLAGS += -I$(BPF_DIR)
+else
+BACKEND_CPPFLAGS += -DSHMFS_NO_BPF
+endif
 
 # Every source file is built and every test run: a new one needs no list.
-BACKEND_SRC := $(sort $(wildcard backend/*.c backend/*/*.c))
+BACKEND_SRC := $(filter-out %.bpf.c,$(sort $(wildcard backend/*.c backend/*/*.c)))
 FS_SRC      := $(filter-out fs/main.c,$(sort $(wildcard fs/*.c)))
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(BUILD)/obj/%.o)
 FS_OBJ      := $(FS_SRC:%.c=$(BUILD)/obj/%.o)
@@ -120,6 +137,17 @@ $(BUILD)/lsshm: tools/lsshm.c
 $(BUILD)/obj/backend/%.o: backend/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BACKEND_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/backend/origin/trace.o: $(BPF_SKEL)
+$(BPF_DIR)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c >$@.tmp && mv $@.tmp $@
+$(BPF_DIR)/trace.bpf.o: backend/origin/trace.bpf.c backend/origin/trace_event.h \
+		$(BPF_DIR)/vmlinux.h
+	clang -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF_DIR) \
+		-Ibackend/origin -c $< -o $@
+$(BPF_DIR)/trace.skel.h: $(BPF_DIR)/trace.bpf.o
+	bpftool gen skeleton $< name shm_trace >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/fs/%.o: fs/%.c | $(LIBFUSE_STAMP)
 	@mkdir -p $(dir $@)
@@ -284,7 +312,7 @@ lint: $(LIBFUSE_STAMP) $(BUILD)/shmfs
 	shellcheck $(SHELL_SRC)
 	yamllint -c .yamllint tools/docker-compose.yml tools/prometheus \
 		deploy/kubernetes
-	$(CPPCHECK) backend fs tools
+	$(CPPCHECK) -i backend/origin/trace.bpf.c backend fs tools
 	$(CPPCHECK) --library=googletest -Itests --suppress=resourceLeak \
 		--suppress=memleak --suppress=leakReturnValNotUsed \
 		--suppress=invalidFunctionArg tests

@@ -250,6 +250,7 @@ struct shmfs_config {
 	const char *posix_dir;	     /* default /dev/shm */
 	const char *const *map_dirs; /* --map-dir, NULL-terminated or NULL */
 	bool all_namespaces;	     /* ns/ is served: watch every namespace */
+	bool no_trace; /* -o trace=off: no eBPF, creators from /proc only */
 };
 
 struct shmfs_backend {
@@ -370,8 +371,11 @@ struct shm_event {
 	bool has_key;
 	uint32_t key; /* System V */
 	uint64_t size;
-	pid_t pid;	      /* the creator, 0 if not known */
-	const char *command;  /* its command line, "" if not known */
+	pid_t pid;	     /* the creator, 0 if not known */
+	const char *command; /* its command line, "" if not known */
+	/* A removal's remover (trace.h), 0 and "" if not known. */
+	pid_t rpid;
+	const char *rcommand, *rcontainer, *rcontainer_name;
 	struct timespec when; /* CLOCK_REALTIME, when noticed */
 };
 /* Called on the thread that noticed, with locks held that keep the order:
@@ -396,8 +400,14 @@ struct shm_watch_stats {
 	uint64_t posix_dirs;	  /* directories under inotify */
 	uint64_t creators_missed; /* segments first seen after their creator
 				   * had gone */
+	bool traced;		  /* the eBPF tracer runs (trace.h) */
+	int trace_error;	  /* else why not: -errno, 0 if not asked */
+	uint64_t trace_events, trace_lost; /* taken; dropped by the kernel */
 };
 void shm_watch_counts(struct shm_watch_stats *out);
+/* Whether this build has the eBPF tracer of who makes and removes
+ * segments (it still loads only where the kernel allows). */
+bool shm_trace_built(void);
 
 /* A GArray of struct shm_dirent that frees the names with itself. */
 GArray *shm_dirents_new(void);

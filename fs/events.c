@@ -105,6 +105,21 @@ static void format(GString *t, const struct shm_event *ev)
 		g_string_append(t, ",\"pid\":null");
 	g_string_append(t, ",\"command\":");
 	json_str(t, ev->command ? ev->command : "");
+	/* Who removed it, where the kernel said (trace.h): the creator's
+	 * fields above are kept as they are. */
+	if (!ev->created) {
+		if (ev->rpid > 0)
+			g_string_append_printf(t, ",\"remover_pid\":%d",
+					       (int)ev->rpid);
+		else
+			g_string_append(t, ",\"remover_pid\":null");
+		g_string_append(t, ",\"remover_command\":");
+		json_str(t, ev->rcommand ? ev->rcommand : "");
+		g_string_append(t, ",\"remover_container\":");
+		json_str(t, ev->rcontainer ? ev->rcontainer : "");
+		g_string_append(t, ",\"remover_container_name\":");
+		json_str(t, ev->rcontainer_name ? ev->rcontainer_name : "");
+	}
 	g_string_append(t, "}\n");
 }
 

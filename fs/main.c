@@ -35,6 +35,22 @@ static const struct shmfs_backend *backends[] = {
 };
 static size_t n_backends = 4;
 
+/* Once, at start: whether the kernel names who makes and removes
+ * segments (backend.h: shm_watch_counts), and if not, why. */
+static void log_trace(void)
+{
+	struct shm_watch_stats w;
+
+	shm_watch_counts(&w);
+	if (w.traced)
+		shmfs_log("trace: on: the kernel names who makes and removes "
+			  "each segment (eBPF)");
+	else if (w.trace_error)
+		shmfs_log("trace: off (%s): creators from /proc and "
+			  "fanotify, removers not named",
+			  strerror(-w.trace_error));
+}
+
 static int init_backends(const struct shmfs_config *cfg)
 {
 	for (size_t i = 0; backends[i]; i++) {
@@ -145,6 +161,8 @@ static int run(int argc, char *argv[])
 		       "passthrough API)\n",
 		       fuse_pkgversion(), FUSE_MAJOR_VERSION,
 		       FUSE_MINOR_VERSION);
+		printf("eBPF tracer of who makes and removes segments: %s\n",
+		       shm_trace_built() ? "built in" : "not built");
 		ret = 0;
 		goto out_args;
 	}
@@ -178,6 +196,7 @@ static int run(int argc, char *argv[])
 		.posix_dir = opts.posix_dir,
 		.map_dirs = (const char *const *)opts.map_dirs->pdata,
 		.all_namespaces = opts.all_namespaces != 0,
+		.no_trace = opts.trace && strcmp(opts.trace, "off") == 0,
 	};
 
 	if (opts.all_namespaces)
@@ -229,6 +248,8 @@ static int run(int argc, char *argv[])
 	if (shm_watch_start(&cfg, (unsigned)opts.watch_ms, shmfs_events_add,
 			    &state.started) != 0)
 		shmfs_log("watcher: not started (listings still notice)");
+	else
+		log_trace();
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
@@ -260,6 +281,7 @@ out_args:
 	free(opts.posix_dir);
 	free(opts.ipc_ns);
 	free(opts.passthrough);
+	free(opts.trace);
 	g_ptr_array_unref(opts.map_dirs);
 	g_ptr_array_unref(opts.words);
 	free(cmd.mountpoint);

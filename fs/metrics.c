@@ -285,6 +285,18 @@ static void watch_series(GString *t)
 	       "System V segments first seen after their creator had "
 	       "exited: their command line is not known.");
 	sample(t, "shmfs_creators_missed_total", NULL, w.creators_missed);
+	family(t, "shmfs_watch_source", "gauge",
+	       "Where who made and removed each segment comes from: 1 for "
+	       "the source in use (ebpf: the kernel's calls, traced; proc: "
+	       "/proc and fanotify, creators only).");
+	sample(t, "shmfs_watch_source", "{source=\"ebpf\"}", w.traced);
+	sample(t, "shmfs_watch_source", "{source=\"proc\"}", !w.traced);
+	family(t, "shmfs_trace_events_total", "counter",
+	       "Calls the eBPF tracer reported (segments made and removed).");
+	sample(t, "shmfs_trace_events_total", NULL, w.trace_events);
+	family(t, "shmfs_trace_lost_total", "counter",
+	       "Calls the kernel could not report: its ring was full.");
+	sample(t, "shmfs_trace_lost_total", NULL, w.trace_lost);
 	family(t, "shmfs_events_total", "counter",
 	       "Lines written to the events file (segments made or "
 	       "removed).");

@@ -26,6 +26,7 @@ static const struct fuse_opt shmfs_opt_spec[] = {
 	SHMFS_OPT("refresh=%d", refresh_ms),
 	SHMFS_OPT("passthrough=%s", passthrough),
 	SHMFS_OPT("watch=%d", watch_ms),
+	SHMFS_OPT("trace=%s", trace),
 	SHMFS_OPT("events_max=%d", events_max),
 	SHMFS_OPT("max_open_per_uid=%d", max_open_per_uid),
 	SHMFS_OPT("-v", verbose),
@@ -215,6 +216,8 @@ void shmfs_usage(const char *prog)
 	       "cache (default on)\n"
 	       "    -o watch=MS         look for new segments every MS "
 	       "(default %d; 0: never)\n"
+	       "    -o trace=on|off     off: no eBPF; who made and removed "
+	       "what from /proc\n"
 	       "    -o events_max=N     the events file keeps the newest N "
 	       "lines (default %d)\n"
 	       "    -o max_open_per_uid=N  files a user but root may hold "
@@ -228,8 +231,8 @@ void shmfs_usage(const char *prog)
 	       "    -v, --verbose       also log the errors callers meet\n"
 	       "    -f                  stay in the foreground, log to "
 	       "stderr (else syslog)\n"
-	       "    -d, -o debug        log every FUSE request (implies -f)\n"
-	       "    -s                  single-threaded\n"
+	       "    -d, -o debug; -s    log every FUSE request (implies -f); "
+	       "one thread\n"
 	       "    -o OPT[,OPT...]     FUSE mount options, see "
 	       "mount.fuse3(8)\n"
 	       "    -h, --help; -V, --version  this text; the versions of "
@@ -264,6 +267,9 @@ int shmfs_options_check(const struct shmfs_opts *o)
 	if (o->max_open_per_uid < 0)
 		return shmfs_startup_error(
 			"max_open_per_uid must be >= 0 (0: the default)");
+	if (o->trace && strcmp(o->trace, "on") != 0 &&
+	    strcmp(o->trace, "off") != 0)
+		return shmfs_startup_error("trace=%s: say on or off", o->trace);
 	if (o->passthrough && strcmp(o->passthrough, "on") != 0 &&
 	    strcmp(o->passthrough, "off") != 0)
 		return shmfs_startup_error("passthrough=%s: say on or off",

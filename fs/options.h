@@ -31,6 +31,7 @@ struct shmfs_opts {
 	int events_max;	      /* lines the events file keeps */
 	int max_open_per_uid; /* caller_limits.h; 0: the default */
 	char *passthrough;    /* "on" (default) or "off" */
+	char *trace;	      /* "on" (default) or "off": eBPF (trace.h) */
 	GPtrArray *words;     /* the arguments that are no options */
 };
 

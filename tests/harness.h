@@ -89,6 +89,20 @@ void require_granted_passthrough(const std::string &dir,
 // (an errno, 0 for success) is returned.  -1 if the child died.
 int as_user(uid_t uid, gid_t gid, const std::function<int()> &fn);
 
+// The text of a string or number field of one JSON line ("null" for a
+// null), with the escapes \" and \\ undone; "" if absent.
+std::string json_field(const std::string &line, const std::string &name);
+// text's lines.
+std::vector<std::string> lines_of(const std::string &text);
+// The value of the sample `series` (name and labels, as printed) in the
+// mount's shmfs.prom; -1 if absent.
+long long prom_value(const Mount &m, const std::string &series);
+// The lines of the mount's events file that pick chooses, once there
+// are n of them (waited for 20 s at most).
+std::vector<std::string>
+event_lines(const Mount &m, size_t n,
+	    const std::function<bool(const std::string &)> &pick);
+
 // Names in a directory, without "." and "..", sorted.
 std::vector<std::string> list_dir(const std::string &dir);
 // The POSIX objects listed in dir: regular files not named "sem.*" (of

@@ -353,7 +353,8 @@ TEST_F(Lifecycle, ADeadMountIsReplacedByTheNextDaemon)
 			  "detaching\nrc=0\n");
 	EXPECT_EQ(list_dir(a.dir),
 		  (std::vector<std::string>{ "events", "mapped", "posix",
-					     "shmfs.prom", "sysv", "unused" }));
+					     "segments", "shmfs.prom", "sysv",
+					     "unused" }));
 	EXPECT_EQ(run("fusermount3 -u " + a.dir + " && echo ok"), "ok\n");
 	rmdir(a.dir.c_str());
 }

@@ -27,47 +27,6 @@ using namespace shmfs_test;
 
 namespace {
 
-// The text of a string or number field of one JSON line ("null" for a
-// null), with the escapes \" and \\ undone; "" if absent.
-std::string field(const std::string &line, const std::string &name)
-{
-	std::string key = "\"" + name + "\":";
-	size_t at = line.find(key);
-	if (at == std::string::npos)
-		return "";
-	at += key.size();
-	if (line[at] != '"') {
-		size_t end = line.find_first_of(",}", at);
-		return line.substr(at, end - at);
-	}
-	std::string out;
-	for (size_t i = at + 1; i < line.size() && line[i] != '"'; i++) {
-		if (line[i] == '\\' && i + 1 < line.size())
-			i++;
-		out += line[i];
-	}
-	return out;
-}
-
-std::vector<std::string> lines_of(const std::string &text)
-{
-	std::vector<std::string> out;
-	std::istringstream in(text);
-	std::string l;
-	while (std::getline(in, l))
-		out.push_back(l);
-	return out;
-}
-
-// A counter's value in shmfs.prom.
-long long metric(const Mount &m, const std::string &name)
-{
-	for (const std::string &l : lines_of(read_file(m.path("shmfs.prom"))))
-		if (l.compare(0, name.size() + 1, name + " ") == 0)
-			return std::stoll(l.substr(name.size() + 1));
-	return -1;
-}
-
 // The watcher's figures in shmfs.prom, for a failure's message.
 std::string watch_figures(const Mount &m)
 {
@@ -80,25 +39,11 @@ std::string watch_figures(const Mount &m)
 
 class Events : public MountTest {
 protected:
-	// Wait (up to 20 s) until the events file holds n lines that pick
-	// chooses; those lines.
 	std::vector<std::string>
 	wait_lines(size_t n,
 		   const std::function<bool(const std::string &)> &pick)
 	{
-		std::vector<std::string> got;
-		for (int i = 0; i < 400; i++) {
-			got.clear();
-			for (const std::string &l :
-			     lines_of(read_file(m.path("events"))))
-				if (pick(l))
-					got.push_back(l);
-			if (got.size() >= n)
-				break;
-			std::this_thread::sleep_for(
-				std::chrono::milliseconds(50));
-		}
-		return got;
+		return event_lines(m, n, pick);
 	}
 };
 
@@ -160,14 +105,16 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 	auto kinds = [&](const std::vector<std::string> &got) {
 		std::map<std::string, int> n;
 		for (const std::string &l : got)
-			n[field(l, "kind") + " " + field(l, "event")]++;
+			n[json_field(l, "kind") + " " +
+			  json_field(l, "event")]++;
 		std::string out;
 		for (const auto &k : n)
 			out += k.first + " " + std::to_string(k.second) + "; ";
 		return out;
 	};
 	auto ours = [&](const std::string &l) {
-		std::string k = field(l, "kind"), n = field(l, "name");
+		std::string k = json_field(l, "kind"),
+			    n = json_field(l, "name");
 		return k == "sysv" ? sysv_size.count(n) > 0 :
 				     names.count(n) > 0;
 	};
@@ -217,22 +164,24 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 	struct stat nst;
 	ASSERT_EQ(stat("/proc/self/ns/ipc", &nst), 0);
 	for (const std::string &l : got) {
-		std::string kind = field(l, "kind"), n = field(l, "name");
-		per[kind + "/" + n].push_back(field(l, "event"));
-		EXPECT_GE(field(l, "time"), prev_time) << l;
-		prev_time = field(l, "time");
-		EXPECT_EQ(field(l, "ns"), std::to_string(nst.st_ino)) << l;
+		std::string kind = json_field(l, "kind"),
+			    n = json_field(l, "name");
+		per[kind + "/" + n].push_back(json_field(l, "event"));
+		EXPECT_GE(json_field(l, "time"), prev_time) << l;
+		prev_time = json_field(l, "time");
+		EXPECT_EQ(json_field(l, "ns"), std::to_string(nst.st_ino)) << l;
 		if (kind == "sysv") {
-			EXPECT_EQ(field(l, "key"), "0x00000000") << l;
-			EXPECT_EQ(field(l, "size"),
+			EXPECT_EQ(json_field(l, "key"), "0x00000000") << l;
+			EXPECT_EQ(json_field(l, "size"),
 				  std::to_string(sysv_size[n]))
 				<< l;
-			EXPECT_EQ(field(l, "pid"), std::to_string(getpid()))
+			EXPECT_EQ(json_field(l, "pid"),
+				  std::to_string(getpid()))
 				<< l;
-			EXPECT_EQ(field(l, "command"), me) << l;
+			EXPECT_EQ(json_field(l, "command"), me) << l;
 		} else {
-			EXPECT_EQ(field(l, "key"), "null") << l;
-			EXPECT_EQ(field(l, "size"), "0") << l;
+			EXPECT_EQ(json_field(l, "key"), "null") << l;
+			EXPECT_EQ(json_field(l, "size"), "0") << l;
 		}
 	}
 	EXPECT_EQ(per.size(), (size_t)2 * kBursts * kEach);
@@ -292,8 +241,8 @@ protected:
 // the 31st, and the 30 before it are counted as dropped.
 TEST_F(SmallRing, DropsTheOldestFirst)
 {
-	long long dropped0 = metric(m, "shmfs_events_dropped_total");
-	long long written0 = metric(m, "shmfs_events_total");
+	long long dropped0 = prom_value(m, "shmfs_events_dropped_total");
+	long long written0 = prom_value(m, "shmfs_events_total");
 	std::string tag = "evt-ring-" + std::to_string(getpid()) + "-";
 	std::vector<std::string> order;
 	for (int i = 0; i < 40; i++) {
@@ -312,8 +261,9 @@ TEST_F(SmallRing, DropsTheOldestFirst)
 	std::vector<std::string> got;
 	for (int t = 0; t < 200; t++) {
 		got = lines_of(read_file(m.path("events")));
-		if (!got.empty() && field(got.back(), "name") == tag + "39" &&
-		    field(got.back(), "event") == "remove")
+		if (!got.empty() &&
+		    json_field(got.back(), "name") == tag + "39" &&
+		    json_field(got.back(), "event") == "remove")
 			break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	}
@@ -322,12 +272,13 @@ TEST_F(SmallRing, DropsTheOldestFirst)
 	got = lines_of(read_file(m.path("events")));
 	ASSERT_EQ(got.size(), 50u);
 	for (size_t i = 0; i < got.size(); i++)
-		EXPECT_EQ(field(got[i], "event") + " " + field(got[i], "name"),
+		EXPECT_EQ(json_field(got[i], "event") + " " +
+				  json_field(got[i], "name"),
 			  order[30 + i]);
-	long long written = metric(m, "shmfs_events_total");
+	long long written = prom_value(m, "shmfs_events_total");
 	EXPECT_EQ(written - written0, 80);
-	EXPECT_GT(metric(m, "shmfs_events_dropped_total"), dropped0);
-	EXPECT_EQ(metric(m, "shmfs_events_dropped_total"), written - 50);
+	EXPECT_GT(prom_value(m, "shmfs_events_dropped_total"), dropped0);
+	EXPECT_EQ(prom_value(m, "shmfs_events_dropped_total"), written - 50);
 }
 
 // 100 processes that each make a System V segment and exit at once: each
@@ -335,7 +286,7 @@ TEST_F(SmallRing, DropsTheOldestFirst)
 // is counted in shmfs_creators_missed_total.
 TEST_F(Events, ShortLivedCreatorsKeepTheirCommand)
 {
-	long long missed0 = metric(m, "shmfs_creators_missed_total");
+	long long missed0 = prom_value(m, "shmfs_creators_missed_total");
 	std::map<int, std::string> made; // id -> the creator's command line
 	for (int i = 0; i < 100; i++) {
 		std::string tag = "shmfs-autopsy-" + std::to_string(i);
@@ -360,7 +311,7 @@ TEST_F(Events, ShortLivedCreatorsKeepTheirCommand)
 			EXPECT_EQ(c, s.second) << "segment " << s.first;
 			kept++;
 		}
-		missed = metric(m, "shmfs_creators_missed_total") - missed0;
+		missed = prom_value(m, "shmfs_creators_missed_total") - missed0;
 		if (kept + missed >= 100)
 			break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -480,7 +431,7 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 			   "4096, 0600|01000)' \"$3\"\n";
 	ASSERT_EQ(write(sfd, text.data(), text.size()), (ssize_t)text.size());
 	close(sfd);
-	long long missed0 = metric(m, "shmfs_creators_missed_total");
+	long long missed0 = prom_value(m, "shmfs_creators_missed_total");
 	std::map<int, std::string> made_ids;
 	for (int i = 0; i < 20; i++) {
 		std::string tag = "shmfs-ctr-autopsy-" + std::to_string(i);
@@ -502,7 +453,7 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	}
 	// The namespace is found within the watcher's look for namespaces.
 	auto in_ctr = [&](const std::string &l) {
-		return field(l, "ns") == ns;
+		return json_field(l, "ns") == ns;
 	};
 	std::vector<std::string> got = wait_lines(21, in_ctr);
 	ASSERT_EQ(got.size(), 21u);
@@ -520,18 +471,20 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 		// Docker) has no name.
 		EXPECT_EQ(get_xattr(p, "user.shm.creator.container.name"), "");
 	}
-	long long missed = metric(m, "shmfs_creators_missed_total") - missed0;
+	long long missed =
+		prom_value(m, "shmfs_creators_missed_total") - missed0;
 	EXPECT_EQ(kept + missed, 20);
 	printf("# %d of 20 short-lived creators in a container kept, %lld "
 	       "counted missed\n",
 	       kept, missed);
 	for (const std::string &l : got) {
-		EXPECT_EQ(field(l, "event"), "create") << l;
-		EXPECT_EQ(field(l, "container"), id) << l;
-		if (field(l, "kind") == "posix")
-			EXPECT_EQ(field(l, "name"), "evt-ctr") << l;
+		EXPECT_EQ(json_field(l, "event"), "create") << l;
+		EXPECT_EQ(json_field(l, "container"), id) << l;
+		if (json_field(l, "kind") == "posix")
+			EXPECT_EQ(json_field(l, "name"), "evt-ctr") << l;
 		else
-			EXPECT_TRUE(made_ids.count(std::stoi(field(l, "name"))))
+			EXPECT_TRUE(made_ids.count(
+				std::stoi(json_field(l, "name"))))
 				<< l;
 	}
 	// The container ends: its namespace and tmpfs go, and every segment
@@ -541,8 +494,9 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	ASSERT_EQ(got.size(), 42u);
 	std::map<std::string, int> removed;
 	for (size_t i = 21; i < got.size(); i++) {
-		EXPECT_EQ(field(got[i], "event"), "remove") << got[i];
-		removed[field(got[i], "kind") + "/" + field(got[i], "name")]++;
+		EXPECT_EQ(json_field(got[i], "event"), "remove") << got[i];
+		removed[json_field(got[i], "kind") + "/" +
+			json_field(got[i], "name")]++;
 	}
 	EXPECT_EQ(removed.size(), 21u);
 }
@@ -568,14 +522,15 @@ TEST_F(Events, PosixCreatorsFromFanotify)
 		made[name] = "perl -e " + prog + " " + name;
 	}
 	auto ours = [&](const std::string &l) {
-		return field(l, "kind") == "posix" &&
-		       made.count(field(l, "name")) > 0;
+		return json_field(l, "kind") == "posix" &&
+		       made.count(json_field(l, "name")) > 0;
 	};
 	std::vector<std::string> got = wait_lines(20, ours);
 	ASSERT_EQ(got.size(), 20u);
 	int named = 0;
 	for (const std::string &l : got) {
-		std::string n = field(l, "name"), cmd = field(l, "command");
+		std::string n = json_field(l, "name"),
+			    cmd = json_field(l, "command");
 		int e = 0;
 		std::string x =
 			get_xattr(posix_path(n), "user.shm.command", &e);
@@ -585,12 +540,12 @@ TEST_F(Events, PosixCreatorsFromFanotify)
 		}
 		named++;
 		EXPECT_EQ(cmd, made[n]) << l;
-		EXPECT_NE(field(l, "pid"), "null") << l;
+		EXPECT_NE(json_field(l, "pid"), "null") << l;
 		EXPECT_EQ(x, made[n]);
 		// The pid that made it, as the events line has it (the
 		// creator is gone: nothing else can tell it).
 		EXPECT_EQ(get_xattr(posix_path(n), "user.shm.cpid"),
-			  field(l, "pid"))
+			  json_field(l, "pid"))
 			<< l;
 		EXPECT_EQ(
 			get_xattr(posix_path(n), "user.shm.creator.container"),

@@ -52,7 +52,7 @@ mount --make-rprivate / && mount --bind "$tmp/sbin" /usr/local/sbin &&
 # 1. mount -t: the source word, then the mount point; options as -o.
 if mount -t fuse.shmfs shmfs "$tmp/mnt" -o passthrough=off,map_dir=$tmp/maps,refresh=50 >"$tmp/err" 2>&1 &&
 	[ "\$(findmnt -n -o SOURCE "$tmp/mnt")" = shmfs ] &&
-	[ "\$(ls "$tmp/mnt" | tr '\n' ' ')" = "events mapped posix shmfs.prom sysv unused " ] &&
+	[ "\$(ls "$tmp/mnt" | tr '\n' ' ')" = "events mapped posix segments shmfs.prom sysv unused " ] &&
 	serves fallback; then
 	ok "mount -t fuse.shmfs shmfs MNT -o passthrough=off,map_dir=DIR, then umount"
 else

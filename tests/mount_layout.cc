@@ -31,7 +31,8 @@ TEST_F(Layout, RootHasOneDirectoryPerKind)
 {
 	EXPECT_EQ(list_dir(m.dir),
 		  (std::vector<std::string>{ "events", "mapped", "posix",
-					     "shmfs.prom", "sysv", "unused" }));
+					     "segments", "shmfs.prom", "sysv",
+					     "unused" }));
 	struct stat st;
 	ASSERT_EQ(stat(m.path("sysv").c_str(), &st), 0);
 	EXPECT_TRUE(S_ISDIR(st.st_mode));

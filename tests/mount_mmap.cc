@@ -202,7 +202,8 @@ TEST_F(Mmap, TruncationUnderAMappingLeavesTheDaemonServing)
 	EXPECT_EQ(read_file(path).size(), size);
 	EXPECT_EQ(list_dir(m.dir),
 		  (std::vector<std::string>{ "events", "mapped", "posix",
-					     "shmfs.prom", "sysv", "unused" }));
+					     "segments", "shmfs.prom", "sysv",
+					     "unused" }));
 	close(nfd);
 	close(out[0]);
 }

@@ -27,7 +27,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 namespace shmfs_test {
 
@@ -298,6 +300,61 @@ std::string run_traced(const std::string &at, const Sequence &seq, uid_t uid,
 		seq(at, t);
 		return t.out.str();
 	});
+}
+
+std::string json_field(const std::string &line, const std::string &name)
+{
+	std::string key = "\"" + name + "\":";
+	size_t at = line.find(key);
+	if (at == std::string::npos)
+		return "";
+	at += key.size();
+	if (line[at] != '"') {
+		size_t end = line.find_first_of(",}", at);
+		return line.substr(at, end - at);
+	}
+	std::string out;
+	for (size_t i = at + 1; i < line.size() && line[i] != '"'; i++) {
+		if (line[i] == '\\' && i + 1 < line.size())
+			i++;
+		out += line[i];
+	}
+	return out;
+}
+
+std::vector<std::string> lines_of(const std::string &text)
+{
+	std::vector<std::string> out;
+	std::istringstream in(text);
+	for (std::string l; std::getline(in, l);)
+		out.push_back(l);
+	return out;
+}
+
+std::vector<std::string>
+event_lines(const Mount &m, size_t n,
+	    const std::function<bool(const std::string &)> &pick)
+{
+	std::vector<std::string> got;
+	for (int i = 0; i < 400; i++) {
+		got.clear();
+		for (const std::string &l :
+		     lines_of(read_file(m.path("events"))))
+			if (pick(l))
+				got.push_back(l);
+		if (got.size() >= n)
+			break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	return got;
+}
+
+long long prom_value(const Mount &m, const std::string &series)
+{
+	for (const std::string &l : lines_of(read_file(m.path("shmfs.prom"))))
+		if (l.compare(0, series.size() + 1, series + " ") == 0)
+			return std::stoll(l.substr(series.size() + 1));
+	return -1;
 }
 
 } // namespace shmfs_test

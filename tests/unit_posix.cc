@@ -23,7 +23,8 @@ protected:
 		char t[] = "/dev/shm/shmfs-unit.XXXXXX";
 		ASSERT_NE(mkdtemp(t), nullptr);
 		dir = t;
-		struct shmfs_config cfg = { dir.c_str(), nullptr, false };
+		struct shmfs_config cfg = { dir.c_str(), nullptr, false,
+					    false };
 		ASSERT_EQ(be.init(&cfg), 0);
 	}
 	void TearDown() override
@@ -224,7 +225,7 @@ TEST_F(Posix, StatfsIsTheDirectorysFilesystem)
 
 TEST(PosixInit, MissingDirectoryIsAnError)
 {
-	struct shmfs_config cfg = { "/nonexistent/shm", nullptr, false };
+	struct shmfs_config cfg = { "/nonexistent/shm", nullptr, false, false };
 	EXPECT_EQ(be.init(&cfg), -ENOENT);
 }
 

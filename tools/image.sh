@@ -11,7 +11,7 @@ build=${1:-$top/build}
 # What a container needs to install and run the package: its Depends
 # (dh_shlibdeps computes them: libc, glib; fuse3 for fusermount3), man-db
 # for man -w, and what the tests run inside.
-pkgs=libglib2.0-0,fuse3,man-db,util-linux,attr,procps
+pkgs=libglib2.0-0,fuse3,libbpf1,man-db,util-linux,attr,procps
 tag=$(sha256sum <"$0" | cut -c1-12)
 name=shmfs-debian:12-$tag
 if docker image inspect "$name" >/dev/null 2>&1; then

@@ -9,6 +9,7 @@
 #include "proc/cgroupid.h"
 #include "creators.h"
 #include "origins.h"
+#include "trace.h"
 #include "proc/process_events.h"
 #include "sink.h"
 #include "watch.h"
@@ -65,6 +66,10 @@ static void emit(bool created, const struct shm_origin *o)
 		.size = o->size,
 		.pid = o->pid,
 		.command = o->command,
+		.rpid = o->rpid,
+		.rcommand = o->rcommand,
+		.rcontainer = o->rcontainer,
+		.rcontainer_name = o->rcname,
 	};
 
 	/* (shm_ctime is whole seconds: one made in the second the daemon
@@ -186,12 +191,17 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 	struct shm_origin_id k = seg_id(ns, s->id);
 	struct shm_origin *o;
 	struct creator *fresh = NULL;
-	bool first, again = false, retry = false;
+	bool first, traced, again = false, retry = false;
 
+	/* What the kernel has reported is in the store first. */
+	shm_trace_drain();
 	shm_origins_lock();
 	o = shm_origin_find(&k);
-	first = !o;
-	if (o)
+	/* (A record only traced: the creator is known, the segment not yet
+	 * seen here.) */
+	first = !o || !o->links;
+	traced = o && !o->links && o->pid == s->cpid && *o->command;
+	if (o && !first)
 		again = o->retry || (!gen && s->cpid > 0);
 	else if (gen && memo && memo_gen == gen && memo_pid == s->cpid) {
 		fresh = g_new0(struct creator, 1);
@@ -199,7 +209,7 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		fresh->container = g_strdup(memo->container);
 	}
 	shm_origins_unlock();
-	if (first && !fresh)
+	if (first && !fresh && !traced)
 		fresh = read_creator(s->cpid, s->ctime, &retry);
 	else if (again)
 		fresh = read_live(s->cpid, s->ctime, &retry);
@@ -214,11 +224,15 @@ static void note(ino_t ns, const struct shm_seg_seen *s, guint64 gen,
 		memo_gen = gen;
 	}
 	o = shm_origin_find(&k);
-	if (!o) {
+	if (!o || !o->links) {
 		/* First seen; unknown if its creator was gone before (kept,
-		 * so that it is counted once). */
-		o = shm_origin_add(&k);
-		if (fresh)
+		 * so that it is counted once).  A traced creator is the
+		 * kernel's own word: kept (one of another pid is not this
+		 * segment's: an id used again). */
+		if (!o || o->pid != s->cpid || !*o->command)
+			o = shm_origin_add(&k);
+		o->links = 1;
+		if (fresh && !*o->command)
 			take(o, fresh);
 		o->pid = s->cpid;
 		o->ns = ns;
@@ -291,10 +305,11 @@ void shm_creators_seen(const struct shm_seg_seen *s)
 	note(listing_ns, s, listing_gen, NULL, NULL, NULL);
 }
 
-/* A segment gone from a listing, or with its namespace: its event. */
+/* A segment gone from a listing, or with its namespace: its event.  A
+ * record only traced is the trace's to forget (trace.c). */
 static bool gone(struct shm_origin *o, void *unseen)
 {
-	if (unseen && o->seen == *(const guint64 *)unseen)
+	if (!o->links || (unseen && o->seen == *(const guint64 *)unseen))
 		return false;
 	emit(false, o);
 	return true;
@@ -302,6 +317,9 @@ static bool gone(struct shm_origin *o, void *unseen)
 
 void shm_creators_end(bool complete)
 {
+	/* Who removed what is gone: in the store before the events. */
+	if (complete)
+		shm_trace_drain();
 	shm_origins_lock();
 	if (complete)
 		shm_origins_drop_if(SHM_ORIGIN_SYSV, listing_ns, gone,
@@ -312,6 +330,7 @@ void shm_creators_end(bool complete)
 
 void shm_creators_forget_ns(ino_t ns)
 {
+	shm_trace_drain();
 	g_mutex_lock(&listing_lock);
 	shm_origins_lock();
 	shm_origins_drop_if(SHM_ORIGIN_SYSV, ns, gone, NULL);

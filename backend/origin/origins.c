@@ -42,6 +42,9 @@ static void origin_free(void *p)
 	g_free(o->container);
 	g_free(o->cname);
 	g_free(o->name);
+	g_free(o->rcommand);
+	g_free(o->rcontainer);
+	g_free(o->rcname);
 	g_free(o);
 }
 
@@ -71,6 +74,9 @@ struct shm_origin *shm_origin_add(const struct shm_origin_id *id)
 	o->container = g_strdup("");
 	o->cname = g_strdup("");
 	o->name = g_strdup("");
+	o->rcommand = g_strdup("");
+	o->rcontainer = g_strdup("");
+	o->rcname = g_strdup("");
 	o->links = 1;
 	if (!g_hash_table_contains(by_id, id))
 		counts[id->kind]++;
@@ -115,6 +121,62 @@ void shm_origin_set_creator(struct shm_origin *o, char *command,
 	g_free(o->container);
 	o->command = command ? command : g_strdup("");
 	o->container = container ? container : g_strdup("");
+}
+
+void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
+			    char *container)
+{
+	g_free(o->rcommand);
+	g_free(o->rcontainer);
+	g_free(o->rcname);
+	o->rpid = pid;
+	o->rcommand = command ? command : g_strdup("");
+	o->rcontainer = container ? container : g_strdup("");
+	/* (The engine's names answer from memory: no wait.) */
+	o->rcname = *o->rcontainer ? docker_name_of(o->rcontainer) : NULL;
+	if (!o->rcname)
+		o->rcname = g_strdup("");
+}
+
+struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
+					  const char *name,
+					  struct shm_origin_id *id)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (!by_id)
+		return NULL;
+	g_hash_table_iter_init(&it, by_id);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct shm_origin_id *x = k;
+		struct shm_origin *o = v;
+
+		if (x->kind == kind && x->a == a && !o->links &&
+		    strcmp(o->name, name) == 0) {
+			*id = *x;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+void shm_origins_drop_traced(gint64 before)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (!by_id)
+		return;
+	g_hash_table_iter_init(&it, by_id);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct shm_origin *o = v;
+
+		if (!o->links && o->traced < before) {
+			counts[((const struct shm_origin_id *)k)->kind]--;
+			g_hash_table_iter_remove(&it);
+		}
+	}
 }
 
 void shm_origin_give(const struct shm_origin *o, char **command,

@@ -50,11 +50,18 @@ struct shm_origin {
 	bool has_key;
 	uint32_t key;
 	time_t made; /* System V: shm_ctime as first seen */
+	/* Who removed it (trace.h): pid 0 and "" where not known. */
+	pid_t rpid;
+	char *rcommand;
+	char *rcontainer;
+	char *rcname;
 	/* The feeder's own: the listing that last saw it, whether its
-	 * creator is to be read again, how many names it has. */
+	 * creator is to be read again, how many names it has (0: not yet
+	 * seen by its feeder, only traced). */
 	guint64 seen;
 	bool retry;
 	guint links;
+	gint64 traced; /* g_get_monotonic_time() of the traced making, or 0 */
 };
 
 void shm_origins_lock(void);
@@ -73,6 +80,20 @@ void shm_origins_drop_if(enum shm_origin_kind kind, ino_t ns,
  * its container's name is forgotten if that container changed. */
 void shm_origin_set_creator(struct shm_origin *o, char *command,
 			    char *container);
+/* With the lock held: o's remover becomes pid, command, container (taken)
+ * and that container's name (taken, or NULL: asked of the engine now). */
+void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
+			    char *container);
+/* With the lock held: the record only traced (links 0) of kind whose
+ * identity begins with a (a POSIX object's device) and whose name is
+ * name, its identity into *id; NULL if none.  A walk over every record:
+ * for the rare object gone before its feeder could look at it. */
+struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
+					  const char *name,
+					  struct shm_origin_id *id);
+/* With the lock held: forget records only traced (links 0) before
+ * `before` (monotonic): made where no feeder looks, or gone unseen. */
+void shm_origins_drop_traced(gint64 before);
 /* With the lock held: new copies of o's strings asked for ("" where o is
  * NULL). */
 void shm_origin_give(const struct shm_origin *o, char **command,

@@ -38,6 +38,7 @@
 
 #include "creators.h"
 #include "origins.h"
+#include "trace.h"
 #include "dockernames.h"
 #include "proc/process_events.h"
 #include "nsenter/nscall.h"
@@ -325,6 +326,9 @@ static void first_look(void)
 	shm_creators_quiet(false, 0);
 }
 
+/* Why the tracer does not run (-errno), 0 if it runs or was not asked. */
+static int trace_error;
+
 int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 		    shm_event_sink fn, const struct timespec *since)
 {
@@ -338,6 +342,10 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 	min_ms = interval_ms;
 	spaces = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 				       space_free);
+	trace_error = 0;
+	if (interval_ms && !cfg->no_trace)
+		trace_error = shm_trace_start(cfg->posix_dir ? cfg->posix_dir :
+							       "/dev/shm");
 	if (interval_ms) {
 		(void)watch_posix_init(&started);
 		/* Without it (not root), creators are read from /proc only. */
@@ -352,6 +360,7 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 void shm_watch_stop(void)
 {
 	shm_stopper_stop(&stopper);
+	shm_trace_stop();
 	shm_execs_stop();
 	watch_posix_fini();
 	docker_names_fini();
@@ -372,4 +381,8 @@ void shm_watch_counts(struct shm_watch_stats *out)
 	G_UNLOCK(stats_lock);
 	out->posix_dirs = watch_posix_dirs();
 	out->creators_missed = shm_creators_missed();
+	out->traced = shm_trace_active();
+	out->trace_error = trace_error;
+	out->trace_events = shm_trace_seen();
+	out->trace_lost = shm_trace_lost();
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "origins.h"
+#include "trace.h"
 #include "proc/process_events.h"
 #include "sink.h"
 #include "watch.h"
@@ -173,6 +174,10 @@ static void posix_event(bool created, const struct pdir *d, const char *name,
 		.size = o->size,
 		.pid = o->pid,
 		.command = o->command,
+		.rpid = o->rpid,
+		.rcommand = o->rcommand,
+		.rcontainer = o->rcontainer,
+		.rcontainer_name = o->rcname,
 	};
 
 	shm_watch_emit(&ev);
@@ -244,16 +249,40 @@ static void posix_add(struct pdir *d, const char *name, bool announce)
 		named = creator_of(d, name, &pid, &command, &container);
 	g_hash_table_insert(d->names, g_strdup(name), p);
 	id = object_id(d, p->ino);
+	/* What the kernel has reported is in the store first. */
+	shm_trace_drain();
 	shm_origins_lock();
-	if ((o = shm_origin_find(&id))) {
+	if (p->ino >= VANISHED) {
+		/* Gone before it could be looked at: the kernel may have
+		 * said who made it, by name. */
+		struct shm_origin_id tid;
+		struct shm_origin *t = shm_origin_find_traced(
+			SHM_ORIGIN_POSIX, (uint64_t)d->dev, name, &tid);
+
+		if (t && !named) {
+			pid = t->pid;
+			command = g_strdup(t->command);
+			container = g_strdup(t->container);
+			named = true;
+		}
+		if (t)
+			shm_origin_drop(&tid);
+	}
+	if ((o = shm_origin_find(&id)) && o->links) {
 		o->links++;
 	} else {
-		o = shm_origin_add(&id);
+		/* New here; or traced (links 0), with its creator. */
+		if (!o)
+			o = shm_origin_add(&id);
+		o->links = 1;
 		o->ns = d->ns;
 		g_free(o->name);
 		o->name = g_strdup(name);
 		o->size = size;
 	}
+	/* The kernel's word first, else fanotify's. */
+	if (named && (o->pid && *o->command))
+		named = false;
 	if (named) {
 		o->pid = pid;
 		shm_origin_set_creator(o, g_steal_pointer(&command),
@@ -275,8 +304,16 @@ static void posix_gone(const struct pdir *d, const char *name,
 	struct shm_origin_id id = object_id(d, p->ino);
 	struct shm_origin *o;
 
+	/* Who unlinked it, if the kernel said. */
+	shm_trace_drain();
 	shm_origins_lock();
-	if ((o = shm_origin_find(&id))) {
+	if ((o = shm_origin_find(&id)) && o->links) {
+		pid_t rpid;
+		char *rcommand, *rcontainer;
+
+		if (!o->rpid && shm_trace_unlinked(d->ns, d->dev, name, &rpid,
+						   &rcommand, &rcontainer))
+			shm_origin_set_remover(o, rpid, rcommand, rcontainer);
 		posix_event(false, d, name, o);
 		if (!--o->links)
 			shm_origin_drop(&id);
@@ -364,6 +401,7 @@ void watch_posix_add(ino_t ns, const char *path)
 	d->path = g_strdup(path);
 	d->dev = st.st_dev;
 	d->ino = st.st_ino;
+	shm_trace_watch_dev(st.st_dev);
 	if (fan_fd >= 0 && fanotify_mark(fan_fd, FAN_MARK_ADD, FAN_CREATE,
 					 AT_FDCWD, path) == 0)
 		d->fid = fid_of(path);

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/* trace.bpf.c - who makes and removes shared memory, from the system
+ * calls themselves (see trace.h), on the raw sys_enter and sys_exit
+ * tracepoints (no tracefs, no kprobes, no BPF trampolines needed):
+ *
+ *   shmget with IPC_CREAT or IPC_PRIVATE that returned an id: a segment
+ *     perhaps made (the daemon keeps it where the caller is the segment's
+ *     shm_cpid: the kernel's own word);
+ *   shmctl(IPC_RMID) that succeeded: who removed a segment;
+ *   open, openat, openat2, creat with O_CREAT that returned a descriptor
+ *     of a file in a tmpfs the daemon watches as a /dev/shm: who made it
+ *     (the daemon keeps it where inotify then reports the name made);
+ *   unlink and unlinkat that succeeded on a path in a watched /dev/shm
+ *     (absolute under the watched prefix, or relative to a directory in
+ *     a watched tmpfs): who removed a name there.
+ *
+ * Each event carries the calling process: its pid, command line (the
+ * first bytes of its argv), cgroup (its directory and two parents' names:
+ * the container) and IPC namespace, read at the call, so that a process
+ * that exits at once is still named.  Every other system call costs one
+ * comparison.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace_event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_open 2
+#define NR_creat 85
+#define NR_unlink 87
+#define NR_openat 257
+#define NR_unlinkat 263
+#define NR_openat2 437
+#define NR_shmget 29
+#define NR_shmctl 31
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_open -1
+#define NR_creat -1
+#define NR_unlink -1
+#define NR_openat 56
+#define NR_unlinkat 35
+#define NR_openat2 437
+#define NR_shmget 194
+#define NR_shmctl 195
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "trace.bpf.c: no system call numbers for this architecture"
+#endif
+
+#define IPC_PRIVATE 0
+#define IPC_CREAT 01000
+#define IPC_RMID 0
+#define O_CREAT 0100
+#define AT_FDCWD -100
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* The devices (the kernel's s_dev) of the tmpfs the daemon watches. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched SEC(".maps");
+
+/* A call in progress on a thread, from its entry to its exit: the event
+ * (reserved at exit) is filled from it. */
+struct pending {
+	__u32 what;
+	__s32 id;
+	__u32 key;  /* shmget's */
+	__u64 size; /* shmget's */
+	__u32 dev;  /* an unlink relative to a directory: its tmpfs */
+	char path[SHM_TRACE_NAME];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} calls SEC(".maps");
+
+/* Scratch for an entry's path (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending);
+} scratch SEC(".maps");
+
+/* Events the ring had no room for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* The watched /dev/shm's path with a trailing '/' ("/dev/shm/"), set by
+ * the daemon before it loads the program. */
+const volatile char prefix[64] = "/dev/shm/";
+const volatile __u32 prefix_len = 9;
+
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+};
+
+static const struct kernfs_node *kn_parent(const struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((const struct kernfs_node___old *)kn, parent);
+}
+
+static bool dev_watched(__u32 dev)
+{
+	return bpf_map_lookup_elem(&watched, &dev) != NULL;
+}
+
+/* The file of descriptor fd of the current process, or NULL. */
+static struct file *fd_file(struct task_struct *task, int fd)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* Fill e with the calling process. */
+static void who(struct shm_trace_event *e, struct task_struct *task)
+{
+	const struct kernfs_node *kn;
+	unsigned long start, end;
+
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->ipc_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	e->args_len = 0;
+	if (end > start) {
+		__u32 n = end - start;
+
+		if (n > SHM_TRACE_ARGS - 1)
+			n = SHM_TRACE_ARGS - 1;
+		n &= SHM_TRACE_ARGS - 1; /* (a bound the verifier sees) */
+		if (bpf_probe_read_user(e->args, n, (void *)start) == 0)
+			e->args_len = n;
+	}
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	for (int i = 0; i < 3; i++) {
+		const char *name = kn ? BPF_CORE_READ(kn, name) : NULL;
+
+		e->cgroup[i][0] = '\0';
+		if (name)
+			bpf_probe_read_kernel_str(e->cgroup[i],
+						  sizeof(e->cgroup[i]), name);
+		kn = kn ? kn_parent(kn) : NULL;
+	}
+}
+
+static struct shm_trace_event *reserve(void)
+{
+	struct shm_trace_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 zero = 0;
+
+	if (!e) {
+		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	}
+	return e;
+}
+
+/* Whether path (read into p->path) names something in a watched
+ * /dev/shm: under the prefix, or relative to a directory (dfd, or the
+ * working directory) in a watched tmpfs (then p->dev is that tmpfs). */
+static bool path_watched(struct task_struct *task, struct pending *p, int dfd)
+{
+	struct dentry *dir;
+
+	if (p->path[0] == '/') {
+		for (int i = 0; i < 63; i++) {
+			if (i >= prefix_len)
+				return true;
+			if (p->path[i] != prefix[i])
+				return false;
+		}
+		return false;
+	}
+	if (dfd == AT_FDCWD) {
+		dir = BPF_CORE_READ(task, fs, pwd.dentry);
+	} else {
+		struct file *f = fd_file(task, dfd);
+
+		if (!f)
+			return false;
+		dir = BPF_CORE_READ(f, f_path.dentry);
+	}
+	if (!dir)
+		return false;
+	p->dev = BPF_CORE_READ(dir, d_sb, s_dev);
+	return dev_watched(p->dev);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_enter, struct pt_regs *regs, long nr)
+{
+	struct task_struct *task;
+	struct shm_trace_event *e;
+	struct pending *p;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	long a0, a1, a2, a3;
+	int dfd = AT_FDCWD;
+	const char *path;
+
+	if (nr != NR_shmget && nr != NR_shmctl && nr != NR_open &&
+	    nr != NR_creat && nr != NR_openat && nr != NR_openat2 &&
+	    nr != NR_unlink && nr != NR_unlinkat)
+		return 0;
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	p = bpf_map_lookup_elem(&scratch, &zero);
+	if (!p)
+		return 0;
+	p->path[0] = '\0';
+	p->id = -1;
+	p->dev = 0;
+	if (nr == NR_shmget) {
+		if (a0 != IPC_PRIVATE && !(a2 & IPC_CREAT))
+			return 0;
+		p->what = SHM_TRACE_SYSV_MADE;
+		p->key = (__u32)a0;
+		p->size = (__u64)a1;
+	} else if (nr == NR_shmctl) {
+		if ((a1 & 0xff) != IPC_RMID)
+			return 0;
+		p->what = SHM_TRACE_SYSV_REMOVED;
+		p->id = (__s32)a0;
+	} else if (nr == NR_unlink || nr == NR_unlinkat) {
+		path = (const char *)(nr == NR_unlink ? a0 : a1);
+		if (nr == NR_unlinkat)
+			dfd = (int)a0;
+		if (bpf_probe_read_user_str(p->path, sizeof(p->path), path) < 0)
+			return 0;
+		task = (struct task_struct *)bpf_get_current_task();
+		if (!path_watched(task, p, dfd))
+			return 0;
+		/* Said at once, before the unlink: the watcher hears of the
+		 * name's removal (inotify) before this call returns.  One
+		 * that then fails removed nothing, and its word is never
+		 * asked for. */
+		e = reserve();
+		if (!e)
+			return 0;
+		e->what = SHM_TRACE_POSIX_REMOVED;
+		e->id = -1;
+		e->key = 0;
+		e->size = 0;
+		e->object_ns = 0;
+		e->ino = 0;
+		e->dev = p->dev;
+		__builtin_memcpy(e->name, p->path, sizeof(e->name));
+		who(e, task);
+		bpf_ringbuf_submit(e, 0);
+		return 0;
+	} else {
+		/* open(path, flags), creat(path, mode): O_CREAT always,
+		 * openat(dfd, path, flags), openat2(dfd, path, how). */
+		long flags =
+			nr == NR_open	? a1 :
+			nr == NR_creat	? O_CREAT :
+			nr == NR_openat ? a2 :
+					  BPF_CORE_READ_USER(
+						  (struct open_how *)a2, flags);
+
+		(void)a3;
+		if (!(flags & O_CREAT))
+			return 0;
+		p->what = SHM_TRACE_POSIX_MADE;
+	}
+	bpf_map_update_elem(&calls, &tid, p, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct shm_trace_event *e;
+	struct pending *p;
+	struct file *f = NULL;
+	long nr = SYSCALL_NR(regs);
+
+	if (nr != NR_shmget && nr != NR_shmctl && nr != NR_open &&
+	    nr != NR_creat && nr != NR_openat && nr != NR_openat2)
+		return 0;
+	p = bpf_map_lookup_elem(&calls, &tid);
+	if (!p)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (ret < 0)
+		goto done;
+	if (p->what == SHM_TRACE_POSIX_MADE) {
+		f = fd_file(task, (int)ret);
+		if (!f ||
+		    !dev_watched(BPF_CORE_READ(f, f_path.dentry, d_sb, s_dev)))
+			goto done;
+	}
+	e = reserve();
+	if (!e)
+		goto done;
+	e->what = p->what;
+	e->id = p->what == SHM_TRACE_SYSV_MADE ? (__s32)ret : p->id;
+	e->object_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->dev = 0;
+	e->ino = 0;
+	e->key = p->key;
+	e->size = p->size;
+	e->name[0] = '\0';
+	if (f) {
+		struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+
+		e->dev = BPF_CORE_READ(d, d_sb, s_dev);
+		e->ino = BPF_CORE_READ(d, d_inode, i_ino);
+		bpf_probe_read_kernel_str(e->name, sizeof(e->name),
+					  BPF_CORE_READ(d, d_name.name));
+	}
+	who(e, task);
+	bpf_ringbuf_submit(e, 0);
+done:
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}

@@ -1,0 +1,448 @@
+/* trace.c - the eBPF program's events into the store of origins (see
+ * trace.h).  Built without it (SHMFS_NO_BPF) where the build machine has
+ * no clang, bpftool, libbpf or BTF: then shm_trace_start says so. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "backend.h"
+#include "origins.h"
+#include "trace.h"
+
+#ifdef SHMFS_NO_BPF
+
+bool shm_trace_built(void)
+{
+	return false;
+}
+
+int shm_trace_start(const char *posix_dir)
+{
+	(void)posix_dir;
+	return -ENOSYS;
+}
+
+void shm_trace_stop(void)
+{
+}
+
+bool shm_trace_active(void)
+{
+	return false;
+}
+
+bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+			char **command, char **container)
+{
+	(void)ns;
+	(void)dev;
+	(void)name;
+	(void)pid;
+	(void)command;
+	(void)container;
+	return false;
+}
+
+void shm_trace_watch_dev(dev_t dev)
+{
+	(void)dev;
+}
+
+void shm_trace_drain(void)
+{
+}
+
+guint64 shm_trace_lost(void)
+{
+	return 0;
+}
+
+guint64 shm_trace_seen(void)
+{
+	return 0;
+}
+
+#else
+
+#include <bpf/libbpf.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "bgthread.h"
+#include "proc/cgroupid.h"
+#include "sink.h"
+#include "trace.skel.h"
+#include "trace_event.h"
+
+bool shm_trace_built(void)
+{
+	return true;
+}
+
+/* A traced object its feeder never saw is forgotten after this long. */
+#define TRACED_KEEP_US (10 * G_USEC_PER_SEC)
+
+static struct shm_trace *skel;
+static struct ring_buffer *ring;
+/* ring_lock: one consumer of the ring at a time (the thread, or a
+ * watcher draining it before it emits). */
+static GMutex ring_lock;
+static struct shm_stopper stopper = SHM_STOPPER_INIT;
+static guint64 seen; /* atomic */
+
+/* Names unlinked in a watched /dev/shm lately, and by whom, until the
+ * watcher's own event for the name asks (shm_trace_unlinked): at most
+ * UNLINKS_MAX, none older than TRACED_KEEP_US.  Under unlinks_lock. */
+struct unlink {
+	ino_t ns;  /* the caller's IPC namespace (a path under the prefix) */
+	dev_t dev; /* or the tmpfs of the directory it was relative to */
+	char *name;
+	pid_t pid;
+	char *command, *container;
+	gint64 when;
+};
+#define UNLINKS_MAX 4096
+static GMutex unlinks_lock;
+static GQueue unlinks = G_QUEUE_INIT;
+
+static void unlink_free(struct unlink *u)
+{
+	g_free(u->name);
+	g_free(u->command);
+	g_free(u->container);
+	g_free(u);
+}
+
+/* The kernel's dev_t (12 bits of major above 20 of minor) as ours. */
+static dev_t dev_of(__u32 kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+/* The caller's command line, as lsipc shows one: its argv joined by
+ * spaces; its comm where it has none (a kernel thread). */
+static char *command_of(const struct shm_trace_event *e)
+{
+	GString *s = g_string_new(NULL);
+	size_t n = MIN(e->args_len, sizeof(e->args));
+
+	for (size_t i = 0; i < n; i++)
+		g_string_append_c(s, e->args[i] ? e->args[i] : ' ');
+	while (s->len && s->str[s->len - 1] == ' ')
+		g_string_truncate(s, s->len - 1);
+	if (!s->len)
+		g_string_append_len(s, e->comm, strnlen(e->comm, 16));
+	return g_string_free(s, FALSE);
+}
+
+/* The caller's container, from its cgroup's last three names. */
+static char *container_of(const struct shm_trace_event *e)
+{
+	GString *path = g_string_new("0::");
+	char *id;
+
+	for (int i = 2; i >= 0; i--) {
+		size_t n = strnlen(e->cgroup[i], sizeof(e->cgroup[i]));
+
+		if (!n || (n == 1 && e->cgroup[i][0] == '/'))
+			continue;
+		g_string_append_c(path, '/');
+		g_string_append_len(path, e->cgroup[i], (gssize)n);
+	}
+	id = ns_container_of_cgroup(path->str);
+	g_string_free(path, TRUE);
+	return id ? id : g_strdup("");
+}
+
+/* A name unlinked in a watched /dev/shm: kept for the watcher. */
+static void unlinked(const struct shm_trace_event *e)
+{
+	struct unlink *u = g_new0(struct unlink, 1);
+	size_t n = strnlen(e->name, sizeof(e->name));
+	const char *base = e->name;
+
+	for (size_t i = 0; i < n; i++)
+		if (e->name[i] == '/')
+			base = e->name + i + 1;
+	u->ns = e->ipc_ns;
+	u->dev = e->dev ? dev_of(e->dev) : 0;
+	u->name = g_strndup(base, n - (size_t)(base - e->name));
+	u->pid = (pid_t)e->pid;
+	u->command = command_of(e);
+	u->container = container_of(e);
+	u->when = g_get_monotonic_time();
+	g_mutex_lock(&unlinks_lock);
+	g_queue_push_tail(&unlinks, u);
+	while (unlinks.length > UNLINKS_MAX ||
+	       (unlinks.head && ((struct unlink *)unlinks.head->data)->when <
+					u->when - TRACED_KEEP_US))
+		unlink_free(g_queue_pop_head(&unlinks));
+	g_mutex_unlock(&unlinks_lock);
+}
+
+bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+			char **command, char **container)
+{
+	bool found = false;
+
+	g_mutex_lock(&unlinks_lock);
+	for (GList *l = unlinks.tail; l && !found; l = l->prev) {
+		struct unlink *u = l->data;
+
+		if (strcmp(u->name, name) != 0 ||
+		    (u->dev ? u->dev != dev : u->ns != ns))
+			continue;
+		*pid = u->pid;
+		*command = g_steal_pointer(&u->command);
+		*container = g_steal_pointer(&u->container);
+		g_queue_delete_link(&unlinks, l);
+		unlink_free(u);
+		found = true;
+	}
+	g_mutex_unlock(&unlinks_lock);
+	return found;
+}
+
+/* The create and remove lines of System V segment o, which no listing
+ * saw (the origins' lock held: one order). */
+static void emit_unseen(const struct shm_origin *o)
+{
+	struct shm_event ev = {
+		.created = true,
+		.kind = "sysv",
+		.ns = o->ns,
+		.container = o->container,
+		.name = o->name,
+		.has_key = o->has_key,
+		.key = o->key,
+		.size = o->size,
+		.pid = o->pid,
+		.command = o->command,
+	};
+
+	shm_watch_emit(&ev);
+	ev.created = false;
+	ev.rpid = o->rpid;
+	ev.rcommand = o->rcommand;
+	ev.rcontainer = o->rcontainer;
+	ev.rcontainer_name = o->rcname;
+	shm_watch_emit(&ev);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct shm_trace_event *e = data;
+	struct shm_origin_id id;
+	struct shm_origin *o;
+	bool made;
+
+	(void)ctx;
+	if (size < sizeof(*e))
+		return 0;
+	__atomic_fetch_add(&seen, 1, __ATOMIC_RELAXED);
+	switch (e->what) {
+	case SHM_TRACE_SYSV_MADE:
+	case SHM_TRACE_SYSV_REMOVED:
+		id = (struct shm_origin_id){ SHM_ORIGIN_SYSV, e->object_ns,
+					     (uint64_t)(unsigned)e->id };
+		made = e->what == SHM_TRACE_SYSV_MADE;
+		break;
+	case SHM_TRACE_POSIX_MADE:
+		id = (struct shm_origin_id){ SHM_ORIGIN_POSIX,
+					     (uint64_t)dev_of(e->dev), e->ino };
+		made = true;
+		break;
+	case SHM_TRACE_POSIX_REMOVED:
+		unlinked(e);
+		return 0;
+	default:
+		return 0;
+	}
+	shm_origins_lock();
+	o = shm_origin_find(&id);
+	if (made && o && o->links) {
+		/* Seen by its feeder already: a System V segment takes the
+		 * creator it lacks if this caller is its shm_cpid; a POSIX
+		 * object was an existing file opened with O_CREAT. */
+		if (id.kind == SHM_ORIGIN_SYSV && o->pid == (pid_t)e->pid &&
+		    !*o->command)
+			shm_origin_set_creator(o, command_of(e),
+					       container_of(e));
+	} else if (made) {
+		/* Not yet seen by its feeder, which completes the record
+		 * when it first sees the object (links 0 until then).  The
+		 * first call that may have made it is kept: later ones
+		 * (shmget of the key, open with O_CREAT) only found it. */
+		if (!o || o->traced < g_get_monotonic_time() - TRACED_KEEP_US) {
+			o = shm_origin_add(&id);
+			o->links = 0;
+			o->traced = g_get_monotonic_time();
+			g_free(o->name);
+			if (id.kind == SHM_ORIGIN_SYSV) {
+				o->name = g_strdup_printf("%d", e->id);
+				o->ns = e->object_ns;
+				o->has_key = true;
+				o->key = e->key;
+				o->size = e->size;
+			} else {
+				o->name = g_strndup(e->name, sizeof(e->name));
+			}
+			o->pid = (pid_t)e->pid;
+			shm_origin_set_creator(o, command_of(e),
+					       container_of(e));
+		}
+	} else if (o) {
+		shm_origin_set_remover(o, (pid_t)e->pid, command_of(e),
+				       container_of(e));
+		/* Made and removed between two looks of the watcher: it
+		 * never saw the segment, the kernel did. */
+		if (!o->links) {
+			emit_unseen(o);
+			shm_origin_drop(&id);
+		}
+	}
+	shm_origins_unlock();
+	if (made)
+		shm_origin_name(&id, g_get_monotonic_time(), true);
+	return 0;
+}
+
+void shm_trace_drain(void)
+{
+	if (!ring)
+		return;
+	g_mutex_lock(&ring_lock);
+	ring_buffer__consume(ring);
+	g_mutex_unlock(&ring_lock);
+}
+
+static gpointer trace_main(gpointer p)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = ring_buffer__epoll_fd(ring), .events = POLLIN },
+		{ .fd = stopper.fd[0], .events = POLLIN },
+	};
+	gint64 swept = 0;
+
+	(void)p;
+	while (!(pfd[1].revents & (POLLIN | POLLHUP))) {
+		gint64 now;
+
+		(void)poll(pfd, 2, 1000);
+		shm_trace_drain();
+		now = g_get_monotonic_time();
+		if (now - swept > G_USEC_PER_SEC) {
+			shm_origins_lock();
+			shm_origins_drop_traced(now - TRACED_KEEP_US);
+			shm_origins_unlock();
+			swept = now;
+		}
+	}
+	return NULL;
+}
+
+/* libbpf's messages: none, unless SHMFS_TRACE_DEBUG is set (why a load
+ * failed, the verifier's log). */
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+		       va_list ap)
+{
+	(void)level;
+	if (!getenv("SHMFS_TRACE_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int shm_trace_start(const char *posix_dir)
+{
+	int r;
+
+	libbpf_set_print(quiet_print);
+	skel = shm_trace__open();
+	if (!skel)
+		return -(errno ? errno : EPERM);
+	/* The watched /dev/shm's path, for unlinks by absolute path. */
+	snprintf((char *)skel->rodata->prefix, sizeof(skel->rodata->prefix),
+		 "%s/", posix_dir);
+	skel->rodata->prefix_len = (__u32)strlen((char *)skel->rodata->prefix);
+	r = shm_trace__load(skel);
+	if (r) {
+		shm_trace__destroy(skel);
+		skel = NULL;
+		return r < 0 ? r : -EPERM;
+	}
+	r = shm_trace__attach(skel);
+	if (r) {
+		shm_trace__destroy(skel);
+		skel = NULL;
+		return r < 0 ? r : -EPERM;
+	}
+	ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL,
+				NULL);
+	if (!ring) {
+		r = -errno;
+		shm_trace__destroy(skel);
+		skel = NULL;
+		return r;
+	}
+	r = shm_stopper_start(&stopper, "shmfs-trace", trace_main);
+	if (r) {
+		ring_buffer__free(ring);
+		ring = NULL;
+		shm_trace__destroy(skel);
+		skel = NULL;
+	}
+	return r;
+}
+
+void shm_trace_stop(void)
+{
+	if (!skel)
+		return;
+	shm_stopper_stop(&stopper);
+	g_mutex_lock(&ring_lock);
+	ring_buffer__free(ring);
+	ring = NULL;
+	g_mutex_unlock(&ring_lock);
+	shm_trace__destroy(skel);
+	skel = NULL;
+	g_mutex_lock(&unlinks_lock);
+	g_queue_clear_full(&unlinks, (GDestroyNotify)unlink_free);
+	g_mutex_unlock(&unlinks_lock);
+}
+
+bool shm_trace_active(void)
+{
+	return skel != NULL;
+}
+
+void shm_trace_watch_dev(dev_t dev)
+{
+	/* The kernel's encoding (see on_event). */
+	__u32 kdev = (__u32)(major(dev) << 20 | minor(dev));
+	__u8 one = 1;
+
+	if (skel)
+		bpf_map__update_elem(skel->maps.watched, &kdev, sizeof(kdev),
+				     &one, sizeof(one), BPF_ANY);
+}
+
+guint64 shm_trace_lost(void)
+{
+	__u32 zero = 0;
+	__u64 n = 0;
+
+	if (skel)
+		bpf_map__lookup_elem(skel->maps.lost, &zero, sizeof(zero), &n,
+				     sizeof(n), 0);
+	return n;
+}
+
+guint64 shm_trace_seen(void)
+{
+	return __atomic_load_n(&seen, __ATOMIC_RELAXED);
+}
+
+#endif

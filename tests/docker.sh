@@ -45,7 +45,7 @@ cleanup() {
 trap cleanup EXIT
 # A signal (a closed pipe, ^C) ends the test through the same cleanup.
 trap 'exit 1' INT TERM HUP PIPE
-echo "1..14"
+echo "1..15"
 if ! docker info >/dev/null 2>&1; then
 	for t in Docker.ContainersInNs Docker.SharedIpcIsOneNamespace Docker.ByName Docker.ShmSizeIsPosixSize Docker.SegmentsMadeInside Docker.IpcsAgrees Docker.PerNamespaceMetrics Docker.StoppedContainerGoes Docker.Volume Docker.VolumePermissions Docker.VolumeAcrossRestarts Docker.VolumeMappingIsTheSegment Docker.LeakAutopsy Docker.LeakOutlivesItsContainer; do
 		n=$((n + 1))
@@ -289,8 +289,12 @@ while read -r sid t; do
 	[ "$ctrname" = "$tag-a" ] || echo "$sid: creator.container.name '$ctrname', not $tag-a" >>"$tmp/err"
 done <"$tmp/made"
 missed=$(($(awk '/^shmfs_creators_missed_total / { print $2 }' "$mnt/shmfs.prom") - missed0))
-echo "# $kept of 10 creators kept, $missed counted missed"
+source=ebpf
+grep -qx 'shmfs_watch_source{source="ebpf"} 1' "$mnt/shmfs.prom" || source=proc
+echo "# $kept of 10 creators kept, $missed counted missed (source $source)"
 [ $((kept + missed)) = 10 ] || echo "$kept kept + $missed missed is not 10" >>"$tmp/err"
+# Where the kernel names them (eBPF), every one.
+[ $source = proc ] || [ $kept = 10 ] || echo "source ebpf: $kept of 10 kept" >>"$tmp/err"
 if [ ! -s "$tmp/err" ]; then ok "$what"; else notok "$what"; fi
 
 # 14. A leak traced to its container after the container is gone (the
@@ -333,4 +337,30 @@ if [ -n "$leak" ] && [ -n "$idh" ] && [ "$cmd" = "perl -e print shmget(0, 4096, 
 	ok "$what"
 else
 	notok "$what"
+fi
+
+# 15. Removers run by docker exec: an ipcrm of a segment and an rm of an
+# object in the container's own /dev/shm, each named in its remove line
+# with the container's id and name (where the kernel names removers).
+what="removers in a container: docker exec ipcrm and rm named in their remove lines, with the container"
+: >"$tmp/err"
+if ! grep -qx 'shmfs_watch_source{source="ebpf"} 1' "$mnt/shmfs.prom"; then
+	n=$((n + 1))
+	echo "ok $n - $what # SKIP no-trace: the eBPF tracer is not loaded here"
+else
+	rsid=$(head -1 "$tmp/made" | cut -d' ' -f1)
+	docker exec "$tag-a" perl -e 'open F, ">/dev/shm/rmme"' 2>>"$tmp/err"
+	sleep 0.5
+	docker exec "$tag-a" ipcrm -m "$rsid" 2>>"$tmp/err"
+	docker exec "$tag-a" rm /dev/shm/rmme 2>>"$tmp/err"
+	for i in $(seq 40); do
+		[ "$(grep -c '"event":"remove".*"remover_container":"'"$ida"'"' "$mnt/events")" -ge 2 ] && break
+		sleep 0.1
+	done
+	grep -q '"event":"remove","kind":"sysv","ns":'"$a"',"container":"'"$ida"'","name":"'"$rsid"'".*"remover_command":"ipcrm -m '"$rsid"'","remover_container":"'"$ida"'","remover_container_name":"'"$tag-a"'"' "$mnt/events" ||
+		echo "no remove line naming docker exec's ipcrm of $rsid" >>"$tmp/err"
+	grep -q '"event":"remove","kind":"posix","ns":'"$a"',.*"name":"rmme".*"remover_command":"rm /dev/shm/rmme","remover_container":"'"$ida"'","remover_container_name":"'"$tag-a"'"' "$mnt/events" ||
+		echo "no remove line naming docker exec's rm of rmme" >>"$tmp/err"
+	grep '"event":"remove"' "$mnt/events" | tail -3 >>"$tmp/err"
+	if [ "$(grep -c '^no remove' "$tmp/err")" = 0 ]; then ok "$what"; else notok "$what"; fi
 fi

@@ -228,6 +228,7 @@ bench: deps all
 	tools/bench-attack.sh $(BUILD)/shmfs $(BUILD)/shmattack
 	tools/bench-soak.sh $(BUILD)/shmfs
 	tools/bench-watch.sh $(BUILD)/shmfs
+	tools/bench-trace.sh $(BUILD)/shmfs
 	SHMFS_LIBFUSE_SUITE=sid $(MAKE) BUILD=build/uring \
 		LIBFUSE_DIR=build/libfuse-sid build/uring/shmfs && \
 		tools/bench-uring.sh $(BUILD)/shmfs build/uring/shmfs || \
@@ -296,7 +297,7 @@ SHELL_SRC  := tests/run-test tests/tools.sh tests/mount_fstab.sh tests/deb.sh \
 	      tools/image.sh \
 	      tests/skips.sh tools/bench.sh \
 	      tools/bench-busy.sh tools/bench-soak.sh tools/bench-lib.sh \
-	      tools/bench-uring.sh tools/bench-watch.sh tools/bench-attack.sh \
+	      tools/bench-uring.sh tools/bench-watch.sh tools/bench-trace.sh tools/bench-attack.sh \
 	      tools/libfuse.sh tools/shmfs-backup .ci/run
 CPPCHECK   := cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	      --inline-suppr --library=gtk --library=posix -D_GNU_SOURCE \

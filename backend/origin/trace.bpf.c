@@ -62,7 +62,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	__uint(max_entries, 1 << 24);
 } events SEC(".maps");
 
 /* The devices (the kernel's s_dev) of the tmpfs the daemon watches. */
@@ -73,22 +73,11 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
-/* A call in progress on a thread, from its entry to its exit: the event
- * (reserved at exit) is filled from it. */
+/* An unlink's path and its directory's tmpfs, read at its entry. */
 struct pending {
-	__u32 what;
-	__s32 id;
-	__u32 key;  /* shmget's */
-	__u64 size; /* shmget's */
-	__u32 dev;  /* an unlink relative to a directory: its tmpfs */
+	__u32 dev;
 	char path[SHM_TRACE_NAME];
 };
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending);
-} calls SEC(".maps");
 
 /* Scratch for an entry's path (too large for the stack). */
 struct {
@@ -97,6 +86,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending);
 } scratch SEC(".maps");
+
+/* The caller this CPU's last event named in full: its next events skip
+ * reading its command line and cgroup again (a loop in one process). */
+struct last_who {
+	__u32 pid;
+	__u64 start, cgroup_id, mm, arg_start;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_who);
+} last SEC(".maps");
 
 /* Events the ring had no room for. */
 struct {
@@ -140,19 +142,35 @@ static struct file *fd_file(struct task_struct *task, int fd)
 	return f;
 }
 
-/* Fill e with the calling process. */
-static void who(struct shm_trace_event *e, struct task_struct *task)
+/* Fill e with the calling process: in full unless this CPU's last event
+ * named the same one (same process, program and cgroup).  ipc_ns: the
+ * caller's IPC namespace, read once by the caller. */
+static void who(struct shm_trace_event *e, struct task_struct *task,
+		__u32 ipc_ns)
 {
 	const struct kernfs_node *kn;
-	unsigned long start, end;
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long start = mm ? BPF_CORE_READ(mm, arg_start) : 0;
+	unsigned long end;
+	struct last_who *l;
+	__u32 zero = 0;
 
+	e->comm[0] = '\0';
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->ipc_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->ipc_ns = ipc_ns;
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	start = BPF_CORE_READ(task, mm, arg_start);
-	end = BPF_CORE_READ(task, mm, arg_end);
+	e->start = BPF_CORE_READ(task, group_leader, start_time);
 	e->args_len = 0;
+	l = bpf_map_lookup_elem(&last, &zero);
+	if (l && l->pid == e->pid && l->start == e->start &&
+	    l->cgroup_id == e->cgroup_id && l->mm == (__u64)mm &&
+	    l->arg_start == start) {
+		e->has_who = 0;
+		return;
+	}
+	e->has_who = 1;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	end = mm ? BPF_CORE_READ(mm, arg_end) : 0;
 	if (end > start) {
 		__u32 n = end - start;
 
@@ -172,6 +190,22 @@ static void who(struct shm_trace_event *e, struct task_struct *task)
 						  sizeof(e->cgroup[i]), name);
 		kn = kn ? kn_parent(kn) : NULL;
 	}
+	if (l) {
+		l->pid = e->pid;
+		l->start = e->start;
+		l->cgroup_id = e->cgroup_id;
+		l->mm = (__u64)mm;
+		l->arg_start = start;
+	}
+}
+
+/* Submit e without waking the daemon: it drains the ring every 50 ms
+ * (16 MiB: 19,000 events, 380,000 a second) and before each event it
+ * writes, so a wake-up per call (a context switch each, on the caller's
+ * time) buys nothing. */
+static void submit(struct shm_trace_event *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static struct shm_trace_event *reserve(void)
@@ -225,116 +259,112 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long nr)
 	struct task_struct *task;
 	struct shm_trace_event *e;
 	struct pending *p;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	long a0, a1, a2, a3;
+	__u32 zero = 0;
 	int dfd = AT_FDCWD;
 	const char *path;
 
-	if (nr != NR_shmget && nr != NR_shmctl && nr != NR_open &&
-	    nr != NR_creat && nr != NR_openat && nr != NR_openat2 &&
-	    nr != NR_unlink && nr != NR_unlinkat)
+	/* Only an unlink is seen at its entry (its word must be in before
+	 * the name's removal reaches the watcher); the rest at their exit,
+	 * where their arguments are still in regs. */
+	if (nr != NR_unlink && nr != NR_unlinkat)
 		return 0;
-	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	p = bpf_map_lookup_elem(&scratch, &zero);
 	if (!p)
 		return 0;
-	p->path[0] = '\0';
-	p->id = -1;
 	p->dev = 0;
-	if (nr == NR_shmget) {
-		if (a0 != IPC_PRIVATE && !(a2 & IPC_CREAT))
-			return 0;
-		p->what = SHM_TRACE_SYSV_MADE;
-		p->key = (__u32)a0;
-		p->size = (__u64)a1;
-	} else if (nr == NR_shmctl) {
-		if ((a1 & 0xff) != IPC_RMID)
-			return 0;
-		p->what = SHM_TRACE_SYSV_REMOVED;
-		p->id = (__s32)a0;
-	} else if (nr == NR_unlink || nr == NR_unlinkat) {
-		path = (const char *)(nr == NR_unlink ? a0 : a1);
-		if (nr == NR_unlinkat)
-			dfd = (int)a0;
-		if (bpf_probe_read_user_str(p->path, sizeof(p->path), path) < 0)
-			return 0;
-		task = (struct task_struct *)bpf_get_current_task();
-		if (!path_watched(task, p, dfd))
-			return 0;
-		/* Said at once, before the unlink: the watcher hears of the
-		 * name's removal (inotify) before this call returns.  One
-		 * that then fails removed nothing, and its word is never
-		 * asked for. */
-		e = reserve();
-		if (!e)
-			return 0;
-		e->what = SHM_TRACE_POSIX_REMOVED;
-		e->id = -1;
-		e->key = 0;
-		e->size = 0;
-		e->object_ns = 0;
-		e->ino = 0;
-		e->dev = p->dev;
-		__builtin_memcpy(e->name, p->path, sizeof(e->name));
-		who(e, task);
-		bpf_ringbuf_submit(e, 0);
-		return 0;
+	if (nr == NR_unlinkat) {
+		dfd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		path = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	} else {
-		/* open(path, flags), creat(path, mode): O_CREAT always,
-		 * openat(dfd, path, flags), openat2(dfd, path, how). */
-		long flags =
-			nr == NR_open	? a1 :
-			nr == NR_creat	? O_CREAT :
-			nr == NR_openat ? a2 :
-					  BPF_CORE_READ_USER(
-						  (struct open_how *)a2, flags);
-
-		(void)a3;
-		if (!(flags & O_CREAT))
-			return 0;
-		p->what = SHM_TRACE_POSIX_MADE;
+		path = (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 	}
-	bpf_map_update_elem(&calls, &tid, p, BPF_ANY);
+	if (bpf_probe_read_user_str(p->path, sizeof(p->path), path) < 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!path_watched(task, p, dfd))
+		return 0;
+	/* One that then fails removed nothing, and its word is never
+	 * asked for. */
+	e = reserve();
+	if (!e)
+		return 0;
+	e->what = SHM_TRACE_POSIX_REMOVED;
+	e->id = -1;
+	e->key = 0;
+	e->size = 0;
+	e->object_ns = 0;
+	e->ino = 0;
+	e->dev = p->dev;
+	__builtin_memcpy(e->name, p->path, sizeof(e->name));
+	who(e, task, BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum));
+	submit(e);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct shm_trace_event *e;
-	struct pending *p;
 	struct file *f = NULL;
-	long nr = SYSCALL_NR(regs);
+	long nr, flags;
+	__u32 what;
 
-	if (nr != NR_shmget && nr != NR_shmctl && nr != NR_open &&
-	    nr != NR_creat && nr != NR_openat && nr != NR_openat2)
-		return 0;
-	p = bpf_map_lookup_elem(&calls, &tid);
-	if (!p)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
 	if (ret < 0)
-		goto done;
-	if (p->what == SHM_TRACE_POSIX_MADE) {
+		return 0;
+	nr = SYSCALL_NR(regs);
+	if (nr == NR_shmget) {
+		long key = PT_REGS_PARM1_CORE_SYSCALL(regs);
+
+		if (key != IPC_PRIVATE &&
+		    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & IPC_CREAT))
+			return 0;
+		what = SHM_TRACE_SYSV_MADE;
+	} else if (nr == NR_shmctl) {
+		if ((PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) != IPC_RMID)
+			return 0;
+		what = SHM_TRACE_SYSV_REMOVED;
+	} else if (nr == NR_open || nr == NR_creat || nr == NR_openat ||
+		   nr == NR_openat2) {
+		/* open(path, flags), creat(path, mode): O_CREAT always,
+		 * openat(dfd, path, flags), openat2(dfd, path, how). */
+		if (nr == NR_open)
+			flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		else if (nr == NR_creat)
+			flags = O_CREAT;
+		else if (nr == NR_openat)
+			flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		else {
+			struct open_how *how =
+				(struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(
+					regs);
+
+			flags = BPF_CORE_READ_USER(how, flags);
+		}
+		if (!(flags & O_CREAT))
+			return 0;
+		task = (struct task_struct *)bpf_get_current_task();
 		f = fd_file(task, (int)ret);
 		if (!f ||
 		    !dev_watched(BPF_CORE_READ(f, f_path.dentry, d_sb, s_dev)))
-			goto done;
+			return 0;
+		what = SHM_TRACE_POSIX_MADE;
+	} else {
+		return 0;
 	}
 	e = reserve();
 	if (!e)
-		goto done;
-	e->what = p->what;
-	e->id = p->what == SHM_TRACE_SYSV_MADE ? (__s32)ret : p->id;
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->what = what;
 	e->object_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->id = what == SHM_TRACE_SYSV_MADE ?
+			(__s32)ret :
+			(__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	e->key = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	e->size = (__u64)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	e->dev = 0;
 	e->ino = 0;
-	e->key = p->key;
-	e->size = p->size;
 	e->name[0] = '\0';
 	if (f) {
 		struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
@@ -344,9 +374,7 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name),
 					  BPF_CORE_READ(d, d_name.name));
 	}
-	who(e, task);
-	bpf_ringbuf_submit(e, 0);
-done:
-	bpf_map_delete_elem(&calls, &tid);
+	who(e, task, e->object_ns);
+	submit(e);
 	return 0;
 }

@@ -122,6 +122,68 @@ static dev_t dev_of(__u32 kdev)
 	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
+/* Who called, as events named them in full: (pid, start) -> struct who.
+ * Read only by the thread that takes events (under ring_lock); emptied
+ * when it reaches WHO_MAX (a loop of one process needs one). */
+struct who {
+	char *command, *container;
+};
+#define WHO_MAX 65536
+static GHashTable *whos;
+
+static void who_free(void *p)
+{
+	struct who *w = p;
+
+	g_free(w->command);
+	g_free(w->container);
+	g_free(w);
+}
+
+static guint who_hash(gconstpointer p)
+{
+	const __u64 *k = p;
+
+	return (guint)(k[0] ^ k[1] ^ k[1] >> 32);
+}
+
+static gboolean who_equal(gconstpointer a, gconstpointer b)
+{
+	const __u64 *x = a, *y = b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+static char *command_of(const struct shm_trace_event *e);
+static char *container_of(const struct shm_trace_event *e);
+
+/* e's caller's command line and container (new strings): read from e,
+ * or remembered from its last event in full; its comm if neither. */
+static void caller_of(const struct shm_trace_event *e, char **command,
+		      char **container)
+{
+	__u64 k[2] = { e->pid, e->start };
+	struct who *w;
+
+	if (!whos)
+		whos = g_hash_table_new_full(who_hash, who_equal, g_free,
+					     who_free);
+	if (e->has_who) {
+		if (g_hash_table_size(whos) >= WHO_MAX)
+			g_hash_table_remove_all(whos);
+		w = g_new0(struct who, 1);
+		w->command = command_of(e);
+		w->container = container_of(e);
+		g_hash_table_replace(whos, g_memdup2(k, sizeof(k)), w);
+	} else if (!(w = g_hash_table_lookup(whos, k))) {
+		*command = g_strndup(e->comm, sizeof(e->comm));
+		*container = g_strdup("");
+		return;
+	}
+	*command = g_strdup(w->command);
+	*container = g_strdup(w->container);
+}
+
 /* The caller's command line, as lsipc shows one: its argv joined by
  * spaces; its comm where it has none (a kernel thread). */
 static char *command_of(const struct shm_trace_event *e)
@@ -171,8 +233,7 @@ static void unlinked(const struct shm_trace_event *e)
 	u->dev = e->dev ? dev_of(e->dev) : 0;
 	u->name = g_strndup(base, n - (size_t)(base - e->name));
 	u->pid = (pid_t)e->pid;
-	u->command = command_of(e);
-	u->container = container_of(e);
+	caller_of(e, &u->command, &u->container);
 	u->when = g_get_monotonic_time();
 	g_mutex_lock(&unlinks_lock);
 	g_queue_push_tail(&unlinks, u);
@@ -237,6 +298,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct shm_trace_event *e = data;
 	struct shm_origin_id id;
 	struct shm_origin *o;
+	char *cmd = NULL, *ctr = NULL;
 	bool made;
 
 	(void)ctx;
@@ -261,6 +323,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	default:
 		return 0;
 	}
+	caller_of(e, &cmd, &ctr);
 	shm_origins_lock();
 	o = shm_origin_find(&id);
 	if (made && o && o->links) {
@@ -268,9 +331,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		 * creator it lacks if this caller is its shm_cpid; a POSIX
 		 * object was an existing file opened with O_CREAT. */
 		if (id.kind == SHM_ORIGIN_SYSV && o->pid == (pid_t)e->pid &&
-		    !*o->command)
-			shm_origin_set_creator(o, command_of(e),
-					       container_of(e));
+		    !*o->command) {
+			shm_origin_set_creator(o, cmd, ctr);
+			cmd = ctr = NULL;
+		}
 	} else if (made) {
 		/* Not yet seen by its feeder, which completes the record
 		 * when it first sees the object (links 0 until then).  The
@@ -291,12 +355,12 @@ static int on_event(void *ctx, void *data, size_t size)
 				o->name = g_strndup(e->name, sizeof(e->name));
 			}
 			o->pid = (pid_t)e->pid;
-			shm_origin_set_creator(o, command_of(e),
-					       container_of(e));
+			shm_origin_set_creator(o, cmd, ctr);
+			cmd = ctr = NULL;
 		}
 	} else if (o) {
-		shm_origin_set_remover(o, (pid_t)e->pid, command_of(e),
-				       container_of(e));
+		shm_origin_set_remover(o, (pid_t)e->pid, cmd, ctr);
+		cmd = ctr = NULL;
 		/* Made and removed between two looks of the watcher: it
 		 * never saw the segment, the kernel did. */
 		if (!o->links) {
@@ -305,6 +369,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 	}
 	shm_origins_unlock();
+	g_free(cmd);
+	g_free(ctr);
 	if (made)
 		shm_origin_name(&id, g_get_monotonic_time(), true);
 	return 0;
@@ -331,7 +397,7 @@ static gpointer trace_main(gpointer p)
 	while (!(pfd[1].revents & (POLLIN | POLLHUP))) {
 		gint64 now;
 
-		(void)poll(pfd, 2, 1000);
+		(void)poll(pfd, 2, 50);
 		shm_trace_drain();
 		now = g_get_monotonic_time();
 		if (now - swept > G_USEC_PER_SEC) {
@@ -411,6 +477,7 @@ void shm_trace_stop(void)
 	g_mutex_lock(&unlinks_lock);
 	g_queue_clear_full(&unlinks, (GDestroyNotify)unlink_free);
 	g_mutex_unlock(&unlinks_lock);
+	g_clear_pointer(&whos, g_hash_table_unref);
 }
 
 bool shm_trace_active(void)

@@ -15,7 +15,7 @@ enum {
 };
 
 #define SHM_TRACE_ARGS 256 /* a power of two */
-#define SHM_TRACE_CGROUP 128
+#define SHM_TRACE_CGROUP 96
 #define SHM_TRACE_NAME 256
 
 struct shm_trace_event {
@@ -29,6 +29,10 @@ struct shm_trace_event {
 	__u64 size;	 /* System V made: shmget's size */
 	__u32 key;	 /* System V made: shmget's key */
 	__u64 cgroup_id;
+	__u64 start; /* the process's start (boot ns): with pid, who */
+	/* 0: the caller is the one this CPU's last event named (args and
+	 * cgroup not read again: the daemon remembers them). */
+	__u32 has_who;
 	__u32 args_len; /* bytes of args read (NUL-separated) */
 	char comm[16];
 	char args[SHM_TRACE_ARGS];

@@ -161,24 +161,6 @@ struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
 	return NULL;
 }
 
-void shm_origins_drop_traced(gint64 before)
-{
-	GHashTableIter it;
-	gpointer k, v;
-
-	if (!by_id)
-		return;
-	g_hash_table_iter_init(&it, by_id);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		const struct shm_origin *o = v;
-
-		if (!o->links && o->traced < before) {
-			counts[((const struct shm_origin_id *)k)->kind]--;
-			g_hash_table_iter_remove(&it);
-		}
-	}
-}
-
 void shm_origin_give(const struct shm_origin *o, char **command,
 		     char **container, char **cname)
 {

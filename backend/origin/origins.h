@@ -91,9 +91,6 @@ void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
 struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
 					  const char *name,
 					  struct shm_origin_id *id);
-/* With the lock held: forget records only traced (links 0) before
- * `before` (monotonic): made where no feeder looks, or gone unseen. */
-void shm_origins_drop_traced(gint64 before);
 /* With the lock held: new copies of o's strings asked for ("" where o is
  * NULL). */
 void shm_origin_give(const struct shm_origin *o, char **command,

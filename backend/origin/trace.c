@@ -84,6 +84,34 @@ bool shm_trace_built(void)
 
 /* A traced object its feeder never saw is forgotten after this long. */
 #define TRACED_KEEP_US (10 * G_USEC_PER_SEC)
+/* At most this many such records at once (a user opening existing files
+ * with O_CREAT in a loop makes one per call): past it the oldest goes. */
+#define TRACED_MAX 65536
+
+/* The records made by the trace alone, oldest first (their identities
+ * and when): how they are forgotten, in order.  Under the origins'
+ * lock. */
+struct traced {
+	struct shm_origin_id id;
+	gint64 when;
+};
+static GQueue traced = G_QUEUE_INIT;
+
+/* Forget the records only traced that are older than `before`, and the
+ * oldest past TRACED_MAX (the origins' lock held). */
+static void forget_traced(gint64 before)
+{
+	struct traced *t;
+
+	while ((t = g_queue_peek_head(&traced)) &&
+	       (t->when < before || traced.length > TRACED_MAX)) {
+		struct shm_origin *o = shm_origin_find(&t->id);
+
+		if (o && !o->links && o->traced == t->when)
+			shm_origin_drop(&t->id);
+		g_free(g_queue_pop_head(&traced));
+	}
+}
 
 static struct shm_trace *skel;
 static struct ring_buffer *ring;
@@ -341,9 +369,15 @@ static int on_event(void *ctx, void *data, size_t size)
 		 * first call that may have made it is kept: later ones
 		 * (shmget of the key, open with O_CREAT) only found it. */
 		if (!o || o->traced < g_get_monotonic_time() - TRACED_KEEP_US) {
+			struct traced *t = g_new(struct traced, 1);
+
 			o = shm_origin_add(&id);
 			o->links = 0;
 			o->traced = g_get_monotonic_time();
+			t->id = id;
+			t->when = o->traced;
+			g_queue_push_tail(&traced, t);
+			forget_traced(0);
 			g_free(o->name);
 			if (id.kind == SHM_ORIGIN_SYSV) {
 				o->name = g_strdup_printf("%d", e->id);
@@ -402,7 +436,7 @@ static gpointer trace_main(gpointer p)
 		now = g_get_monotonic_time();
 		if (now - swept > G_USEC_PER_SEC) {
 			shm_origins_lock();
-			shm_origins_drop_traced(now - TRACED_KEEP_US);
+			forget_traced(now - TRACED_KEEP_US);
 			shm_origins_unlock();
 			swept = now;
 		}
@@ -478,6 +512,9 @@ void shm_trace_stop(void)
 	g_queue_clear_full(&unlinks, (GDestroyNotify)unlink_free);
 	g_mutex_unlock(&unlinks_lock);
 	g_clear_pointer(&whos, g_hash_table_unref);
+	shm_origins_lock();
+	g_queue_clear_full(&traced, g_free);
+	shm_origins_unlock();
 }
 
 bool shm_trace_active(void)

@@ -30,16 +30,6 @@ namespace {
 
 const int kSegments = 12;
 
-// The sample's value in shmfs.prom, or -1.
-long long prom_value(const Mount &m, const std::string &series)
-{
-	std::istringstream in(read_file(m.path("shmfs.prom")));
-	for (std::string line; std::getline(in, line);)
-		if (line.rfind(series + " ", 0) == 0)
-			return atoll(line.c_str() + series.size() + 1);
-	return -1;
-}
-
 std::set<pid_t> pid_set(const std::string &csv)
 {
 	std::set<pid_t> out;

@@ -72,8 +72,14 @@ static void put_utf8(char **o, unsigned cp)
  * not UTF-8), as the name was. */
 static char *json_str(const char **s)
 {
-	const char *p = *s;
-	char *out = malloc(strlen(p) * 3 + 1), *o = out;
+	const char *p = *s, *end = p;
+	char *out, *o;
+
+	/* Its end, to size the copy (unescaping only shortens it, but for
+	 * \uXXXX above 0x7ff: 3 bytes for 6). */
+	while (*end && *end != '"')
+		end += end[0] == '\\' && end[1] ? 2 : 1;
+	out = o = malloc((size_t)(end - p) + 1);
 
 	if (!out)
 		err(EXIT_FAILURE, "malloc");
@@ -346,6 +352,55 @@ static char *short_name(const struct row *r)
 	return strdup(s ? s + 1 : f);
 }
 
+/* Names of ids, looked up once each (as util-linux caches them): a table
+ * of 2,000 segments of one owner asks the password file once. */
+struct idname {
+	unsigned id;
+	bool group;
+	char *name;
+	struct idname *next;
+};
+static struct idname *idnames;
+
+static const char *id_name(unsigned id, bool group, const char *fallback)
+{
+	struct idname *n;
+
+	for (n = idnames; n; n = n->next)
+		if (n->id == id && n->group == group)
+			return n->name;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		err(EXIT_FAILURE, "calloc");
+	n->id = id;
+	n->group = group;
+	/* (One thread: the non-reentrant calls are safe.) */
+	if (group) {
+		// cppcheck-suppress getgrgidCalled
+		struct group *gr = getgrgid((gid_t)id);
+
+		n->name = strdup(gr ? gr->gr_name : fallback);
+	} else {
+		// cppcheck-suppress getpwuidCalled
+		struct passwd *pw = getpwuid((uid_t)id);
+
+		n->name = strdup(pw ? pw->pw_name : fallback);
+	}
+	n->next = idnames;
+	idnames = n;
+	return n->name;
+}
+
+static const char *user_name(uid_t uid, const char *fallback)
+{
+	return id_name((unsigned)uid, false, fallback);
+}
+
+static const char *group_name(gid_t gid, const char *fallback)
+{
+	return id_name((unsigned)gid, true, fallback);
+}
+
 static char *cell_text(const struct row *r, const struct colinfo *c)
 {
 	const char *v = c->field ? field(r, c->field) : NULL;
@@ -361,19 +416,10 @@ static char *cell_text(const struct row *r, const struct colinfo *c)
 		return when(v);
 	case T_PERMS:
 		return perms_text(v);
-	case T_USER: {
-		/* (One thread: the non-reentrant calls are safe.) */
-		// cppcheck-suppress getpwuidCalled
-		struct passwd *pw = getpwuid((uid_t)strtoul(v, NULL, 10));
-
-		return strdup(pw ? pw->pw_name : v);
-	}
-	case T_GROUP: {
-		// cppcheck-suppress getgrgidCalled
-		struct group *gr = getgrgid((gid_t)strtoul(v, NULL, 10));
-
-		return strdup(gr ? gr->gr_name : v);
-	}
+	case T_USER:
+		return strdup(user_name((uid_t)strtoul(v, NULL, 10), v));
+	case T_GROUP:
+		return strdup(group_name((gid_t)strtoul(v, NULL, 10), v));
 	default:
 		break;
 	}

@@ -483,6 +483,10 @@ static int read_snapshot(const char *path, const struct filters *f,
 		if (!parse_row(line, &r)) {
 			warnx("%s: a line that is not a segment: %.60s", path,
 			      line);
+			for (int i = 0; i < r.n; i++) {
+				free(r.name[i]);
+				free(r.value[i]);
+			}
 			continue;
 		}
 		ns = field(&r, "ns");
@@ -590,6 +594,25 @@ static void read_all(const char *mnt, const struct filters *f)
 	}
 	closedir(d);
 	free(path);
+}
+
+/* Everything read, and mnt (a checker of leaks reads nothing left). */
+static void free_all(char *mnt)
+{
+	for (size_t r = 0; r < nrows; r++)
+		for (int i = 0; i < rows[r].n; i++) {
+			free(rows[r].name[i]);
+			free(rows[r].value[i]);
+		}
+	free(rows);
+	while (idnames) {
+		struct idname *n = idnames->next;
+
+		free(idnames->name);
+		free(idnames);
+		idnames = n;
+	}
+	free(mnt);
 }
 
 /* ---- the table ---- */
@@ -840,5 +863,6 @@ int main(int argc, char **argv)
 		scols_sort_table(tb, sortcol);
 	scols_print_table(tb);
 	scols_unref_table(tb);
+	free_all(mnt);
 	return EXIT_SUCCESS;
 }

@@ -313,6 +313,9 @@ static void emit_unseen(const struct shm_origin *o)
 	};
 
 	shm_watch_emit(&ev);
+	/* (The sink may have pointed ev's container at a string of its own,
+	 * gone now.) */
+	ev.container = o->container;
 	ev.created = false;
 	ev.rpid = o->rpid;
 	ev.rcommand = o->rcommand;

@@ -147,11 +147,18 @@ void shm_merge(void *dst, const void *buf, const void *old, size_t n)
 	}
 }
 
-void shm_snapshot_begin(void)
+void shm_snapshot_begin(unsigned what)
 {
-	shm_proc_pin(shm_proc_get(SHM_PROC_MAPS | SHM_PROC_PATHS |
-					  SHM_PROC_FDS | SHM_PROC_TASKS,
-				  SHM_PROC_NOW));
+	/* Who maps and holds what (pids, nattch, unused), always; the
+	 * mappings' paths and every process's namespace only where the
+	 * snapshot asks for them: each is a read per process. */
+	unsigned need = SHM_PROC_MAPS | SHM_PROC_FDS;
+
+	if (what & SHM_SNAPSHOT_MAPPED)
+		need |= SHM_PROC_PATHS;
+	if (what & SHM_SNAPSHOT_NAMESPACES)
+		need |= SHM_PROC_TASKS;
+	shm_proc_pin(shm_proc_get(need, SHM_PROC_NOW));
 }
 
 void shm_snapshot_end(void)

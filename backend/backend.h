@@ -420,7 +420,11 @@ void shm_dirents_add_link(GArray *a, const char *name,
  * the calling thread asks (and the namespace calls it makes) that needs
  * /proc is answered from one pass, begun at begin: one listing's rows
  * agree with each other, and cost one pass in all. */
-void shm_snapshot_begin(void);
+enum {
+	SHM_SNAPSHOT_MAPPED = 1u << 0,	   /* it lists mapped files */
+	SHM_SNAPSHOT_NAMESPACES = 1u << 1, /* it asks whose namespaces are */
+};
+void shm_snapshot_begin(unsigned what);
 void shm_snapshot_end(void);
 
 /* What lsipc's COMMAND column shows for pid: its command line, the

@@ -38,6 +38,17 @@ static char *mapping_path(pid_t pid, const char *range)
 	return g_strdup(buf);
 }
 
+/* Whether a maps line's path [s, e) is the file's path as map_files would
+ * give it: absolute, with no escape and no " (deleted)" mark. */
+static bool plain_path(const char *s, const char *e)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = (size_t)(e - s), d = sizeof(deleted) - 1;
+
+	return n > 1 && s[0] == '/' && !memchr(s, '\\', n) &&
+	       !(n >= d && memcmp(e - d, deleted, d) == 0);
+}
+
 /* Set once before the mount serves, read-only after. */
 static dev_t own_dev;
 static bool own_set;
@@ -105,7 +116,7 @@ static void file_ids_add(GHashTable *set, const struct shm_mapping *m)
 /* The files pid holds open, into set (struct shm_file_id keys). */
 static void scan_fds(pid_t pid, GHashTable *set)
 {
-	char dir[64], link[320], target[32];
+	char dir[64], link[320];
 	struct dirent *de;
 	struct statx stx;
 	DIR *d;
@@ -116,19 +127,14 @@ static void scan_fds(pid_t pid, GHashTable *set)
 		return;
 	// cppcheck-suppress readdirCalled
 	while ((de = readdir(d))) {
-		ssize_t n;
-
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		/* Sockets, pipes, anon inodes ("socket:[..]"): not files. */
-		n = readlink(link, target, sizeof(target));
-		if (n <= 0 || target[0] != '/')
-			continue;
 		/* The attributes the kernel has cached: a file of a FUSE
 		 * mount (this one: find holding a directory open in it) is
 		 * never asked, so a scan run while serving the mount cannot
-		 * wait for the mount. */
+		 * wait for the mount.  Sockets, pipes and anon inodes are no
+		 * regular file (one statx each, no readlink first). */
 		if (statx(AT_FDCWD, link, AT_STATX_DONT_SYNC,
 			  STATX_TYPE | STATX_INO, &stx) < 0 ||
 		    !S_ISREG(stx.stx_mode))
@@ -268,8 +274,17 @@ static void scan_maps(struct shm_proc *p, pid_t pid, ino_t pid_ns, char **buf,
 		if ((p->have & SHM_PROC_PATHS) && !m.via_mount) {
 			char range[40];
 
-			snprintf(range, sizeof(range), "%lx-%lx", start, end);
-			m.path = mapping_path(pid, range);
+			/* The line's own path where it cannot mislead (the
+			 * kernel writes a newline in a name as \012 and adds
+			 * " (deleted)" to a removed file's): one readlink per
+			 * mapping saved; else map_files says. */
+			if (plain_path(path, e)) {
+				m.path = g_strndup(path, (gsize)(e - path));
+			} else {
+				snprintf(range, sizeof(range), "%lx-%lx", start,
+					 end);
+				m.path = mapping_path(pid, range);
+			}
 			if (!m.path)
 				continue; /* unmapped meanwhile */
 		}

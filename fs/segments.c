@@ -266,10 +266,9 @@ static int segments_open(const char *path, int flags, struct shm_handle **out)
 		return -EACCES;
 	ns = ns_of_path(path, &(bool){ false });
 	text = g_string_new(NULL);
-	shm_snapshot_begin((ns ? 0 : SHM_SNAPSHOT_MAPPED) |
-			   (shmfs_backend_named("ns") ?
-				    SHM_SNAPSHOT_NAMESPACES :
-				    0));
+	shm_snapshot_begin(
+		(ns ? 0 : SHM_SNAPSHOT_MAPPED) |
+		(shmfs_backend_named("ns") ? SHM_SNAPSHOT_NAMESPACES : 0));
 	if (ns)
 		ns_rows(ns, text);
 	else

@@ -288,7 +288,9 @@ static void scan_maps(struct shm_proc *p, pid_t pid, ino_t pid_ns, char **buf,
 			if (!m.path)
 				continue; /* unmapped meanwhile */
 		}
+		/* (p->maps owns m.path now: its clear function frees it.) */
 		g_array_append_val(p->maps, m);
+		// cppcheck-suppress memleak
 	}
 }
 

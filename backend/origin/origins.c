@@ -138,29 +138,6 @@ void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
 		o->rcname = g_strdup("");
 }
 
-struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
-					  const char *name,
-					  struct shm_origin_id *id)
-{
-	GHashTableIter it;
-	gpointer k, v;
-
-	if (!by_id)
-		return NULL;
-	g_hash_table_iter_init(&it, by_id);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		const struct shm_origin_id *x = k;
-		struct shm_origin *o = v;
-
-		if (x->kind == kind && x->a == a && !o->links &&
-		    strcmp(o->name, name) == 0) {
-			*id = *x;
-			return o;
-		}
-	}
-	return NULL;
-}
-
 void shm_origin_give(const struct shm_origin *o, char **command,
 		     char **container, char **cname)
 {

@@ -84,13 +84,6 @@ void shm_origin_set_creator(struct shm_origin *o, char *command,
  * and that container's name (taken, or NULL: asked of the engine now). */
 void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
 			    char *container);
-/* With the lock held: the record only traced (links 0) of kind whose
- * identity begins with a (a POSIX object's device) and whose name is
- * name, its identity into *id; NULL if none.  A walk over every record:
- * for the rare object gone before its feeder could look at it. */
-struct shm_origin *shm_origin_find_traced(enum shm_origin_kind kind, uint64_t a,
-					  const char *name,
-					  struct shm_origin_id *id);
 /* With the lock held: new copies of o's strings asked for ("" where o is
  * NULL). */
 void shm_origin_give(const struct shm_origin *o, char **command,

@@ -46,6 +46,12 @@ bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
 	return false;
 }
 
+bool shm_trace_created(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+		       char **command, char **container)
+{
+	return shm_trace_unlinked(ns, dev, name, pid, command, container);
+}
+
 void shm_trace_watch_dev(dev_t dev)
 {
 	(void)dev;
@@ -121,10 +127,12 @@ static GMutex ring_lock;
 static struct shm_stopper stopper = SHM_STOPPER_INIT;
 static guint64 seen; /* atomic */
 
-/* Names unlinked in a watched /dev/shm lately, and by whom, until the
- * watcher's own event for the name asks (shm_trace_unlinked): at most
- * UNLINKS_MAX, none older than TRACED_KEEP_US.  Under unlinks_lock. */
+/* Names made (opened with O_CREAT) or unlinked in a watched /dev/shm
+ * lately, and by whom, until the watcher's own event for the name asks
+ * (shm_trace_created, shm_trace_unlinked): at most UNLINKS_MAX, none
+ * older than TRACED_KEEP_US.  Under unlinks_lock. */
 struct unlink {
+	bool made; /* an open with O_CREAT, else an unlink */
 	ino_t ns;  /* the caller's IPC namespace (a path under the prefix) */
 	dev_t dev; /* or the tmpfs of the directory it was relative to */
 	char *name;
@@ -132,7 +140,7 @@ struct unlink {
 	char *command, *container;
 	gint64 when;
 };
-#define UNLINKS_MAX 4096
+#define UNLINKS_MAX 16384
 static GMutex unlinks_lock;
 static GQueue unlinks = G_QUEUE_INIT;
 
@@ -247,10 +255,12 @@ static char *container_of(const struct shm_trace_event *e)
 	return id ? id : g_strdup("");
 }
 
-/* A name unlinked in a watched /dev/shm: kept for the watcher. */
+/* A name made or unlinked in a watched /dev/shm: kept for the watcher. */
 static void unlinked(const struct shm_trace_event *e)
 {
 	struct unlink *u = g_new0(struct unlink, 1);
+
+	u->made = e->what == SHM_TRACE_POSIX_MADE;
 	size_t n = strnlen(e->name, sizeof(e->name));
 	const char *base = e->name;
 
@@ -272,8 +282,9 @@ static void unlinked(const struct shm_trace_event *e)
 	g_mutex_unlock(&unlinks_lock);
 }
 
-bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
-			char **command, char **container)
+/* The newest call of kind made on name in the /dev/shm of ns or dev. */
+static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
+		  char **command, char **container)
 {
 	bool found = false;
 
@@ -281,7 +292,7 @@ bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
 	for (GList *l = unlinks.tail; l && !found; l = l->prev) {
 		struct unlink *u = l->data;
 
-		if (strcmp(u->name, name) != 0 ||
+		if (u->made != made || strcmp(u->name, name) != 0 ||
 		    (u->dev ? u->dev != dev : u->ns != ns))
 			continue;
 		*pid = u->pid;
@@ -293,6 +304,18 @@ bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
 	}
 	g_mutex_unlock(&unlinks_lock);
 	return found;
+}
+
+bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+			char **command, char **container)
+{
+	return named(false, ns, dev, name, pid, command, container);
+}
+
+bool shm_trace_created(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+		       char **command, char **container)
+{
+	return named(true, ns, dev, name, pid, command, container);
 }
 
 /* The create and remove lines of System V segment o, which no listing
@@ -344,10 +367,6 @@ static int on_event(void *ctx, void *data, size_t size)
 		made = e->what == SHM_TRACE_SYSV_MADE;
 		break;
 	case SHM_TRACE_POSIX_MADE:
-		id = (struct shm_origin_id){ SHM_ORIGIN_POSIX,
-					     (uint64_t)dev_of(e->dev), e->ino };
-		made = true;
-		break;
 	case SHM_TRACE_POSIX_REMOVED:
 		unlinked(e);
 		return 0;
@@ -372,7 +391,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		 * first call that may have made it is kept: later ones
 		 * (shmget of the key, open with O_CREAT) only found it. */
 		if (!o || o->traced < g_get_monotonic_time() - TRACED_KEEP_US) {
-			struct traced *t = g_new(struct traced, 1);
+			struct traced *t = g_new0(struct traced, 1);
 
 			o = shm_origin_add(&id);
 			o->links = 0;
@@ -382,15 +401,11 @@ static int on_event(void *ctx, void *data, size_t size)
 			g_queue_push_tail(&traced, t);
 			forget_traced(0);
 			g_free(o->name);
-			if (id.kind == SHM_ORIGIN_SYSV) {
-				o->name = g_strdup_printf("%d", e->id);
-				o->ns = e->object_ns;
-				o->has_key = true;
-				o->key = e->key;
-				o->size = e->size;
-			} else {
-				o->name = g_strndup(e->name, sizeof(e->name));
-			}
+			o->name = g_strdup_printf("%d", e->id);
+			o->ns = e->object_ns;
+			o->has_key = true;
+			o->key = e->key;
+			o->size = e->size;
 			o->pid = (pid_t)e->pid;
 			shm_origin_set_creator(o, cmd, ctr);
 			cmd = ctr = NULL;
@@ -434,7 +449,7 @@ static gpointer trace_main(gpointer p)
 	while (!(pfd[1].revents & (POLLIN | POLLHUP))) {
 		gint64 now;
 
-		(void)poll(pfd, 2, 50);
+		(void)poll(pfd, 2, 20);
 		shm_trace_drain();
 		now = g_get_monotonic_time();
 		if (now - swept > G_USEC_PER_SEC) {

@@ -37,6 +37,10 @@ void shm_trace_watch_dev(dev_t dev);
  * container (new strings); false if the kernel did not say. */
 bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
 			char **command, char **container);
+/* The same for who opened name with O_CREAT lately (its maker, where the
+ * watcher sees the name made). */
+bool shm_trace_created(ino_t ns, dev_t dev, const char *name, pid_t *pid,
+		       char **command, char **container);
 /* Take every event the kernel has queued into the store now. */
 void shm_trace_drain(void);
 /* Events the kernel dropped for a full ring, and events taken. */

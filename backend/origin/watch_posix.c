@@ -252,21 +252,21 @@ static void posix_add(struct pdir *d, const char *name, bool announce)
 	/* What the kernel has reported is in the store first. */
 	shm_trace_drain();
 	shm_origins_lock();
-	if (p->ino >= VANISHED) {
-		/* Gone before it could be looked at: the kernel may have
-		 * said who made it, by name. */
-		struct shm_origin_id tid;
-		struct shm_origin *t = shm_origin_find_traced(
-			SHM_ORIGIN_POSIX, (uint64_t)d->dev, name, &tid);
+	/* Who opened the name with O_CREAT, where the kernel said (before
+	 * fanotify: the kernel's word at the call). */
+	if (announce || recent || p->ino >= VANISHED) {
+		pid_t tpid;
+		char *tcommand, *tcontainer;
 
-		if (t && !named) {
-			pid = t->pid;
-			command = g_strdup(t->command);
-			container = g_strdup(t->container);
+		if (shm_trace_created(d->ns, d->dev, name, &tpid, &tcommand,
+				      &tcontainer)) {
+			g_free(command);
+			g_free(container);
+			pid = tpid;
+			command = tcommand;
+			container = tcontainer;
 			named = true;
 		}
-		if (t)
-			shm_origin_drop(&tid);
 	}
 	if ((o = shm_origin_find(&id)) && o->links) {
 		o->links++;
@@ -280,9 +280,6 @@ static void posix_add(struct pdir *d, const char *name, bool announce)
 		o->name = g_strdup(name);
 		o->size = size;
 	}
-	/* The kernel's word first, else fanotify's. */
-	if (named && (o->pid && *o->command))
-		named = false;
 	if (named) {
 		o->pid = pid;
 		shm_origin_set_creator(o, g_steal_pointer(&command),

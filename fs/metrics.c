@@ -447,16 +447,9 @@ static int metrics_init(const struct shmfs_config *cfg)
 
 static int metrics_stat(const char *path, struct shm_attr *out)
 {
-	struct timespec now;
-
 	if (!shmfs_metrics_name(path))
 		return -ENOENT;
-	clock_gettime(CLOCK_REALTIME, &now);
-	/* Made when read: its size is not known before (0, as /proc's). */
-	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
-				  .atime = now,
-				  .mtime = now,
-				  .ctime = metrics_started };
+	shmfs_text_attr(metrics_started, 0, out);
 	return 0;
 }
 

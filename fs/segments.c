@@ -227,7 +227,6 @@ static int segments_stat(const char *path, struct shm_attr *out)
 {
 	g_autofree char *ns = NULL;
 	struct shm_attr dir = { 0 };
-	struct timespec now;
 	bool ok;
 
 	ns = ns_of_path(path, &ok);
@@ -237,12 +236,7 @@ static int segments_stat(const char *path, struct shm_attr *out)
 	if (ns && (!shmfs_backend_named("ns") ||
 		   shmfs_backend_named("ns")->stat(ns, &dir) != 0))
 		return -ENOENT;
-	clock_gettime(CLOCK_REALTIME, &now);
-	/* Made when read: its size is not known before (0, as /proc's). */
-	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
-				  .atime = now,
-				  .mtime = now,
-				  .ctime = segments_started };
+	shmfs_text_attr(segments_started, 0, out);
 	return 0;
 }
 
@@ -279,14 +273,7 @@ static int segments_open(const char *path, int flags, struct shm_handle **out)
 
 static int segments_fstat(struct shm_handle *h, struct shm_attr *out)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
-				  .size = shmfs_text_len(h),
-				  .atime = now,
-				  .mtime = now,
-				  .ctime = segments_started };
+	shmfs_text_attr(segments_started, shmfs_text_len(h), out);
 	return 0;
 }
 

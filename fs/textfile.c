@@ -1,4 +1,7 @@
 /* textfile.c - files whose text is made at open (see textfile.h). */
+#include <sys/stat.h>
+#include <time.h>
+
 #include "caller.h"
 #include "caller_limits.h"
 #include "textfile.h"
@@ -7,6 +10,18 @@ struct shm_handle {
 	GString *text;
 	uid_t uid; /* whose share holds it */
 };
+
+void shmfs_text_attr(struct timespec born, uint64_t size, struct shm_attr *out)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	*out = (struct shm_attr){ .mode = S_IFREG | 0444,
+				  .size = size,
+				  .atime = now,
+				  .mtime = now,
+				  .ctime = born };
+}
 
 int shmfs_text_open(GString *text, struct shm_handle **out)
 {

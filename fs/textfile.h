@@ -7,6 +7,9 @@
 
 #include "backend.h"
 
+/* The attributes of such a file: read-only, times now, ctime `born`;
+ * size (0 before it is opened: made when read, as /proc's). */
+void shmfs_text_attr(struct timespec born, uint64_t size, struct shm_attr *out);
 /* A handle holding text (taken): 0, or -ENOMEM past the caller's share
  * (text is freed). */
 int shmfs_text_open(GString *text, struct shm_handle **out);

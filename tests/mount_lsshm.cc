@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 
@@ -264,6 +265,39 @@ TEST_F(Snapshot, LsshmOptionsAndErrors)
 	EXPECT_EQ(run(lsshm() + " --mount /nonexistent 2>&1; echo rc=$?"),
 		  "lsshm: cannot read /nonexistent/segments: No such file or "
 		  "directory\nrc=1\n");
+	shmdt(p);
+}
+
+} // namespace
+
+namespace {
+
+// As a user other than root, and while root reads it too, the file gives
+// that user no more than getfattr gives it on the same files: a segment
+// this (root) test maps shows no pid to nobody, and root's own read is
+// unchanged by the other reader.
+TEST_F(Snapshot, AsAnotherUserNoMoreThanItsAttributes)
+{
+	int id = make_sysv(4096, 0644);
+	void *p = shmat(id, nullptr, 0);
+	ASSERT_NE(p, (void *)-1);
+	std::string f = "sysv/" + std::to_string(id);
+	std::string as_nobody = "runuser -u nobody -- ";
+	std::string mine;
+	std::thread root([&] { mine = read_file(m.path("segments")); });
+	std::string theirs = run(as_nobody + "cat " + m.path("segments"));
+	root.join();
+	auto r = rows_of(theirs)[f];
+	ASSERT_EQ(r["id"], std::to_string(id)) << theirs.substr(0, 300);
+	// Natively nobody cannot read this process's maps: no pid.
+	EXPECT_EQ(r["pids"], run(as_nobody +
+				 "getfattr --absolute-names --only-values -n "
+				 "user.shm.pids " +
+				 m.path(f)));
+	EXPECT_EQ(r["pids"], "");
+	EXPECT_EQ(r["nattch"], "1");
+	// Root sees itself.
+	EXPECT_EQ(rows_of(mine)[f]["pids"], std::to_string(getpid()));
 	shmdt(p);
 }
 

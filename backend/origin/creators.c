@@ -11,7 +11,6 @@
 #include "origins.h"
 #include "trace.h"
 #include "proc/process_events.h"
-#include "sink.h"
 #include "watch.h"
 
 /* A creator as read, before it is kept. */
@@ -55,28 +54,11 @@ static void creator_free(void *p)
 /* The event of o's segment (under the origins' lock: one order). */
 static void emit(bool created, const struct shm_origin *o)
 {
-	struct shm_event ev = {
-		.created = created,
-		.kind = "sysv",
-		.ns = o->ns,
-		.container = o->container,
-		.name = o->name,
-		.has_key = true,
-		.key = o->key,
-		.size = o->size,
-		.pid = o->pid,
-		.command = o->command,
-		.rpid = o->rpid,
-		.rcommand = o->rcommand,
-		.rcontainer = o->rcontainer,
-		.rcontainer_name = o->rcname,
-	};
-
 	/* (shm_ctime is whole seconds: one made in the second the daemon
 	 * started is taken as made after.) */
 	if (quiet && created && o->made < quiet_since)
 		return;
-	shm_watch_emit(&ev);
+	shm_origin_emit(o, created, "sysv", o->ns, o->name);
 }
 
 /* When pid started, in seconds since the epoch (up to a second early:

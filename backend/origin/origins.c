@@ -3,6 +3,7 @@
 
 #include "dockernames.h"
 #include "origins.h"
+#include "sink.h"
 
 /* At most this many records wait for their container's name. */
 #define UNNAMED_MAX 4096
@@ -136,6 +137,29 @@ void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
 	o->rcname = *o->rcontainer ? docker_name_of(o->rcontainer) : NULL;
 	if (!o->rcname)
 		o->rcname = g_strdup("");
+}
+
+void shm_origin_emit(const struct shm_origin *o, bool created, const char *kind,
+		     ino_t ns, const char *name)
+{
+	struct shm_event ev = {
+		.created = created,
+		.kind = kind,
+		.ns = ns,
+		.container = o->container,
+		.name = name,
+		.has_key = o->has_key,
+		.key = o->key,
+		.size = o->size,
+		.pid = o->pid,
+		.command = o->command,
+		.rpid = o->rpid,
+		.rcommand = o->rcommand,
+		.rcontainer = o->rcontainer,
+		.rcontainer_name = o->rcname,
+	};
+
+	shm_watch_emit(&ev);
 }
 
 void shm_origin_give(const struct shm_origin *o, char **command,

@@ -16,7 +16,7 @@
  * Locking: shm_origins_lock() guards every record; it is taken after the
  * watcher's and a listing's locks and before the event sink's (a feeder
  * emits an object's event with it held), never around a /proc read or a
- * question to the engine.  Calls only dockernames.h.
+ * question to the engine.  Calls only dockernames.h and the sink.
  */
 #ifndef SHMFS_ORIGINS_H
 #define SHMFS_ORIGINS_H
@@ -84,6 +84,10 @@ void shm_origin_set_creator(struct shm_origin *o, char *command,
  * and that container's name (taken, or NULL: asked of the engine now). */
 void shm_origin_set_remover(struct shm_origin *o, pid_t pid, char *command,
 			    char *container);
+/* With the lock held: the event of o (made, or removed: then with its
+ * remover), kind's, of namespace ns, named name in its directory. */
+void shm_origin_emit(const struct shm_origin *o, bool created, const char *kind,
+		     ino_t ns, const char *name);
 /* With the lock held: new copies of o's strings asked for ("" where o is
  * NULL). */
 void shm_origin_give(const struct shm_origin *o, char **command,

@@ -79,7 +79,6 @@ guint64 shm_trace_seen(void)
 
 #include "bgthread.h"
 #include "proc/cgroupid.h"
-#include "sink.h"
 #include "trace.skel.h"
 #include "trace_event.h"
 
@@ -322,29 +321,8 @@ bool shm_trace_created(ino_t ns, dev_t dev, const char *name, pid_t *pid,
  * saw (the origins' lock held: one order). */
 static void emit_unseen(const struct shm_origin *o)
 {
-	struct shm_event ev = {
-		.created = true,
-		.kind = "sysv",
-		.ns = o->ns,
-		.container = o->container,
-		.name = o->name,
-		.has_key = o->has_key,
-		.key = o->key,
-		.size = o->size,
-		.pid = o->pid,
-		.command = o->command,
-	};
-
-	shm_watch_emit(&ev);
-	/* (The sink may have pointed ev's container at a string of its own,
-	 * gone now.) */
-	ev.container = o->container;
-	ev.created = false;
-	ev.rpid = o->rpid;
-	ev.rcommand = o->rcommand;
-	ev.rcontainer = o->rcontainer;
-	ev.rcontainer_name = o->rcname;
-	shm_watch_emit(&ev);
+	shm_origin_emit(o, true, "sysv", o->ns, o->name);
+	shm_origin_emit(o, false, "sysv", o->ns, o->name);
 }
 
 static int on_event(void *ctx, void *data, size_t size)

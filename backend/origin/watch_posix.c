@@ -32,7 +32,6 @@
 #include "origins.h"
 #include "trace.h"
 #include "proc/process_events.h"
-#include "sink.h"
 #include "watch.h"
 
 #define INOTIFY_MASK                                                           \
@@ -165,22 +164,7 @@ static void fan_drain(void)
 static void posix_event(bool created, const struct pdir *d, const char *name,
 			const struct shm_origin *o)
 {
-	struct shm_event ev = {
-		.created = created,
-		.kind = "posix",
-		.ns = d->ns,
-		.container = o->container,
-		.name = name,
-		.size = o->size,
-		.pid = o->pid,
-		.command = o->command,
-		.rpid = o->rpid,
-		.rcommand = o->rcommand,
-		.rcontainer = o->rcontainer,
-		.rcontainer_name = o->rcname,
-	};
-
-	shm_watch_emit(&ev);
+	shm_origin_emit(o, created, "posix", d->ns, name);
 }
 
 /* The size and inode of d's name now, and whether it is a regular file

@@ -208,7 +208,10 @@ check: deps
 	@exit $$(cat $(BUILD)/check.rc)
 	tests/skips.sh $(BUILD)/check-passthrough.log $(BUILD)/check-fallback.log
 
-mount: deps all
+# (all in a make of its own: one that starts after deps has installed
+# clang, bpftool and libbpf builds the eBPF tracer in.)
+mount: deps
+	$(MAKE) all
 	mkdir -p $(MNT)
 	$(BUILD)/shmfs $(SHMFS_OPTS) $(MNT)
 	@echo "shmfs mounted at $(MNT)"
@@ -218,7 +221,8 @@ umount:
 
 # Benchmarks, not tests: ratios against the native path in the same run.
 # bindfs (the FUSE peer) and gnuplot (the chart) are installed for it only.
-bench: deps all
+bench: deps
+	$(MAKE) all
 	@for p in bindfs gnuplot-nox liburing-dev libnuma-dev; do dpkg-query -W -f='$${Status}' $$p \
 		2>/dev/null | grep -q 'install ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p \

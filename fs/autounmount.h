@@ -12,9 +12,9 @@
 #define SHMFS_AUTOUNMOUNT_H
 
 /* Start the watcher for mountpoint (absolute); 0 or -errno.  Call before
- * the mount is made and before any thread starts; the processes that hold
- * the pipe's write end (the daemon, and its parent until fuse_daemonize
- * lets it go) are the ones watched. */
+ * the mount is made and before any thread starts, in the daemon (after
+ * startup.h's shmfs_daemon_start): the daemon alone holds the pipe's
+ * write end. */
 int shmfs_autounmount_start(const char *mountpoint);
 
 /* The watcher runs as the shmfs binary exec'd again under the name

@@ -122,7 +122,7 @@ static int run(int argc, char *argv[])
 	struct shmfs_state state = { 0 };
 	struct fuse_loop_config *loop = NULL;
 	struct fuse_session *se = NULL;
-	bool max_threads_set = false;
+	bool max_threads_set = false, watching;
 	int ret = 1;
 
 	if (shmfs_options_parse(argc, argv, &args, &opts) != 0)
@@ -177,7 +177,8 @@ static int run(int argc, char *argv[])
 		goto out_args;
 	setenv("SHMFS_STALE", cmd.mountpoint, 1);
 	if (shmfs_check_mountpoint(cmd.mountpoint) != 0 ||
-	    shmfs_check_fuse_device() != 0 || shmfs_enter_ipc_ns(&opts) != 0)
+	    shmfs_check_fuse_device() != 0 || shmfs_enter_ipc_ns(&opts) != 0 ||
+	    shmfs_daemon_start(cmd.foreground) != 0)
 		goto out_args;
 
 	/* As root, let every user in and let the kernel hold each of them to
@@ -224,29 +225,30 @@ static int run(int argc, char *argv[])
 	state.mountpoint = cmd.mountpoint;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
-	/* The watcher is forked before the mount exists, so that no moment
-	 * of the mount is unwatched; the daemon (after fuse_daemonize's
-	 * fork too) holds the other end of its pipe. */
+	/* The auto-unmount watcher is forked before the mount exists, so
+	 * that no moment of the mount is unwatched, and before any thread;
+	 * the daemon holds the other end of its pipe. */
 	if (geteuid() == 0 && !opts.no_auto_unmount &&
 	    shmfs_autounmount_start(cmd.mountpoint) != 0) {
 		shmfs_startup_error("auto-unmount: cannot start the watcher");
 		goto out_signals;
 	}
+	/* Before the mount: what is there now is no event, and everything
+	 * made once the mount is seen is one (and its maker named). */
+	watching = shm_watch_start(&cfg, (unsigned)opts.watch_ms,
+				   shmfs_events_add, &state.started) == 0;
 	if (fuse_session_mount(se, cmd.mountpoint) != 0) {
 		shmfs_startup_error("cannot mount at %s", cmd.mountpoint);
-		goto out_signals;
+		goto out_watch;
 	}
 	own_mount(cmd.mountpoint);
-	fuse_daemonize(cmd.foreground);
-	shmfs_log_init(!cmd.foreground, opts.verbose);
-	/* After daemonizing: a thread would not survive its fork. */
 	if (shmfs_refresh_start(&state) != 0)
 		shmfs_log("refresh thread: not started");
 	if (shmfs_prune_start(se) != 0)
 		shmfs_log("prune thread: not started");
-	/* Before the first request: what is there now is no event. */
-	if (shm_watch_start(&cfg, (unsigned)opts.watch_ms, shmfs_events_add,
-			    &state.started) != 0)
+	shmfs_log_init(!cmd.foreground, opts.verbose);
+	shmfs_daemon_ready();
+	if (!watching)
 		shmfs_log("watcher: not started (listings still notice)");
 	else
 		log_trace();
@@ -268,8 +270,9 @@ static int run(int argc, char *argv[])
 	ret = ret ? 1 : 0;
 	shmfs_refresh_stop();
 	shmfs_prune_stop();
-	shm_watch_stop();
 	fuse_session_unmount(se);
+out_watch:
+	shm_watch_stop();
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:

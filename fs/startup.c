@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -108,4 +110,77 @@ int shmfs_check_mountpoint(const char *mnt)
 			return shmfs_check_mountpoint(mnt);
 	}
 	return shmfs_startup_error("mount point %s: %s", mnt, strerror(errno));
+}
+
+/* The write end of the starter's pipe, in the daemon until it is ready. */
+static int ready_fd = -1;
+
+/* The starter: wait for the daemon's word, or for its end. */
+static _Noreturn void starter_wait(pid_t daemon, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+	int st;
+
+	/* A child the daemon forked may hold the pipe too: its end is
+	 * also looked for. */
+	for (;;) {
+		if (poll(&pfd, 1, 200) > 0 && read(fd, &c, 1) == 1)
+			_exit(0);
+		if (waitpid(daemon, &st, WNOHANG) == daemon)
+			_exit(WIFEXITED(st) && WEXITSTATUS(st) ?
+				      WEXITSTATUS(st) :
+				      1);
+	}
+}
+
+int shmfs_daemon_start(bool foreground)
+{
+	int p[2];
+	pid_t pid;
+
+	if (foreground)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return shmfs_startup_error("daemon: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return shmfs_startup_error("daemon: fork: %s", strerror(errno));
+	}
+	if (pid > 0) {
+		close(p[1]);
+		starter_wait(pid, p[0]);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() < 0)
+		return shmfs_startup_error("daemon: setsid: %s",
+					   strerror(errno));
+	return 0;
+}
+
+void shmfs_daemon_ready(void)
+{
+	int null;
+
+	if (chdir("/") != 0) {
+		/* (/ is always there: nothing to do but go on.) */
+	}
+	if (ready_fd < 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	if (write(ready_fd, "", 1) != 1) {
+		/* The starter is gone: nobody waits. */
+	}
+	close(ready_fd);
+	ready_fd = -1;
 }

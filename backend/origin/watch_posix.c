@@ -27,6 +27,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "origins.h"
@@ -494,7 +495,20 @@ bool shm_watch_posix_creator(dev_t dev, ino_t dir, const char *name, ino_t ino,
 
 int watch_posix_init(const struct timespec *start)
 {
+	struct timespec res;
+
+	/* A file's ctime is the kernel's coarse clock, up to a tick behind
+	 * the clock the start was read from: a name made in the daemon's
+	 * first tick is counted as made since. */
 	started = *start;
+	if (clock_getres(CLOCK_REALTIME_COARSE, &res) == 0) {
+		started.tv_sec -= res.tv_sec;
+		started.tv_nsec -= res.tv_nsec;
+		if (started.tv_nsec < 0) {
+			started.tv_nsec += 1000000000L;
+			started.tv_sec--;
+		}
+	}
 	dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 				     pdir_free);
 	pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

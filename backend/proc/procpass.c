@@ -49,7 +49,9 @@ static bool plain_path(const char *s, const char *e)
 	       !(n >= d && memcmp(e - d, deleted, d) == 0);
 }
 
-/* Set once before the mount serves, read-only after. */
+/* Set once, when the mount exists (the watcher's passes may already
+ * run): own_dev and own_resolve are read only once own_set says they
+ * are there. */
 static dev_t own_dev;
 static bool own_set;
 static shm_own_resolver own_resolve;
@@ -58,7 +60,12 @@ void shm_scan_own_mount(dev_t dev, shm_own_resolver resolve)
 {
 	own_dev = dev;
 	own_resolve = resolve;
-	own_set = true;
+	__atomic_store_n(&own_set, true, __ATOMIC_RELEASE);
+}
+
+static bool own_known(void)
+{
+	return __atomic_load_n(&own_set, __ATOMIC_ACQUIRE);
 }
 
 /* A mapping of one of the mount's files is a mapping of the object behind
@@ -70,7 +77,7 @@ static bool resolve_own(struct shm_mapping *m)
 
 	ino_t ns;
 
-	if (!own_set || !own_resolve(m->ino, &dev, &ino, &ns))
+	if (!own_known() || !own_resolve(m->ino, &dev, &ino, &ns))
 		return false;
 	/* A System V segment is (0, shmid, ns), however it is mapped. */
 	m->dev = ns ? 0 : dev;
@@ -144,7 +151,7 @@ static void scan_fds(pid_t pid, GHashTable *set)
 							stx.stx_dev_minor),
 					 .ino = (ino_t)stx.stx_ino };
 
-		if (own_set && m.dev == own_dev && !resolve_own(&m))
+		if (own_known() && m.dev == own_dev && !resolve_own(&m))
 			continue;
 		file_ids_add(set, &m);
 	}
@@ -253,7 +260,7 @@ static void scan_maps(struct shm_proc *p, pid_t pid, ino_t pid_ns, char **buf,
 		/* The mount's own files: never themselves, always what is
 		 * behind them (on every data path /proc names the mount's
 		 * file, not the segment's). */
-		if (own_set && m.dev == own_dev) {
+		if (own_known() && m.dev == own_dev) {
 			if (!resolve_own(&m))
 				continue;
 		} else if (e - path >= 5 && memcmp(path, "/SYSV", 5) == 0) {

@@ -289,6 +289,22 @@ TEST_F(NoTrace, TheOldSourcesAndTheMissedCounter)
 	ASSERT_EQ(gone.size(), 1u);
 	EXPECT_EQ(json_field(gone[0], "remover_pid"), "null");
 	EXPECT_EQ(json_field(gone[0], "remover_command"), "");
+	// A POSIX maker is named by fanotify's event where the kernel gives
+	// one for a tmpfs (6.7 and later); the tracer, when on, does it
+	// alone.
+	const std::string name = "shmfs-nt-fan-" + std::to_string(getpid());
+	posix.push_back(name);
+	run("perl -e 'open F, \">/dev/shm/" + name + "\"; sleep 1'");
+	auto pmade = wait_lines(1, [&](const std::string &l) {
+		return json_field(l, "event") == "create" &&
+		       json_field(l, "name") == name;
+	});
+	ASSERT_EQ(pmade.size(), 1u);
+	EXPECT_EQ(json_field(pmade[0], "command"),
+		  kernel_has_tmpfs_fanotify() ? "perl -e open F, \">/dev/shm/" +
+							name + "\"; sleep 1" :
+						"")
+		<< pmade[0];
 }
 
 } // namespace

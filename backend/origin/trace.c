@@ -129,26 +129,50 @@ static guint64 seen; /* atomic */
 /* Names made (opened with O_CREAT) or unlinked in a watched /dev/shm
  * lately, and by whom, until the watcher's own event for the name asks
  * (shm_trace_created, shm_trace_unlinked): at most UNLINKS_MAX, none
- * older than TRACED_KEEP_US.  Under unlinks_lock. */
+ * older than TRACED_KEEP_US, in the order they came; the newest of each
+ * (kind, directory, name) is found by its key in unlink_index.  Under
+ * unlinks_lock. */
 struct unlink {
 	bool made; /* an open with O_CREAT, else an unlink */
 	ino_t ns;  /* the caller's IPC namespace (a path under the prefix) */
 	dev_t dev; /* or the tmpfs of the directory it was relative to */
-	char *name;
+	char *key; /* its key in unlink_index */
 	pid_t pid;
-	char *command, *container;
+	char *command, *container; /* NULL once taken */
 	gint64 when;
 };
 #define UNLINKS_MAX 16384
 static GMutex unlinks_lock;
 static GQueue unlinks = G_QUEUE_INIT;
+static GHashTable *unlink_index; /* key -> struct unlink * (the newest) */
 
 static void unlink_free(struct unlink *u)
 {
-	g_free(u->name);
+	g_free(u->key);
 	g_free(u->command);
 	g_free(u->container);
 	g_free(u);
+}
+
+/* The key of a call of kind made on name in the /dev/shm of ns (dev 0)
+ * or of tmpfs dev. */
+static char *unlink_key(bool made, ino_t ns, dev_t dev, const char *name)
+{
+	return dev ? g_strdup_printf("%c d%llu/%s", made ? 'm' : 'u',
+				     (unsigned long long)dev, name) :
+		     g_strdup_printf("%c n%llu/%s", made ? 'm' : 'u',
+				     (unsigned long long)ns, name);
+}
+
+/* The oldest call, out of the queue and (if still the newest of its
+ * key) out of the index (unlinks_lock held). */
+static void unlink_pop(void)
+{
+	struct unlink *u = g_queue_pop_head(&unlinks);
+
+	if (g_hash_table_lookup(unlink_index, u->key) == u)
+		g_hash_table_remove(unlink_index, u->key);
+	unlink_free(u);
 }
 
 /* The kernel's dev_t (12 bits of major above 20 of minor) as ours. */
@@ -258,51 +282,57 @@ static char *container_of(const struct shm_trace_event *e)
 static void unlinked(const struct shm_trace_event *e)
 {
 	struct unlink *u = g_new0(struct unlink, 1);
-
-	u->made = e->what == SHM_TRACE_POSIX_MADE;
 	size_t n = strnlen(e->name, sizeof(e->name));
 	const char *base = e->name;
+	g_autofree char *name = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		if (e->name[i] == '/')
 			base = e->name + i + 1;
+	name = g_strndup(base, n - (size_t)(base - e->name));
+	u->made = e->what == SHM_TRACE_POSIX_MADE;
 	u->ns = e->ipc_ns;
 	u->dev = e->dev ? dev_of(e->dev) : 0;
-	u->name = g_strndup(base, n - (size_t)(base - e->name));
+	u->key = unlink_key(u->made, u->ns, u->dev, name);
 	u->pid = (pid_t)e->pid;
 	caller_of(e, &u->command, &u->container);
 	u->when = g_get_monotonic_time();
 	g_mutex_lock(&unlinks_lock);
+	if (!unlink_index)
+		unlink_index = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_push_tail(&unlinks, u);
+	g_hash_table_replace(unlink_index, u->key, u);
 	while (unlinks.length > UNLINKS_MAX ||
-	       (unlinks.head && ((struct unlink *)unlinks.head->data)->when <
-					u->when - TRACED_KEEP_US))
-		unlink_free(g_queue_pop_head(&unlinks));
+	       ((struct unlink *)unlinks.head->data)->when <
+		       u->when - TRACED_KEEP_US)
+		unlink_pop();
 	g_mutex_unlock(&unlinks_lock);
 }
 
-/* The newest call of kind made on name in the /dev/shm of ns or dev. */
+/* The newest call of kind made on name in the /dev/shm of ns or dev,
+ * taken (its caller handed over). */
 static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
 		  char **command, char **container)
 {
-	bool found = false;
+	g_autofree char *by_dev = unlink_key(made, 0, dev, name);
+	g_autofree char *by_ns = unlink_key(made, ns, 0, name);
+	struct unlink *a = NULL, *b = NULL, *u;
 
 	g_mutex_lock(&unlinks_lock);
-	for (GList *l = unlinks.tail; l && !found; l = l->prev) {
-		struct unlink *u = l->data;
-
-		if (u->made != made || strcmp(u->name, name) != 0 ||
-		    (u->dev ? u->dev != dev : u->ns != ns))
-			continue;
+	if (unlink_index) {
+		a = dev ? g_hash_table_lookup(unlink_index, by_dev) : NULL;
+		b = g_hash_table_lookup(unlink_index, by_ns);
+	}
+	u = a && (!b || a->when >= b->when) ? a : b;
+	if (u) {
 		*pid = u->pid;
 		*command = g_steal_pointer(&u->command);
 		*container = g_steal_pointer(&u->container);
-		g_queue_delete_link(&unlinks, l);
-		unlink_free(u);
-		found = true;
+		/* Left in the queue to age; no longer found. */
+		g_hash_table_remove(unlink_index, u->key);
 	}
 	g_mutex_unlock(&unlinks_lock);
-	return found;
+	return u != NULL;
 }
 
 bool shm_trace_unlinked(ino_t ns, dev_t dev, const char *name, pid_t *pid,
@@ -505,6 +535,7 @@ void shm_trace_stop(void)
 	shm_trace__destroy(skel);
 	skel = NULL;
 	g_mutex_lock(&unlinks_lock);
+	g_clear_pointer(&unlink_index, g_hash_table_unref);
 	g_queue_clear_full(&unlinks, (GDestroyNotify)unlink_free);
 	g_mutex_unlock(&unlinks_lock);
 	g_clear_pointer(&whos, g_hash_table_unref);

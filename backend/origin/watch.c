@@ -48,6 +48,11 @@
 #include "sink.h"
 #include "watch.h"
 
+/* The pause after reading what the POSIX directories said: events
+ * are at most this late, and the inotify queue (16,384 by default) holds
+ * a burst's this long. */
+#define POSIX_PAUSE_US (10 * 1000)
+
 /* The share of a core the watcher may use: a round of cost T waits
  * T * ROUND_FACTOR. */
 #define ROUND_FACTOR 200
@@ -295,8 +300,14 @@ static gpointer watch_main(gpointer p)
 				break;
 			if (fds[0].revents)
 				return NULL;
-			if (fds[1].revents)
+			/* What came in, then a pause before the next look:
+			 * names made in a burst are read together, and the
+			 * processes that make them find nobody to wake (a
+			 * wake-up per name cost them more than the name). */
+			if (fds[1].revents) {
 				shm_watch_posix_sync();
+				g_usleep(POSIX_PAUSE_US);
+			}
 		}
 	}
 }

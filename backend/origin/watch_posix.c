@@ -7,7 +7,8 @@
  * later), a fanotify descriptor marks the same directories for FAN_CREATE,
  * whose events carry the pid that made the name: its command line and
  * container are read at once (or taken from the process events,
- * process_events.h, if it has already exited).  Neither holds the directory's
+ * process_events.h, if it has already exited); where the eBPF tracer runs
+ * (trace.h), it alone names them.  Neither holds the directory's
  * filesystem: a container's tmpfs is unmounted as if nothing watched it.
  * Who made each object is kept in the one store of origins (origins.h),
  * keyed by the object's device and inode.
@@ -207,8 +208,11 @@ static bool creator_of(const struct pdir *d, const char *name, pid_t *pid,
 
 /* name is in d now: an event if it was not known and was made since the
  * daemon started (or `announce`: it was just made).  A second name of one
- * object shares its record. */
-static void posix_add(struct pdir *d, const char *name, bool announce)
+ * object shares its record.  `gone`: its removal is already queued (no
+ * look at it: under churn, a look at a name being made and removed
+ * waits on the directory's lock that its maker holds, and slows it). */
+static void posix_add_as(struct pdir *d, const char *name, bool announce,
+			 bool gone)
 {
 	struct pname *p;
 	struct shm_origin_id id;
@@ -223,7 +227,7 @@ static void posix_add(struct pdir *d, const char *name, bool announce)
 	p = g_new0(struct pname, 1);
 	/* Gone already: made and removed within the moment (its removal
 	 * follows in the queue), or not a file. */
-	if (!stat_name(d, name, &size, &p->ino, &recent)) {
+	if (gone || !stat_name(d, name, &size, &p->ino, &recent)) {
 		if (!announce) {
 			g_free(p);
 			return;
@@ -277,6 +281,11 @@ static void posix_add(struct pdir *d, const char *name, bool announce)
 	g_free(container);
 	if (named)
 		shm_origin_name(&id, g_get_monotonic_time(), true);
+}
+
+static void posix_add(struct pdir *d, const char *name, bool announce)
+{
+	posix_add_as(d, name, announce, false);
 }
 
 /* d's name p is gone: its event, and its record with its last name. */
@@ -402,6 +411,22 @@ static void posix_drain(void)
 	ssize_t n;
 
 	while (ino_fd >= 0 && (n = read(ino_fd, buf, sizeof(buf))) > 0) {
+		/* Each name's last removal in this read: "wd/name" -> its
+		 * offset. */
+		g_autoptr(GHashTable) removed = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, NULL);
+
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *e = (const void *)p;
+
+			if (e->len && (e->mask & (IN_DELETE | IN_MOVED_FROM)))
+				g_hash_table_replace(
+					removed,
+					g_strdup_printf("%d/%s", e->wd,
+							e->name),
+					GINT_TO_POINTER(p - buf + 1));
+			p += sizeof(*e) + e->len;
+		}
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *e = (const void *)p;
 			struct pdir *d = g_hash_table_lookup(
@@ -434,9 +459,15 @@ static void posix_drain(void)
 			}
 			if (!e->len || (e->mask & IN_ISDIR))
 				continue;
-			if (e->mask & (IN_CREATE | IN_MOVED_TO))
-				posix_add(d, e->name, true);
-			else if (e->mask & (IN_DELETE | IN_MOVED_FROM))
+			if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
+				g_autofree char *key = g_strdup_printf(
+					"%d/%s", e->wd, e->name);
+				gpointer at = g_hash_table_lookup(removed, key);
+
+				posix_add_as(d, e->name, true,
+					     at && GPOINTER_TO_INT(at) - 1 >
+							     (char *)e - buf);
+			} else if (e->mask & (IN_DELETE | IN_MOVED_FROM))
 				posix_remove(d, e->name);
 		}
 	}
@@ -515,10 +546,14 @@ int watch_posix_init(const struct timespec *start)
 	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino_fd < 0)
 		return -errno;
-	/* Without it (an older kernel, not root), creators stay unknown. */
-	fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
-				       FAN_CLOEXEC | FAN_NONBLOCK,
-			       O_RDONLY);
+	/* Without it (an older kernel, not root), creators stay unknown.
+	 * Not where the tracer runs: it names every maker at the call, and
+	 * fanotify would only add an event to each create and a /proc read
+	 * to each name the daemon sees. */
+	if (!shm_trace_active())
+		fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
+					       FAN_CLOEXEC | FAN_NONBLOCK,
+				       O_RDONLY);
 	return 0;
 }
 

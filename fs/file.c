@@ -197,6 +197,12 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = shmfs_open_take(uid);
 	if (r == 0) {
 		r = open_checked(in, fi->flags, &h);
+		/* The name is gone natively since the kernel cached it: as
+		 * for another object under the name, ESTALE makes the kernel
+		 * look it up again, so that an open with O_CREAT makes it
+		 * (the kernel sends an existing name's open without it). */
+		if (r == -ENOENT)
+			r = -ESTALE;
 		if (r)
 			shmfs_open_give(uid);
 	}

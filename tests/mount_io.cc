@@ -410,6 +410,36 @@ TEST_F(Io, SegmentVanishingBetweenReaddirAndOpen)
 	EXPECT_EQ(errno, ENOENT);
 }
 
+// A name removed natively while the kernel still holds it (within the
+// entry timeout) is made anew by an open with O_CREAT, as on /dev/shm
+// itself: the same calls on both, then the same bytes and inodes apart.
+TEST_F(Io, OCreatAfterANativeRemovalMakesTheNameAgain)
+{
+	for (const std::string &dir :
+	     { std::string("/dev/shm"), m.path("posix") }) {
+		const std::string name = "shmfs-test-again";
+		const std::string f = dir + "/" + name;
+		posix.push_back(name);
+		make_posix(name, 10, 0600);
+		struct stat before, after;
+		ASSERT_EQ(stat(f.c_str(), &before), 0) << f; // cached now
+		ASSERT_EQ(shm_unlink(("/" + name).c_str()), 0);
+		int fd = open(f.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0640);
+		ASSERT_GE(fd, 0) << f << ": " << strerror(errno);
+		EXPECT_EQ(write(fd, "new", 3), 3);
+		close(fd);
+		EXPECT_EQ(read_file("/dev/shm/" + name), "new") << f;
+		ASSERT_EQ(stat(("/dev/shm/" + name).c_str(), &after), 0);
+		EXPECT_EQ(after.st_mode, (mode_t)(S_IFREG | 0640)) << f;
+		// Without O_CREAT, a removed name is not found.
+		ASSERT_EQ(stat(f.c_str(), &before), 0);
+		ASSERT_EQ(shm_unlink(("/" + name).c_str()), 0);
+		errno = 0;
+		EXPECT_EQ(open(f.c_str(), O_RDWR), -1) << f;
+		EXPECT_EQ(errno, ENOENT) << f;
+	}
+}
+
 TEST_F(Io, TruncatedUnderAReaderGivesAShortRead)
 {
 	make_posix("shmfs-test-shrink", 1 << 20, 0600);

@@ -110,7 +110,7 @@ MOUNT_COMMON := $(BUILD)/obj/tests/harness.o $(BUILD)/obj/tests/native.o
 .SECONDARY:
 
 all: $(BUILD)/shmfs $(BUILD)/shmbench $(BUILD)/shmhold $(BUILD)/shmattack \
-	$(BUILD)/lsshm
+	$(BUILD)/lsshm $(BUILD)/shmcycle
 
 $(LIBFUSE_STAMP): tools/libfuse.sh
 	@mkdir -p $(dir $@)
@@ -127,6 +127,19 @@ $(BUILD)/shmhold: tools/shmhold.c
 $(BUILD)/shmattack: tools/shmattack.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
+
+# libfuse's passthrough_hp, the FUSE peer make bench measures posix/
+# against, from the libfuse source the build fetched (none where the
+# system's libfuse was used).
+$(BUILD)/passthrough_hp: $(LIBFUSE_STAMP)
+	@src=$$(ls -d $(LIBFUSE_DIR)/src/fuse3-*/example 2>/dev/null | head -n 1); \
+	[ -n "$$src" ] || { echo "(no libfuse source: no passthrough_hp)"; exit 1; }; \
+	$(CXX) -O2 -std=c++17 -I$$src $$($(PKGCONF) --cflags fuse3) \
+		$$src/passthrough_hp.cc -o $@ $$($(PKGCONF) --libs fuse3) -pthread
+
+$(BUILD)/shmcycle: tools/shmcycle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS) -lrt -pthread
 
 $(BUILD)/lsshm: tools/lsshm.c
 	@mkdir -p $(dir $@)
@@ -223,7 +236,8 @@ umount:
 # bindfs (the FUSE peer) and gnuplot (the chart) are installed for it only.
 bench: deps
 	$(MAKE) all
-	@for p in bindfs gnuplot-nox liburing-dev libnuma-dev; do dpkg-query -W -f='$${Status}' $$p \
+	@for p in bindfs gnuplot-nox liburing-dev libnuma-dev python3-torch \
+		postgresql-15; do dpkg-query -W -f='$${Status}' $$p \
 		2>/dev/null | grep -q 'install ok installed' || \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p \
 		>/dev/null; done
@@ -233,6 +247,8 @@ bench: deps
 	tools/bench-soak.sh $(BUILD)/shmfs
 	tools/bench-watch.sh $(BUILD)/shmfs
 	tools/bench-trace.sh $(BUILD)/shmfs
+	$(MAKE) $(BUILD)/passthrough_hp || true
+	tools/bench-posix.sh $(BUILD)/shmfs $(BUILD)/shmcycle $(BUILD)/passthrough_hp
 	SHMFS_LIBFUSE_SUITE=sid $(MAKE) BUILD=build/uring \
 		LIBFUSE_DIR=build/libfuse-sid build/uring/shmfs && \
 		tools/bench-uring.sh $(BUILD)/shmfs build/uring/shmfs || \

@@ -64,9 +64,10 @@ static void json_str(GString *out, const char *s)
 		for (; s < stop; s++) {
 			unsigned char c = (unsigned char)*s;
 
-			if (c == '"' || c == '\\')
-				g_string_append_printf(out, "\\%c", c);
-			else if (c < 0x20)
+			if (c == '"' || c == '\\') {
+				g_string_append_c(out, '\\');
+				g_string_append_c(out, (char)c);
+			} else if (c < 0x20)
 				g_string_append_printf(out, "\\u%04x", c);
 			else
 				g_string_append_c(out, (char)c);
@@ -78,19 +79,50 @@ static void json_str(GString *out, const char *s)
 	g_string_append_c(out, '"');
 }
 
-static void format(GString *t, const struct shm_event *ev)
+/* v in decimal, at least width digits (zeros before). */
+static void append_uint(GString *t, uint64_t v, int width)
 {
+	char d[24];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || n < width);
+	while (n)
+		g_string_append_c(t, d[--n]);
+}
+
+/* An event's time as RFC 3339 in UTC, to the nanosecond.  The text up
+ * to the second is kept per thread: a burst of events shares it. */
+static void append_time(GString *t, const struct timespec *when)
+{
+	static __thread time_t sec = -1;
+	static __thread char upto[64];
 	struct tm tm;
 
-	gmtime_r(&ev->when.tv_sec, &tm);
-	g_string_append_printf(
-		t,
-		"{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d."
-		"%09ldZ\",\"event\":\"%s\",\"kind\":\"%s\","
-		"\"ns\":%" PRIu64 ",\"container\":",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, (long)ev->when.tv_nsec,
-		ev->created ? "create" : "remove", ev->kind, ev->ns);
+	if (when->tv_sec != sec) {
+		gmtime_r(&when->tv_sec, &tm);
+		snprintf(upto, sizeof(upto), "%04d-%02d-%02dT%02d:%02d:%02d.",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		sec = when->tv_sec;
+	}
+	g_string_append(t, upto);
+	append_uint(t, (uint64_t)when->tv_nsec, 9);
+	g_string_append_c(t, 'Z');
+}
+
+static void format(GString *t, const struct shm_event *ev)
+{
+	g_string_append(t, "{\"time\":\"");
+	append_time(t, &ev->when);
+	g_string_append(t, ev->created ? "\",\"event\":\"create\",\"kind\":\"" :
+					 "\",\"event\":\"remove\",\"kind\":\"");
+	g_string_append(t, ev->kind);
+	g_string_append(t, "\",\"ns\":");
+	append_uint(t, (uint64_t)ev->ns, 1);
+	g_string_append(t, ",\"container\":");
 	json_str(t, ev->container ? ev->container : "");
 	g_string_append(t, ",\"name\":");
 	json_str(t, ev->name);
@@ -98,20 +130,22 @@ static void format(GString *t, const struct shm_event *ev)
 		g_string_append_printf(t, ",\"key\":\"0x%08x\"", ev->key);
 	else
 		g_string_append(t, ",\"key\":null");
-	g_string_append_printf(t, ",\"size\":%" PRIu64, ev->size);
-	if (ev->pid > 0)
-		g_string_append_printf(t, ",\"pid\":%d", (int)ev->pid);
-	else
+	g_string_append(t, ",\"size\":");
+	append_uint(t, ev->size, 1);
+	if (ev->pid > 0) {
+		g_string_append(t, ",\"pid\":");
+		append_uint(t, (uint64_t)ev->pid, 1);
+	} else
 		g_string_append(t, ",\"pid\":null");
 	g_string_append(t, ",\"command\":");
 	json_str(t, ev->command ? ev->command : "");
 	/* Who removed it, where the kernel said (trace.h): the creator's
 	 * fields above are kept as they are. */
 	if (!ev->created) {
-		if (ev->rpid > 0)
-			g_string_append_printf(t, ",\"remover_pid\":%d",
-					       (int)ev->rpid);
-		else
+		if (ev->rpid > 0) {
+			g_string_append(t, ",\"remover_pid\":");
+			append_uint(t, (uint64_t)ev->rpid, 1);
+		} else
 			g_string_append(t, ",\"remover_pid\":null");
 		g_string_append(t, ",\"remover_command\":");
 		json_str(t, ev->rcommand ? ev->rcommand : "");

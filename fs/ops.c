@@ -194,6 +194,13 @@ static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int r = in ? inode_attr(req, in, fi, &a) : -ENOENT;
 
+	/* A name removed natively since the kernel cached it: ESTALE, as
+	 * open answers (file.c), so that a path walk that asked (a
+	 * permission check refreshing the attributes) looks the name up
+	 * again instead of failing with ENOENT (an open with O_CREAT then
+	 * makes it); a stat of it still ends in ENOENT. */
+	if (r == -ENOENT && in && in->be)
+		r = -ESTALE;
 	if (r)
 		return shmfs_reply_err(req, r, "getattr",
 				       in ? shmfs_inode_path(in) : NULL);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "harness.h"
 
 using namespace shmfs_test;
@@ -438,6 +440,44 @@ TEST_F(Io, OCreatAfterANativeRemovalMakesTheNameAgain)
 		EXPECT_EQ(open(f.c_str(), O_RDWR), -1) << f;
 		EXPECT_EQ(errno, ENOENT) << f;
 	}
+	// As two other users, against the same calls natively: nobody
+	// makes the name again after root removed it, and a second user's
+	// O_CREAT open of nobody's file answers as on /dev/shm.
+	std::map<std::string, std::vector<int>> got;
+	for (const std::string &dir :
+	     { std::string("/dev/shm"), m.path("posix") }) {
+		const std::string name = "shmfs-test-again-u";
+		const std::string f = dir + "/" + name;
+		posix.push_back(name);
+		make_posix(name, 10, 0644);
+		got[dir].push_back(as_user(65534, 65534, [&] {
+			struct stat st;
+			return stat(f.c_str(), &st) == 0 ? 0 : errno;
+		}));
+		shm_unlink(("/" + name).c_str());
+		got[dir].push_back(as_user(65534, 65534, [&] {
+			int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0600);
+			if (fd < 0)
+				return errno;
+			close(fd);
+			return 0;
+		}));
+		struct stat st;
+		got[dir].push_back(stat(("/dev/shm/" + name).c_str(), &st) ==
+						   0 ?
+					   (int)st.st_uid :
+					   -errno);
+		got[dir].push_back(as_user(65533, 65533, [&] {
+			int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0600);
+			if (fd < 0)
+				return errno;
+			close(fd);
+			return 0;
+		}));
+		shm_unlink(("/" + name).c_str());
+	}
+	EXPECT_EQ(got["/dev/shm"], (std::vector<int>{ 0, 0, 65534, EACCES }));
+	EXPECT_EQ(got[m.path("posix")], got["/dev/shm"]);
 }
 
 TEST_F(Io, TruncatedUnderAReaderGivesAShortRead)

@@ -113,6 +113,30 @@ static void append_time(GString *t, const struct timespec *when)
 	g_string_append_c(t, 'Z');
 }
 
+/* ,"name": */
+static void field(GString *t, const char *name)
+{
+	g_string_append(t, ",\"");
+	g_string_append(t, name);
+	g_string_append(t, "\":");
+}
+
+/* ,"name":"v" (NULL as ""), and ,"name":pid (null if none). */
+static void field_str(GString *t, const char *name, const char *v)
+{
+	field(t, name);
+	json_str(t, v ? v : "");
+}
+
+static void field_pid(GString *t, const char *name, pid_t pid)
+{
+	field(t, name);
+	if (pid > 0)
+		append_uint(t, (uint64_t)pid, 1);
+	else
+		g_string_append(t, "null");
+}
+
 static void format(GString *t, const struct shm_event *ev)
 {
 	g_string_append(t, "{\"time\":\"");
@@ -122,37 +146,23 @@ static void format(GString *t, const struct shm_event *ev)
 	g_string_append(t, ev->kind);
 	g_string_append(t, "\",\"ns\":");
 	append_uint(t, (uint64_t)ev->ns, 1);
-	g_string_append(t, ",\"container\":");
-	json_str(t, ev->container ? ev->container : "");
-	g_string_append(t, ",\"name\":");
-	json_str(t, ev->name);
+	field_str(t, "container", ev->container);
+	field_str(t, "name", ev->name);
 	if (ev->has_key)
 		g_string_append_printf(t, ",\"key\":\"0x%08x\"", ev->key);
 	else
 		g_string_append(t, ",\"key\":null");
-	g_string_append(t, ",\"size\":");
+	field(t, "size");
 	append_uint(t, ev->size, 1);
-	if (ev->pid > 0) {
-		g_string_append(t, ",\"pid\":");
-		append_uint(t, (uint64_t)ev->pid, 1);
-	} else
-		g_string_append(t, ",\"pid\":null");
-	g_string_append(t, ",\"command\":");
-	json_str(t, ev->command ? ev->command : "");
+	field_pid(t, "pid", ev->pid);
+	field_str(t, "command", ev->command);
 	/* Who removed it, where the kernel said (trace.h): the creator's
 	 * fields above are kept as they are. */
 	if (!ev->created) {
-		if (ev->rpid > 0) {
-			g_string_append(t, ",\"remover_pid\":");
-			append_uint(t, (uint64_t)ev->rpid, 1);
-		} else
-			g_string_append(t, ",\"remover_pid\":null");
-		g_string_append(t, ",\"remover_command\":");
-		json_str(t, ev->rcommand ? ev->rcommand : "");
-		g_string_append(t, ",\"remover_container\":");
-		json_str(t, ev->rcontainer ? ev->rcontainer : "");
-		g_string_append(t, ",\"remover_container_name\":");
-		json_str(t, ev->rcontainer_name ? ev->rcontainer_name : "");
+		field_pid(t, "remover_pid", ev->rpid);
+		field_str(t, "remover_command", ev->rcommand);
+		field_str(t, "remover_container", ev->rcontainer);
+		field_str(t, "remover_container_name", ev->rcontainer_name);
 	}
 	g_string_append(t, "}\n");
 }

@@ -37,15 +37,7 @@ std::string watch_figures(const Mount &m)
 	return out;
 }
 
-class Events : public MountTest {
-protected:
-	std::vector<std::string>
-	wait_lines(size_t n,
-		   const std::function<bool(const std::string &)> &pick)
-	{
-		return event_lines(m, n, pick);
-	}
-};
+class Events : public MountTest {};
 
 // Whether some process has path open, waited for up to limit_ms.
 bool someone_holds(const std::string &path, int limit_ms)
@@ -141,7 +133,7 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 		// Noticed without a listing: the watcher's own rounds.
 		size_t seen =
 			(size_t)(b + 1) * kEach * 2 + (size_t)b * kEach * 2;
-		std::vector<std::string> got = wait_lines(seen, ours);
+		std::vector<std::string> got = event_lines(m, seen, ours);
 		ASSERT_EQ(got.size(), seen) << "burst " << b << ": "
 					    << kinds(got) << watch_figures(m);
 		for (int id : ids)
@@ -149,7 +141,7 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 		for (const std::string &n : made)
 			ASSERT_EQ(shm_unlink(("/" + n).c_str()), 0);
 		seen += (size_t)kEach * 2;
-		got = wait_lines(seen, ours);
+		got = event_lines(m, seen, ours);
 		ASSERT_EQ(got.size(), seen) << "burst " << b << ": "
 					    << kinds(got) << watch_figures(m);
 		struct stat st;
@@ -157,7 +149,8 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 		EXPECT_GE(st.st_size, last_size);
 		last_size = st.st_size;
 	}
-	std::vector<std::string> got = wait_lines(4 * kBursts * kEach, ours);
+	std::vector<std::string> got =
+		event_lines(m, 4 * kBursts * kEach, ours);
 	ASSERT_EQ(got.size(), (size_t)4 * kBursts * kEach);
 	std::map<std::string, std::vector<std::string>> per;
 	std::string prev_time;
@@ -455,7 +448,7 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	auto in_ctr = [&](const std::string &l) {
 		return json_field(l, "ns") == ns;
 	};
-	std::vector<std::string> got = wait_lines(21, in_ctr);
+	std::vector<std::string> got = event_lines(m, 21, in_ctr);
 	ASSERT_EQ(got.size(), 21u);
 	int kept = 0;
 	for (const auto &s : made_ids) {
@@ -490,7 +483,7 @@ TEST_F(AllNsEvents, ContainerCreatorsAndTheirEnd)
 	// The container ends: its namespace and tmpfs go, and every segment
 	// in them is a remove line.
 	end_box();
-	got = wait_lines(42, in_ctr);
+	got = event_lines(m, 42, in_ctr);
 	ASSERT_EQ(got.size(), 42u);
 	std::map<std::string, int> removed;
 	for (size_t i = 21; i < got.size(); i++) {
@@ -525,7 +518,7 @@ TEST_F(Events, PosixCreatorsFromFanotify)
 		return json_field(l, "kind") == "posix" &&
 		       made.count(json_field(l, "name")) > 0;
 	};
-	std::vector<std::string> got = wait_lines(20, ours);
+	std::vector<std::string> got = event_lines(m, 20, ours);
 	ASSERT_EQ(got.size(), 20u);
 	int named = 0;
 	for (const std::string &l : got) {

@@ -24,11 +24,20 @@ namespace {
 
 class Origins : public MountTest {
 protected:
-	std::vector<std::string>
-	wait_lines(size_t n,
-		   const std::function<bool(const std::string &)> &pick)
+	// n processes that each make one System V segment and exit at once
+	// (command line "perl -e ... TAG-i"): the ids, removed by TearDown.
+	std::vector<int> short_lived_sysv(int n, const std::string &tag)
 	{
-		return event_lines(m, n, pick);
+		std::string ids = run("for i in $(seq " + std::to_string(n) +
+				      "); do perl -e 'print shmget(0, 4096, "
+				      "0600|01000), qq(\\n)' " +
+				      tag + "-$i; done");
+		std::vector<int> made;
+		for (const std::string &l : lines_of(ids)) {
+			made.push_back(std::stoi(l));
+			shmids.push_back(made.back());
+		}
+		return made;
 	}
 	// Whether the tracer runs; where this build has it and the kernel
 	// has BTF, a daemon run as root must have loaded it.
@@ -58,27 +67,20 @@ TEST_F(Origins, EveryShortLivedCreatorIsNamed)
 		GTEST_SKIP() << "no-trace: the eBPF tracer cannot load here "
 				"(the trace=off test covers the old sources)";
 	const int n = 1000;
-	std::string ids = run("for i in $(seq " + std::to_string(n) +
-			      "); do perl -e 'print shmget(0, 4096, "
-			      "0600|01000), qq(\\n)' shmfs-sl-$i; done");
-	std::vector<int> made;
-	for (const std::string &l : lines_of(ids)) {
-		made.push_back(std::stoi(l));
-		shmids.push_back(made.back());
-	}
+	std::vector<int> made = short_lived_sysv(n, "shmfs-sl");
 	ASSERT_EQ(made.size(), (size_t)n);
 	for (int i = 1; i <= n; i++)
 		posix.push_back("shmfs-sl-" + std::to_string(i));
 	run("for i in $(seq " + std::to_string(n) +
 	    "); do touch /dev/shm/shmfs-sl-$i; done");
-	auto sysv = wait_lines(n, [](const std::string &l) {
+	auto sysv = event_lines(m, n, [](const std::string &l) {
 		return json_field(l, "event") == "create" &&
 		       json_field(l, "kind") == "sysv" &&
 		       json_field(l, "command").rfind("perl -e ", 0) == 0 &&
 		       json_field(l, "command").find(" shmfs-sl-") !=
 			       std::string::npos;
 	});
-	auto px = wait_lines(n, [](const std::string &l) {
+	auto px = event_lines(m, n, [](const std::string &l) {
 		return json_field(l, "event") == "create" &&
 		       json_field(l, "kind") == "posix" &&
 		       json_field(l, "name").rfind("shmfs-sl-", 0) == 0;
@@ -138,7 +140,7 @@ TEST_F(Origins, RemoversAreNamed)
 	run("rm /dev/shm/shmfs-rm-a");
 	run("python3 -c \"import _posixshmem; "
 	    "_posixshmem.shm_unlink('/shmfs-rm-b')\"");
-	auto gone = wait_lines(4, [&](const std::string &l) {
+	auto gone = event_lines(m, 4, [&](const std::string &l) {
 		std::string nm = json_field(l, "name");
 		return json_field(l, "event") == "remove" &&
 		       (nm == std::to_string(a) || nm == std::to_string(b) ||
@@ -256,14 +258,7 @@ TEST_F(NoTrace, TheOldSourcesAndTheMissedCounter)
 	EXPECT_EQ(prom_value(m, "shmfs_watch_source{source=\"ebpf\"}"), 0);
 	long long missed0 = prom_value(m, "shmfs_creators_missed_total");
 	const int n = 100;
-	std::string ids = run("for i in $(seq " + std::to_string(n) +
-			      "); do perl -e 'print shmget(0, 4096, "
-			      "0600|01000), qq(\\n)' shmfs-nt-$i; done");
-	std::vector<int> made;
-	for (const std::string &l : lines_of(ids)) {
-		made.push_back(std::stoi(l));
-		shmids.push_back(made.back());
-	}
+	std::vector<int> made = short_lived_sysv(n, "shmfs-nt");
 	ASSERT_EQ(made.size(), (size_t)n);
 	int kept = 0;
 	long long missed = 0;
@@ -282,7 +277,7 @@ TEST_F(NoTrace, TheOldSourcesAndTheMissedCounter)
 	       missed);
 	int id = made[0];
 	run("ipcrm -m " + std::to_string(id));
-	auto gone = wait_lines(1, [&](const std::string &l) {
+	auto gone = event_lines(m, 1, [&](const std::string &l) {
 		return json_field(l, "event") == "remove" &&
 		       json_field(l, "name") == std::to_string(id);
 	});
@@ -295,7 +290,7 @@ TEST_F(NoTrace, TheOldSourcesAndTheMissedCounter)
 	const std::string name = "shmfs-nt-fan-" + std::to_string(getpid());
 	posix.push_back(name);
 	run("perl -e 'open F, \">/dev/shm/" + name + "\"; sleep 1'");
-	auto pmade = wait_lines(1, [&](const std::string &l) {
+	auto pmade = event_lines(m, 1, [&](const std::string &l) {
 		return json_field(l, "event") == "create" &&
 		       json_field(l, "name") == name;
 	});

@@ -314,13 +314,13 @@ static void unlinked(const struct shm_trace_event *e)
 static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
 		  char **command, char **container)
 {
-	g_autofree char *by_dev = unlink_key(made, 0, dev, name);
+	g_autofree char *by_dev = dev ? unlink_key(made, 0, dev, name) : NULL;
 	g_autofree char *by_ns = unlink_key(made, ns, 0, name);
 	struct unlink *a = NULL, *b = NULL, *u;
 
 	g_mutex_lock(&unlinks_lock);
 	if (unlink_index) {
-		a = dev ? g_hash_table_lookup(unlink_index, by_dev) : NULL;
+		a = by_dev ? g_hash_table_lookup(unlink_index, by_dev) : NULL;
 		b = g_hash_table_lookup(unlink_index, by_ns);
 	}
 	u = a && (!b || a->when >= b->when) ? a : b;

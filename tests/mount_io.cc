@@ -444,6 +444,16 @@ TEST_F(Io, OCreatAfterANativeRemovalMakesTheNameAgain)
 	// makes the name again after root removed it, and a second user's
 	// O_CREAT open of nobody's file answers as on /dev/shm.
 	std::map<std::string, std::vector<int>> got;
+	// open(O_CREAT | O_WRONLY) of f as uid: 0 or its errno.
+	auto create_as = [](uid_t uid, const std::string &f) {
+		return as_user(uid, uid, [&] {
+			int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0600);
+			if (fd < 0)
+				return errno;
+			close(fd);
+			return 0;
+		});
+	};
 	for (const std::string &dir :
 	     { std::string("/dev/shm"), m.path("posix") }) {
 		const std::string name = "shmfs-test-again-u";
@@ -455,25 +465,13 @@ TEST_F(Io, OCreatAfterANativeRemovalMakesTheNameAgain)
 			return stat(f.c_str(), &st) == 0 ? 0 : errno;
 		}));
 		shm_unlink(("/" + name).c_str());
-		got[dir].push_back(as_user(65534, 65534, [&] {
-			int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0600);
-			if (fd < 0)
-				return errno;
-			close(fd);
-			return 0;
-		}));
+		got[dir].push_back(create_as(65534, f));
 		struct stat st;
 		got[dir].push_back(stat(("/dev/shm/" + name).c_str(), &st) ==
 						   0 ?
 					   (int)st.st_uid :
 					   -errno);
-		got[dir].push_back(as_user(65533, 65533, [&] {
-			int fd = open(f.c_str(), O_CREAT | O_WRONLY, 0600);
-			if (fd < 0)
-				return errno;
-			close(fd);
-			return 0;
-		}));
+		got[dir].push_back(create_as(65533, f));
 		shm_unlink(("/" + name).c_str());
 	}
 	EXPECT_EQ(got["/dev/shm"], (std::vector<int>{ 0, 0, 65534, EACCES }));

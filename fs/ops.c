@@ -198,8 +198,10 @@ static void shmfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	 * open answers (file.c), so that a path walk that asked (a
 	 * permission check refreshing the attributes) looks the name up
 	 * again instead of failing with ENOENT (an open with O_CREAT then
-	 * makes it); a stat of it still ends in ENOENT. */
-	if (r == -ENOENT && in && in->be)
+	 * makes it); a stat of it still ends in ENOENT.  Not when asked
+	 * through an open file (a read's refresh): nothing would look the
+	 * name up again, and the caller gets ENOENT as before. */
+	if (r == -ENOENT && in && in->be && !fi)
 		r = -ESTALE;
 	if (r)
 		return shmfs_reply_err(req, r, "getattr",

@@ -251,6 +251,9 @@ struct shmfs_config {
 	const char *const *map_dirs; /* --map-dir, NULL-terminated or NULL */
 	bool all_namespaces;	     /* ns/ is served: watch every namespace */
 	bool no_trace; /* -o trace=off: no eBPF, creators from /proc only */
+	/* -o trace=syscalls: the tracer on every system call's tracepoints,
+	 * not on the calls' own functions (trace.h) */
+	bool trace_syscalls;
 };
 
 struct shmfs_backend {
@@ -401,6 +404,7 @@ struct shm_watch_stats {
 	uint64_t creators_missed; /* segments first seen after their creator
 				   * had gone */
 	bool traced;		  /* the eBPF tracer runs (trace.h) */
+	const char *trace_hooks;  /* on what: "calls" or "syscalls" */
 	int trace_error;	  /* else why not: -errno, 0 if not asked */
 	uint64_t trace_events, trace_lost; /* taken; dropped by the kernel */
 };

@@ -44,7 +44,10 @@ static void log_trace(void)
 	shm_watch_counts(&w);
 	if (w.traced)
 		shmfs_log("trace: on: the kernel names who makes and removes "
-			  "each segment (eBPF)");
+			  "each segment (eBPF, on the %s)",
+			  strcmp(w.trace_hooks, "calls") == 0 ?
+				  "calls' own functions" :
+				  "tracepoints of every system call");
 	else if (w.trace_error)
 		shmfs_log("trace: off (%s): creators from /proc and "
 			  "fanotify, removers not named",
@@ -198,6 +201,8 @@ static int run(int argc, char *argv[])
 		.map_dirs = (const char *const *)opts.map_dirs->pdata,
 		.all_namespaces = opts.all_namespaces != 0,
 		.no_trace = opts.trace && strcmp(opts.trace, "off") == 0,
+		.trace_syscalls =
+			opts.trace && strcmp(opts.trace, "syscalls") == 0,
 	};
 
 	if (opts.all_namespaces)

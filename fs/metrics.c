@@ -291,6 +291,14 @@ static void watch_series(GString *t)
 	       "/proc and fanotify, creators only).");
 	sample(t, "shmfs_watch_source", "{source=\"ebpf\"}", w.traced);
 	sample(t, "shmfs_watch_source", "{source=\"proc\"}", !w.traced);
+	family(t, "shmfs_trace_hooks", "gauge",
+	       "Where the eBPF tracer runs: 1 for the hooks in use (calls: "
+	       "the calls' own functions, nothing else pays; syscalls: the "
+	       "tracepoints of every system call).");
+	sample(t, "shmfs_trace_hooks", "{hooks=\"calls\"}",
+	       w.traced && strcmp(w.trace_hooks, "calls") == 0);
+	sample(t, "shmfs_trace_hooks", "{hooks=\"syscalls\"}",
+	       w.traced && strcmp(w.trace_hooks, "syscalls") == 0);
 	family(t, "shmfs_trace_events_total", "counter",
 	       "Calls the eBPF tracer reported (segments made and removed).");
 	sample(t, "shmfs_trace_events_total", NULL, w.trace_events);

@@ -216,8 +216,10 @@ void shmfs_usage(const char *prog)
 	       "cache (default on)\n"
 	       "    -o watch=MS         look for new segments every MS "
 	       "(default %d; 0: never)\n"
-	       "    -o trace=on|off     off: no eBPF; who made and removed "
-	       "what from /proc\n"
+	       "    -o trace=on|off|syscalls  off: no eBPF; who made and "
+	       "removed what from /proc\n"
+	       "                        syscalls: eBPF on every system call, "
+	       "not on the calls\n"
 	       "    -o events_max=N     the events file keeps the newest N "
 	       "lines (default %d)\n"
 	       "    -o max_open_per_uid=N  files a user but root may hold "
@@ -268,8 +270,9 @@ int shmfs_options_check(const struct shmfs_opts *o)
 		return shmfs_startup_error(
 			"max_open_per_uid must be >= 0 (0: the default)");
 	if (o->trace && strcmp(o->trace, "on") != 0 &&
-	    strcmp(o->trace, "off") != 0)
-		return shmfs_startup_error("trace=%s: say on or off", o->trace);
+	    strcmp(o->trace, "off") != 0 && strcmp(o->trace, "syscalls") != 0)
+		return shmfs_startup_error("trace=%s: say on, off or syscalls",
+					   o->trace);
 	if (o->passthrough && strcmp(o->passthrough, "on") != 0 &&
 	    strcmp(o->passthrough, "off") != 0)
 		return shmfs_startup_error("passthrough=%s: say on or off",

@@ -54,6 +54,21 @@ protected:
 		    geteuid() == 0)
 			ADD_FAILURE() << "the tracer did not load: "
 				      << read_file(m.log);
+		// It runs on one set of hooks, and says which.
+		long long calls = prom_value(
+				  m, "shmfs_trace_hooks{hooks=\"calls\"}"),
+			  sys = prom_value(
+				  m, "shmfs_trace_hooks{hooks=\"syscalls\"}");
+		EXPECT_EQ(calls + sys, on ? 1 : 0);
+		if (on) {
+			EXPECT_NE(read_file(m.log).find(
+					  calls ? "(eBPF, on the calls' own "
+						  "functions)" :
+						  "(eBPF, on the tracepoints "
+						  "of every system call)"),
+				  std::string::npos)
+				<< read_file(m.log);
+		}
 		return on;
 	}
 };
@@ -240,6 +255,66 @@ TEST_F(Origins, WhatIsMadeAsTheMountCommandReturnsIsNamed)
 			  "touch /dev/shm/" + tag);
 	}
 	EXPECT_EQ(run("fusermount3 -u " + dir + " && echo ok"), "ok\n");
+}
+
+class SyscallsTrace : public Origins {
+protected:
+	std::vector<std::string> mount_args() override
+	{
+		return { "-o", "trace=syscalls" };
+	}
+};
+
+// With -o trace=syscalls the tracer runs on every system call's
+// tracepoints even where the calls' own functions could take it (the
+// default tests cover those where the kernel allows them): quick makers
+// and removers of each kind are named as by the default, a name removed
+// by a path relative to /dev/shm too.
+TEST_F(SyscallsTrace, MakersAndRemoversAreNamedFromTheTracepoints)
+{
+	if (!traced())
+		GTEST_SKIP() << "no-trace: the eBPF tracer cannot load here";
+	EXPECT_EQ(prom_value(m, "shmfs_trace_hooks{hooks=\"syscalls\"}"), 1);
+	EXPECT_EQ(prom_value(m, "shmfs_trace_hooks{hooks=\"calls\"}"), 0);
+	const int n = 100;
+	const std::string tag = "shmfs-sc-" + std::to_string(getpid());
+	std::vector<int> made = short_lived_sysv(n, tag);
+	ASSERT_EQ(made.size(), (size_t)n);
+	run("for i in $(seq " + std::to_string(n) + "); do touch /dev/shm/" +
+	    tag + "-$i; done");
+	run("cd /dev/shm && for i in $(seq " + std::to_string(n) + "); do rm " +
+	    tag + "-$i; done");
+	std::string ids;
+	for (int id : made)
+		ids += std::to_string(id) + " ";
+	run("for i in " + ids + "; do ipcrm -m $i; done");
+	auto lines = event_lines(m, 4 * n, [&](const std::string &l) {
+		return json_field(l, "name").rfind(tag, 0) == 0 ||
+		       json_field(l, "command").find(" " + tag + "-") !=
+			       std::string::npos;
+	});
+	ASSERT_EQ(lines.size(), (size_t)(4 * n)) << read_file(m.path("events"));
+	std::map<std::string, std::string> made_by, removed_by;
+	for (const std::string &l : lines) {
+		std::string key =
+			json_field(l, "kind") + "/" + json_field(l, "name");
+		if (json_field(l, "event") == "create")
+			made_by[key] = json_field(l, "command");
+		else
+			removed_by[key] = json_field(l, "remover_command");
+	}
+	for (int i = 0; i < n; i++) {
+		std::string name = tag + "-" + std::to_string(i + 1);
+		std::string id = std::to_string(made[i]);
+		EXPECT_EQ(made_by["sysv/" + id],
+			  "perl -e print shmget(0, 4096, 0600|01000), "
+			  "qq(\\n) " +
+				  name);
+		EXPECT_EQ(removed_by["sysv/" + id], "ipcrm -m " + id);
+		EXPECT_EQ(made_by["posix/" + name], "touch /dev/shm/" + name);
+		EXPECT_EQ(removed_by["posix/" + name], "rm " + name);
+	}
+	EXPECT_EQ(prom_value(m, "shmfs_trace_lost_total"), 0);
 }
 
 class NoTrace : public Origins {

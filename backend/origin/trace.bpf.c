@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /* trace.bpf.c - who makes and removes shared memory, from the system
- * calls themselves (see trace.h), on the raw sys_enter and sys_exit
- * tracepoints (no tracefs, no kprobes, no BPF trampolines needed):
+ * calls themselves (see trace.h).  Two sets of programs, one loaded
+ * (trace.c): on the calls' own functions (fentry/fexit: BPF trampolines,
+ * where the kernel lets them attach; nothing else pays), or on the raw
+ * sys_enter and sys_exit tracepoints (no tracefs, no kprobes, no
+ * trampolines needed; every system call pays a test of its number):
  *
  *   shmget with IPC_CREAT or IPC_PRIVATE that returned an id: a segment
  *     perhaps made (the daemon keeps it where the caller is the segment's
  *     shm_cpid: the kernel's own word);
  *   shmctl(IPC_RMID) that succeeded: who removed a segment;
- *   open, openat, openat2, creat with O_CREAT, and unlink, unlinkat, of
- *     a path in a watched /dev/shm (absolute under the watched prefix,
- *     or relative to a directory in a watched tmpfs), at their entry:
- *     who made or removed a name there (the daemon takes it where
- *     inotify then reports that name made or removed).
+ *   a file made or unlinked in a watched /dev/shm: on the calls, the
+ *     kernel's security_inode_create and security_inode_unlink of a
+ *     directory in a watched tmpfs (its name); on the tracepoints, the
+ *     entry of open, openat, openat2, creat with O_CREAT, and of unlink,
+ *     unlinkat, of a path absolute under the watched prefix or relative
+ *     to a directory in a watched tmpfs.  Either comes before inotify
+ *     reports the name made or removed, where the daemon takes it.
  *
  * Each event carries the calling process: its pid, command line (the
  * first bytes of its argv), cgroup (its directory and two parents' names:
  * the container) and IPC namespace, read at the call, so that a process
- * that exits at once is still named.  Every other system call costs one
- * comparison.
+ * that exits at once is still named.
  */
 #include "vmlinux.h"
 
@@ -39,6 +43,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_shmget 29
 #define NR_shmctl 31
 #define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYS_PREFIX "__x64_"
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_open -1
 #define NR_creat -1
@@ -49,6 +54,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_shmget 194
 #define NR_shmctl 195
 #define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define SYS_PREFIX "__arm64_"
 #else
 #error "trace.bpf.c: no system call numbers for this architecture"
 #endif
@@ -221,6 +227,25 @@ static struct shm_trace_event *reserve(void)
 	return e;
 }
 
+/* A new event of kind what in the ring, its object's fields empty, or
+ * NULL (the ring is full). */
+static struct shm_trace_event *new_event(__u32 what)
+{
+	struct shm_trace_event *e = reserve();
+
+	if (!e)
+		return NULL;
+	e->what = what;
+	e->id = -1;
+	e->key = 0;
+	e->size = 0;
+	e->object_ns = 0;
+	e->ino = 0;
+	e->dev = 0;
+	e->name[0] = '\0';
+	return e;
+}
+
 /* Whether path (read into p->path) names something in a watched
  * /dev/shm: under the prefix, or relative to a directory (dfd, or the
  * working directory) in a watched tmpfs (then p->dev is that tmpfs). */
@@ -251,6 +276,96 @@ static bool path_watched(struct task_struct *task, struct pending *p, int dfd)
 	p->dev = BPF_CORE_READ(dir, d_sb, s_dev);
 	return dev_watched(p->dev);
 }
+
+/* --- The calls themselves (fentry/fexit: BPF trampolines, Linux 5.5+ on
+ * x86, 6.0+ on arm64): each program runs only on the call it names, so
+ * that the rest of the machine's system calls pay nothing.  The daemon
+ * loads these where it can, the tracepoints above and below where it
+ * cannot (trace.c). --- */
+
+/* A name made (its inode about to be created: open with O_CREAT of a
+ * new name, creat, mknod of a regular file) or unlinked in a directory
+ * of a watched tmpfs: the event of kind what, named by its directory's
+ * tmpfs and its own name, before the kernel reports the change to
+ * inotify (both hooks run first). */
+static int dentry_event(struct inode *dir, struct dentry *dentry, __u32 what)
+{
+	struct task_struct *task;
+	struct shm_trace_event *e;
+	__u32 dev = BPF_CORE_READ(dir, i_sb, s_dev);
+
+	if (!dev_watched(dev))
+		return 0;
+	e = new_event(what);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->dev = dev;
+	if (bpf_probe_read_kernel_str(e->name, sizeof(e->name),
+				      BPF_CORE_READ(dentry, d_name.name)) < 0)
+		e->name[0] = '\0';
+	who(e, task, BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum));
+	submit(e);
+	return 0;
+}
+
+SEC("fentry/security_inode_create")
+int BPF_PROG(on_create, struct inode *dir, struct dentry *dentry)
+{
+	return dentry_event(dir, dentry, SHM_TRACE_POSIX_MADE);
+}
+
+SEC("fentry/security_inode_unlink")
+int BPF_PROG(on_unlink, struct inode *dir, struct dentry *dentry)
+{
+	return dentry_event(dir, dentry, SHM_TRACE_POSIX_REMOVED);
+}
+
+/* A System V call that returned ret (what: made or removed), its
+ * arguments in regs. */
+static int sysv_event(struct pt_regs *regs, long ret, __u32 what)
+{
+	struct task_struct *task;
+	struct shm_trace_event *e;
+
+	if (ret < 0)
+		return 0;
+	e = new_event(what);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	e->object_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->id = what == SHM_TRACE_SYSV_MADE ?
+			(__s32)ret :
+			(__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	e->key = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	e->size = (__u64)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	who(e, task, e->object_ns);
+	submit(e);
+	return 0;
+}
+
+SEC("fexit/" SYS_PREFIX "sys_shmget")
+int BPF_PROG(on_shmget, struct pt_regs *regs, long ret)
+{
+	long key = PT_REGS_PARM1_CORE_SYSCALL(regs);
+
+	if (key != IPC_PRIVATE &&
+	    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & IPC_CREAT))
+		return 0;
+	return sysv_event(regs, ret, SHM_TRACE_SYSV_MADE);
+}
+
+SEC("fexit/" SYS_PREFIX "sys_shmctl")
+int BPF_PROG(on_shmctl, struct pt_regs *regs, long ret)
+{
+	if ((PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) != IPC_RMID)
+		return 0;
+	return sysv_event(regs, ret, SHM_TRACE_SYSV_REMOVED);
+}
+
+/* --- Where trampolines cannot attach: every system call's entry and
+ * exit, filtered by its number. --- */
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_enter, struct pt_regs *regs, long nr)
@@ -308,15 +423,9 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long nr)
 		return 0;
 	/* One that then fails removed nothing, and its word is never
 	 * asked for. */
-	e = reserve();
+	e = new_event(what);
 	if (!e)
 		return 0;
-	e->what = what;
-	e->id = -1;
-	e->key = 0;
-	e->size = 0;
-	e->object_ns = 0;
-	e->ino = 0;
 	e->dev = p->dev;
 	__builtin_memcpy(e->name, p->path, sizeof(e->name));
 	who(e, task, BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum));
@@ -327,10 +436,7 @@ int BPF_PROG(on_enter, struct pt_regs *regs, long nr)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task;
-	struct shm_trace_event *e;
 	long nr;
-	__u32 what;
 
 	if (ret < 0)
 		return 0;
@@ -341,29 +447,10 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 		if (key != IPC_PRIVATE &&
 		    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & IPC_CREAT))
 			return 0;
-		what = SHM_TRACE_SYSV_MADE;
-	} else if (nr == NR_shmctl) {
-		if ((PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) != IPC_RMID)
-			return 0;
-		what = SHM_TRACE_SYSV_REMOVED;
-	} else {
-		return 0;
+		return sysv_event(regs, ret, SHM_TRACE_SYSV_MADE);
 	}
-	e = reserve();
-	if (!e)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	e->what = what;
-	e->object_ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
-	e->id = what == SHM_TRACE_SYSV_MADE ?
-			(__s32)ret :
-			(__s32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	e->key = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	e->size = (__u64)PT_REGS_PARM2_CORE_SYSCALL(regs);
-	e->dev = 0;
-	e->ino = 0;
-	e->name[0] = '\0';
-	who(e, task, e->object_ns);
-	submit(e);
+	if (nr == NR_shmctl &&
+	    (PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) == IPC_RMID)
+		return sysv_event(regs, ret, SHM_TRACE_SYSV_REMOVED);
 	return 0;
 }

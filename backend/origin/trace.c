@@ -19,10 +19,16 @@ bool shm_trace_built(void)
 	return false;
 }
 
-int shm_trace_start(const char *posix_dir)
+int shm_trace_start(const char *posix_dir, bool syscalls)
 {
 	(void)posix_dir;
+	(void)syscalls;
 	return -ENOSYS;
+}
+
+const char *shm_trace_hooks(void)
+{
+	return NULL;
 }
 
 void shm_trace_stop(void)
@@ -133,10 +139,12 @@ static guint64 seen; /* atomic */
  * (kind, directory, name) is found by its key in unlink_index.  Under
  * unlinks_lock. */
 struct unlink {
-	bool made; /* an open with O_CREAT, else an unlink */
-	ino_t ns;  /* the caller's IPC namespace (a path under the prefix) */
-	dev_t dev; /* or the tmpfs of the directory it was relative to */
-	char *key; /* its key in unlink_index */
+	/* Its key in unlink_index: */
+	bool made;     /* an open with O_CREAT, else an unlink */
+	bool by_dev;   /* where: a tmpfs's device, else an IPC namespace: */
+	guint64 where; /* the caller's (a path under the prefix), or the
+			* tmpfs of the directory it was in */
+	char *name;
 	pid_t pid;
 	char *command, *container; /* NULL once taken */
 	gint64 when;
@@ -144,24 +152,30 @@ struct unlink {
 #define UNLINKS_MAX 16384
 static GMutex unlinks_lock;
 static GQueue unlinks = G_QUEUE_INIT;
-static GHashTable *unlink_index; /* key -> struct unlink * (the newest) */
+static GHashTable *unlink_index; /* struct unlink * (the newest of a key) */
 
 static void unlink_free(struct unlink *u)
 {
-	g_free(u->key);
+	g_free(u->name);
 	g_free(u->command);
 	g_free(u->container);
 	g_free(u);
 }
 
-/* The key of a call of kind made on name in the /dev/shm of ns (dev 0)
- * or of tmpfs dev. */
-static char *unlink_key(bool made, ino_t ns, dev_t dev, const char *name)
+static guint unlink_hash(gconstpointer p)
 {
-	return dev ? g_strdup_printf("%c d%llu/%s", made ? 'm' : 'u',
-				     (unsigned long long)dev, name) :
-		     g_strdup_printf("%c n%llu/%s", made ? 'm' : 'u',
-				     (unsigned long long)ns, name);
+	const struct unlink *u = p;
+
+	return g_str_hash(u->name) ^ (guint)(u->where * 31 + (u->where >> 32)) ^
+	       (guint)u->made ^ (guint)u->by_dev << 1;
+}
+
+static gboolean unlink_equal(gconstpointer a, gconstpointer b)
+{
+	const struct unlink *x = a, *y = b;
+
+	return x->made == y->made && x->by_dev == y->by_dev &&
+	       x->where == y->where && strcmp(x->name, y->name) == 0;
 }
 
 /* The oldest call, out of the queue and (if still the newest of its
@@ -170,8 +184,8 @@ static void unlink_pop(void)
 {
 	struct unlink *u = g_queue_pop_head(&unlinks);
 
-	if (g_hash_table_lookup(unlink_index, u->key) == u)
-		g_hash_table_remove(unlink_index, u->key);
+	if (g_hash_table_lookup(unlink_index, u) == u)
+		g_hash_table_remove(unlink_index, u);
 	unlink_free(u);
 }
 
@@ -284,24 +298,22 @@ static void unlinked(const struct shm_trace_event *e)
 	struct unlink *u = g_new0(struct unlink, 1);
 	size_t n = strnlen(e->name, sizeof(e->name));
 	const char *base = e->name;
-	g_autofree char *name = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		if (e->name[i] == '/')
 			base = e->name + i + 1;
-	name = g_strndup(base, n - (size_t)(base - e->name));
+	u->name = g_strndup(base, n - (size_t)(base - e->name));
 	u->made = e->what == SHM_TRACE_POSIX_MADE;
-	u->ns = e->ipc_ns;
-	u->dev = e->dev ? dev_of(e->dev) : 0;
-	u->key = unlink_key(u->made, u->ns, u->dev, name);
+	u->by_dev = e->dev != 0;
+	u->where = e->dev ? (guint64)dev_of(e->dev) : (guint64)e->ipc_ns;
 	u->pid = (pid_t)e->pid;
 	caller_of(e, &u->command, &u->container);
 	u->when = g_get_monotonic_time();
 	g_mutex_lock(&unlinks_lock);
 	if (!unlink_index)
-		unlink_index = g_hash_table_new(g_str_hash, g_str_equal);
+		unlink_index = g_hash_table_new(unlink_hash, unlink_equal);
 	g_queue_push_tail(&unlinks, u);
-	g_hash_table_replace(unlink_index, u->key, u);
+	g_hash_table_replace(unlink_index, u, u);
 	while (unlinks.length > UNLINKS_MAX ||
 	       ((struct unlink *)unlinks.head->data)->when <
 		       u->when - TRACED_KEEP_US)
@@ -314,14 +326,19 @@ static void unlinked(const struct shm_trace_event *e)
 static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
 		  char **command, char **container)
 {
-	g_autofree char *by_dev = dev ? unlink_key(made, 0, dev, name) : NULL;
-	g_autofree char *by_ns = unlink_key(made, ns, 0, name);
+	struct unlink by_dev = { .made = made,
+				 .by_dev = true,
+				 .where = (guint64)dev,
+				 .name = (char *)name };
+	struct unlink by_ns = { .made = made,
+				.where = (guint64)ns,
+				.name = (char *)name };
 	struct unlink *a = NULL, *b = NULL, *u;
 
 	g_mutex_lock(&unlinks_lock);
 	if (unlink_index) {
-		a = by_dev ? g_hash_table_lookup(unlink_index, by_dev) : NULL;
-		b = g_hash_table_lookup(unlink_index, by_ns);
+		a = dev ? g_hash_table_lookup(unlink_index, &by_dev) : NULL;
+		b = g_hash_table_lookup(unlink_index, &by_ns);
 	}
 	u = a && (!b || a->when >= b->when) ? a : b;
 	if (u) {
@@ -329,7 +346,7 @@ static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
 		*command = g_steal_pointer(&u->command);
 		*container = g_steal_pointer(&u->container);
 		/* Left in the queue to age; no longer found. */
-		g_hash_table_remove(unlink_index, u->key);
+		g_hash_table_remove(unlink_index, u);
 	}
 	g_mutex_unlock(&unlinks_lock);
 	return u != NULL;
@@ -481,30 +498,52 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-int shm_trace_start(const char *posix_dir)
+/* On what the programs run: "calls" (their own functions, through
+ * trampolines) or "syscalls" (every system call's tracepoints). */
+static const char *hooks;
+
+/* Open, load and attach the skeleton with the programs on the calls'
+ * own functions (calls) or on every system call's tracepoints: 0, or
+ * -errno. */
+static int trace_load(const char *posix_dir, bool calls)
 {
 	int r;
 
-	libbpf_set_print(quiet_print);
 	skel = shm_trace__open();
 	if (!skel)
 		return -(errno ? errno : EPERM);
-	/* The watched /dev/shm's path, for unlinks by absolute path. */
+	bpf_program__set_autoload(skel->progs.on_create, calls);
+	bpf_program__set_autoload(skel->progs.on_unlink, calls);
+	bpf_program__set_autoload(skel->progs.on_shmget, calls);
+	bpf_program__set_autoload(skel->progs.on_shmctl, calls);
+	bpf_program__set_autoload(skel->progs.on_enter, !calls);
+	bpf_program__set_autoload(skel->progs.on_exit, !calls);
+	/* The watched /dev/shm's path, for unlinks by absolute path (the
+	 * tracepoints see paths, the calls dentries). */
 	snprintf((char *)skel->rodata->prefix, sizeof(skel->rodata->prefix),
 		 "%s/", posix_dir);
 	skel->rodata->prefix_len = (__u32)strlen((char *)skel->rodata->prefix);
 	r = shm_trace__load(skel);
+	if (!r)
+		r = shm_trace__attach(skel);
 	if (r) {
 		shm_trace__destroy(skel);
 		skel = NULL;
 		return r < 0 ? r : -EPERM;
 	}
-	r = shm_trace__attach(skel);
-	if (r) {
-		shm_trace__destroy(skel);
-		skel = NULL;
-		return r < 0 ? r : -EPERM;
-	}
+	hooks = calls ? "calls" : "syscalls";
+	return 0;
+}
+
+int shm_trace_start(const char *posix_dir, bool syscalls)
+{
+	int r;
+
+	libbpf_set_print(quiet_print);
+	if (syscalls || (r = trace_load(posix_dir, true)) != 0)
+		r = trace_load(posix_dir, false);
+	if (r)
+		return r;
 	ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL,
 				NULL);
 	if (!ring) {
@@ -521,6 +560,11 @@ int shm_trace_start(const char *posix_dir)
 		skel = NULL;
 	}
 	return r;
+}
+
+const char *shm_trace_hooks(void)
+{
+	return skel ? hooks : NULL;
 }
 
 void shm_trace_stop(void)

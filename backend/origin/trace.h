@@ -26,10 +26,15 @@
 #include <glib.h>
 
 /* Load and attach the program and start the thread: 0, or -errno (why
- * it could not: the daemon goes on without it). */
-int shm_trace_start(const char *posix_dir);
+ * it could not: the daemon goes on without it).  The programs run on the
+ * calls' own functions (trampolines: nothing else pays) where the kernel
+ * allows and syscalls is false, else on every system call's tracepoints
+ * (each call pays a test). */
+int shm_trace_start(const char *posix_dir, bool syscalls);
 void shm_trace_stop(void);
 bool shm_trace_active(void);
+/* On what the programs run: "calls", "syscalls", or NULL (not running). */
+const char *shm_trace_hooks(void);
 /* Report the files made and unlinked in the tmpfs of device dev. */
 void shm_trace_watch_dev(dev_t dev);
 /* Who unlinked name in the watched /dev/shm of namespace ns, device

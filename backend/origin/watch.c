@@ -356,7 +356,8 @@ int shm_watch_start(const struct shmfs_config *cfg, unsigned interval_ms,
 	trace_error = 0;
 	if (interval_ms && !cfg->no_trace)
 		trace_error = shm_trace_start(cfg->posix_dir ? cfg->posix_dir :
-							       "/dev/shm");
+							       "/dev/shm",
+					      cfg->trace_syscalls);
 	if (interval_ms) {
 		(void)watch_posix_init(&started);
 		/* Without it (not root), creators are read from /proc only. */
@@ -393,6 +394,7 @@ void shm_watch_counts(struct shm_watch_stats *out)
 	out->posix_dirs = watch_posix_dirs();
 	out->creators_missed = shm_creators_missed();
 	out->traced = shm_trace_active();
+	out->trace_hooks = shm_trace_hooks();
 	out->trace_error = trace_error;
 	out->trace_events = shm_trace_seen();
 	out->trace_lost = shm_trace_lost();

@@ -23,8 +23,8 @@ protected:
 		char t[] = "/dev/shm/shmfs-unit.XXXXXX";
 		ASSERT_NE(mkdtemp(t), nullptr);
 		dir = t;
-		struct shmfs_config cfg = { dir.c_str(), nullptr, false,
-					    false };
+		struct shmfs_config cfg = {};
+		cfg.posix_dir = dir.c_str();
 		ASSERT_EQ(be.init(&cfg), 0);
 	}
 	void TearDown() override
@@ -225,7 +225,8 @@ TEST_F(Posix, StatfsIsTheDirectorysFilesystem)
 
 TEST(PosixInit, MissingDirectoryIsAnError)
 {
-	struct shmfs_config cfg = { "/nonexistent/shm", nullptr, false, false };
+	struct shmfs_config cfg = {};
+	cfg.posix_dir = "/nonexistent/shm";
 	EXPECT_EQ(be.init(&cfg), -ENOENT);
 }
 

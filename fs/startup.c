@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,9 +87,14 @@ int shmfs_enter_ipc_ns(struct shmfs_opts *o)
  * that this daemon can mount there. */
 int shmfs_check_mountpoint(const char *mnt)
 {
+	struct statfs sf;
 	struct stat st;
 
-	if (stat(mnt, &st) == 0) {
+	/* statfs asks the daemon of a FUSE mount every time; stat may be
+	 * answered from the attributes the kernel still holds for a dead
+	 * one's root (the mount then fails a moment later). */
+	if ((statfs(mnt, &sf) == 0 || errno != ENOTCONN) &&
+	    stat(mnt, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return shmfs_startup_error(
 				"mount point %s: not a directory", mnt);

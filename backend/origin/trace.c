@@ -136,16 +136,19 @@ static guint64 seen; /* atomic */
  * lately, and by whom, until the watcher's own event for the name asks
  * (shm_trace_created, shm_trace_unlinked): at most UNLINKS_MAX, none
  * older than TRACED_KEEP_US, in the order they came; the newest of each
- * (kind, directory, name) is found by its key in unlink_index.  Under
- * unlinks_lock. */
+ * (kind, directory, name) is found by its key in unlink_index, and stays
+ * there once taken (marked so) until it ages out or a newer call of its
+ * key replaces it: a table that only grows and shrinks with the queue,
+ * not with every call.  Under unlinks_lock. */
 struct unlink {
 	/* Its key in unlink_index: */
 	bool made;     /* an open with O_CREAT, else an unlink */
 	bool by_dev;   /* where: a tmpfs's device, else an IPC namespace: */
 	guint64 where; /* the caller's (a path under the prefix), or the
 			* tmpfs of the directory it was in */
-	char *name;
+	char *name;    /* (stored after the record itself) */
 	pid_t pid;
+	bool taken;		   /* asked for already */
 	char *command, *container; /* NULL once taken */
 	gint64 when;
 };
@@ -156,7 +159,6 @@ static GHashTable *unlink_index; /* struct unlink * (the newest of a key) */
 
 static void unlink_free(struct unlink *u)
 {
-	g_free(u->name);
 	g_free(u->command);
 	g_free(u->container);
 	g_free(u);
@@ -295,14 +297,17 @@ static char *container_of(const struct shm_trace_event *e)
 /* A name made or unlinked in a watched /dev/shm: kept for the watcher. */
 static void unlinked(const struct shm_trace_event *e)
 {
-	struct unlink *u = g_new0(struct unlink, 1);
 	size_t n = strnlen(e->name, sizeof(e->name));
 	const char *base = e->name;
+	struct unlink *u;
 
 	for (size_t i = 0; i < n; i++)
 		if (e->name[i] == '/')
 			base = e->name + i + 1;
-	u->name = g_strndup(base, n - (size_t)(base - e->name));
+	n -= (size_t)(base - e->name);
+	u = g_malloc0(sizeof(*u) + n + 1);
+	u->name = (char *)(u + 1);
+	memcpy(u->name, base, n);
 	u->made = e->what == SHM_TRACE_POSIX_MADE;
 	u->by_dev = e->dev != 0;
 	u->where = e->dev ? (guint64)dev_of(e->dev) : (guint64)e->ipc_ns;
@@ -340,13 +345,17 @@ static bool named(bool made, ino_t ns, dev_t dev, const char *name, pid_t *pid,
 		a = dev ? g_hash_table_lookup(unlink_index, &by_dev) : NULL;
 		b = g_hash_table_lookup(unlink_index, &by_ns);
 	}
+	if (a && a->taken)
+		a = NULL;
+	if (b && b->taken)
+		b = NULL;
 	u = a && (!b || a->when >= b->when) ? a : b;
 	if (u) {
 		*pid = u->pid;
 		*command = g_steal_pointer(&u->command);
 		*container = g_steal_pointer(&u->container);
-		/* Left in the queue to age; no longer found. */
-		g_hash_table_remove(unlink_index, u);
+		/* Left to age; no longer answered. */
+		u->taken = true;
 	}
 	g_mutex_unlock(&unlinks_lock);
 	return u != NULL;

@@ -403,28 +403,44 @@ void watch_posix_add(ino_t ns, const char *path)
 	g_mutex_unlock(&watch_lock);
 }
 
+/* The size of one read of inotify. */
+#define INOTIFY_READ 16384
+/* Each name's last removal in one read: an open-addressed table of the
+ * removal events themselves, keyed by their directory and name; room for
+ * twice the events a read can hold (one per 16 bytes at most), so a
+ * probe always ends.  Under watch_lock. */
+#define REMOVED_SLOTS (2 * INOTIFY_READ / sizeof(struct inotify_event))
+static const struct inotify_event *removed[REMOVED_SLOTS];
+_Static_assert((REMOVED_SLOTS & (REMOVED_SLOTS - 1)) == 0,
+	       "REMOVED_SLOTS: a power of two");
+
+/* The slot of e's name in removed: the one that has it, or the empty one
+ * where it goes. */
+static const struct inotify_event **removed_slot(const struct inotify_event *e)
+{
+	size_t i = (g_str_hash(e->name) ^ (guint)e->wd * 2654435761u) &
+		   (REMOVED_SLOTS - 1);
+
+	while (removed[i] && (removed[i]->wd != e->wd ||
+			      strcmp(removed[i]->name, e->name) != 0))
+		i = (i + 1) & (REMOVED_SLOTS - 1);
+	return &removed[i];
+}
+
 /* Everything queued now (watch_lock held). */
 static void posix_drain(void)
 {
-	char buf[16384]
+	char buf[INOTIFY_READ]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	while (ino_fd >= 0 && (n = read(ino_fd, buf, sizeof(buf))) > 0) {
-		/* Each name's last removal in this read: "wd/name" -> its
-		 * offset. */
-		g_autoptr(GHashTable) removed = g_hash_table_new_full(
-			g_str_hash, g_str_equal, g_free, NULL);
-
+		memset(removed, 0, sizeof(removed));
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *e = (const void *)p;
 
 			if (e->len && (e->mask & (IN_DELETE | IN_MOVED_FROM)))
-				g_hash_table_replace(
-					removed,
-					g_strdup_printf("%d/%s", e->wd,
-							e->name),
-					GINT_TO_POINTER(p - buf + 1));
+				*removed_slot(e) = e;
 			p += sizeof(*e) + e->len;
 		}
 		for (char *p = buf; p < buf + n;) {
@@ -460,13 +476,12 @@ static void posix_drain(void)
 			if (!e->len || (e->mask & IN_ISDIR))
 				continue;
 			if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
-				g_autofree char *key = g_strdup_printf(
-					"%d/%s", e->wd, e->name);
-				gpointer at = g_hash_table_lookup(removed, key);
+				const struct inotify_event *gone =
+					*removed_slot(e);
 
+				/* Removed later in this read: no look. */
 				posix_add_as(d, e->name, true,
-					     at && GPOINTER_TO_INT(at) - 1 >
-							     (char *)e - buf);
+					     gone && gone > e);
 			} else if (e->mask & (IN_DELETE | IN_MOVED_FROM))
 				posix_remove(d, e->name);
 		}

@@ -61,16 +61,24 @@ static void json_str(GString *out, const char *s)
 		bool valid = g_utf8_validate(s, end - s, &bad);
 		const char *stop = valid ? end : bad;
 
-		for (; s < stop; s++) {
-			unsigned char c = (unsigned char)*s;
+		while (s < stop) {
+			const char *run = s;
+			unsigned char c;
 
+			/* What needs no escape, at once. */
+			while (s < stop && (c = (unsigned char)*s) >= 0x20 &&
+			       c != '"' && c != '\\')
+				s++;
+			g_string_append_len(out, run, s - run);
+			if (s == stop)
+				break;
+			c = (unsigned char)*s++;
 			if (c == '"' || c == '\\') {
 				g_string_append_c(out, '\\');
 				g_string_append_c(out, (char)c);
-			} else if (c < 0x20)
+			} else {
 				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, (char)c);
+			}
 		}
 		if (!valid && *s)
 			g_string_append_printf(out, "\\u%04x",
@@ -78,6 +86,9 @@ static void json_str(GString *out, const char *s)
 	}
 	g_string_append_c(out, '"');
 }
+
+/* The literal s, its length known when compiled. */
+#define APPEND_LIT(t, s) g_string_append_len((t), "" s, sizeof(s) - 1)
 
 /* v in decimal, at least width digits (zeros before). */
 static void append_uint(GString *t, uint64_t v, int width)
@@ -113,45 +124,61 @@ static void append_time(GString *t, const struct timespec *when)
 	g_string_append_c(t, 'Z');
 }
 
-/* ,"name": */
-static void field(GString *t, const char *name)
-{
-	g_string_append(t, ",\"");
-	g_string_append(t, name);
-	g_string_append(t, "\":");
-}
+/* ,"name": (a literal) */
+#define field(t, name) APPEND_LIT((t), ",\"" name "\":")
 
-/* ,"name":"v" (NULL as ""), and ,"name":pid (null if none). */
-static void field_str(GString *t, const char *name, const char *v)
-{
-	field(t, name);
-	json_str(t, v ? v : "");
-}
+/* ,"name":"v" (NULL as ""), and ,"name":pid (null if none); name a
+ * literal. */
+#define field_str(t, name, v)                                                  \
+	do {                                                                   \
+		field((t), name);                                              \
+		json_str((t), (v) ? (v) : "");                                 \
+	} while (0)
+#define field_pid(t, name, pid)                                                \
+	do {                                                                   \
+		field((t), name);                                              \
+		append_pid((t), (pid));                                        \
+	} while (0)
 
-static void field_pid(GString *t, const char *name, pid_t pid)
+static void append_pid(GString *t, pid_t pid)
 {
-	field(t, name);
 	if (pid > 0)
 		append_uint(t, (uint64_t)pid, 1);
 	else
-		g_string_append(t, "null");
+		APPEND_LIT(t, "null");
+}
+
+/* "0x" and v in 8 hexadecimal digits. */
+static void append_key(GString *t, uint32_t v)
+{
+	char d[10] = { '0', 'x' };
+
+	for (int i = 0; i < 8; i++)
+		d[9 - i] = "0123456789abcdef"[(v >> (4 * i)) & 0xf];
+	g_string_append_len(t, d, sizeof(d));
 }
 
 static void format(GString *t, const struct shm_event *ev)
 {
-	g_string_append(t, "{\"time\":\"");
+	APPEND_LIT(t, "{\"time\":\"");
 	append_time(t, &ev->when);
-	g_string_append(t, ev->created ? "\",\"event\":\"create\",\"kind\":\"" :
-					 "\",\"event\":\"remove\",\"kind\":\"");
+	if (ev->created)
+		APPEND_LIT(t, "\",\"event\":\"create\",\"kind\":\"");
+	else
+		APPEND_LIT(t, "\",\"event\":\"remove\",\"kind\":\"");
 	g_string_append(t, ev->kind);
-	g_string_append(t, "\",\"ns\":");
+	APPEND_LIT(t, "\",\"ns\":");
 	append_uint(t, (uint64_t)ev->ns, 1);
 	field_str(t, "container", ev->container);
 	field_str(t, "name", ev->name);
-	if (ev->has_key)
-		g_string_append_printf(t, ",\"key\":\"0x%08x\"", ev->key);
-	else
-		g_string_append(t, ",\"key\":null");
+	field(t, "key");
+	if (ev->has_key) {
+		g_string_append_c(t, '"');
+		append_key(t, ev->key);
+		g_string_append_c(t, '"');
+	} else {
+		APPEND_LIT(t, "null");
+	}
 	field(t, "size");
 	append_uint(t, ev->size, 1);
 	field_pid(t, "pid", ev->pid);
@@ -164,14 +191,28 @@ static void format(GString *t, const struct shm_event *ev)
 		field_str(t, "remover_container", ev->rcontainer);
 		field_str(t, "remover_container_name", ev->rcontainer_name);
 	}
-	g_string_append(t, "}\n");
+	APPEND_LIT(t, "}\n");
 }
+
+static void line_buf_free(gpointer t)
+{
+	g_string_free(t, TRUE);
+}
+
+/* Each thread's buffer for the line it formats, kept (freed when the
+ * thread ends): a line allocates only itself. */
+static GPrivate line_buf = G_PRIVATE_INIT(line_buf_free);
 
 void shmfs_events_add(const struct shm_event *ev)
 {
-	g_autoptr(GString) t = g_string_sized_new(256);
+	GString *t = g_private_get(&line_buf);
 	struct line *l;
 
+	if (!t) {
+		t = g_string_sized_new(512);
+		g_private_set(&line_buf, t);
+	}
+	g_string_truncate(t, 0);
 	format(t, ev);
 	l = g_malloc(sizeof(*l) + t->len);
 	l->len = t->len;

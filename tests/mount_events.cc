@@ -185,6 +185,64 @@ TEST_F(Events, EveryChangeOnceInOrderInBursts)
 }
 
 // tail -f follows the file: it sees a line soon after the change.
+// Names with quotes, backslashes, control bytes and bytes that are not
+// UTF-8 (any user may make such a name in /dev/shm) stay one line of
+// valid JSON each, and decode to the name: the byte as \u00XX where it
+// is not UTF-8, as the README says.
+TEST_F(Events, HostileNamesStayOneJsonLineEach)
+{
+	const std::string tag = "shmfs-json-" + std::to_string(getpid());
+	const std::vector<std::string> names = { tag + "-q\"b\\",
+						 tag + "-c\x01\x1f",
+						 tag + "-x\xff\xfe",
+						 tag + "-\xc3\xa9" };
+	for (const std::string &n : names) {
+		make_posix(n, 0, 0600);
+		ASSERT_EQ(unlink(("/dev/shm/" + n).c_str()), 0) << n;
+	}
+	auto got = event_lines(m, 2 * names.size(), [&](const std::string &l) {
+		return l.find(tag) != std::string::npos;
+	});
+	ASSERT_EQ(got.size(), 2 * names.size()) << read_file(m.path("events"));
+	std::string all;
+	for (const std::string &l : got) {
+		EXPECT_EQ(std::count(l.begin(), l.end(), '\n'), 0) << l;
+		all += l + "\n";
+	}
+	const std::string file = m.dir + ".json";
+	std::ofstream(file, std::ios::binary) << all;
+	// Python's own parser, each name as ascii() shows it.
+	std::string parsed =
+		run("python3 -c 'import json, sys\n"
+		    "for l in open(sys.argv[1], encoding=\"utf-8\"):\n"
+		    "    e = json.loads(l)\n"
+		    "    print(e[\"event\"], ascii(e[\"name\"]))' " +
+		    file + " | sort");
+	unlink(file.c_str());
+	EXPECT_EQ(parsed, "create '" + tag +
+				  "-\\xe9'\n"
+				  "create '" +
+				  tag +
+				  "-c\\x01\\x1f'\n"
+				  "create '" +
+				  tag +
+				  "-q\"b\\\\'\n"
+				  "create '" +
+				  tag +
+				  "-x\\xff\\xfe'\n"
+				  "remove '" +
+				  tag +
+				  "-\\xe9'\n"
+				  "remove '" +
+				  tag +
+				  "-c\\x01\\x1f'\n"
+				  "remove '" +
+				  tag +
+				  "-q\"b\\\\'\n"
+				  "remove '" +
+				  tag + "-x\\xff\\xfe'\n");
+}
+
 TEST_F(Events, TailFollows)
 {
 	char tmpl[] = "/tmp/shmfs-tail-XXXXXX";

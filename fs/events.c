@@ -50,41 +50,57 @@ void shmfs_events_init(unsigned max)
 	ring = g_new0(struct line *, cap);
 }
 
+/* Byte c as \u00XX at w; past it. */
+static char *put_u00(char *w, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(w, "\\u00", 4);
+	w[4] = hex[c >> 4];
+	w[5] = hex[c & 0xf];
+	return w + 6;
+}
+
 /* s as a JSON string: UTF-8 as it is, each byte of anything else as
- * \u00XX, control characters, quote and backslash escaped. */
+ * \u00XX, control characters, quote and backslash escaped.  Written in
+ * one pass into room made once. */
 static void json_str(GString *out, const char *s)
 {
-	const char *end = s + strlen(s), *bad;
+	size_t n = strlen(s), at = out->len;
+	const char *end = s + n;
+	char *w;
 
-	g_string_append_c(out, '"');
-	while (*s) {
-		bool valid = g_utf8_validate(s, end - s, &bad);
-		const char *stop = valid ? end : bad;
+	/* At most 6 bytes out for a byte in, and the two quotes. */
+	g_string_set_size(out, at + 6 * n + 2);
+	w = out->str + at;
+	*w++ = '"';
+	while (s < end) {
+		unsigned char c = (unsigned char)*s;
 
-		while (s < stop) {
-			const char *run = s;
-			unsigned char c;
+		if (c >= 0x80) {
+			gunichar u = g_utf8_get_char_validated(s, end - s);
+			int len = g_utf8_skip[c];
 
-			/* What needs no escape, at once. */
-			while (s < stop && (c = (unsigned char)*s) >= 0x20 &&
-			       c != '"' && c != '\\')
+			if (u == (gunichar)-1 || u == (gunichar)-2) {
+				w = put_u00(w, c);
 				s++;
-			g_string_append_len(out, run, s - run);
-			if (s == stop)
-				break;
-			c = (unsigned char)*s++;
-			if (c == '"' || c == '\\') {
-				g_string_append_c(out, '\\');
-				g_string_append_c(out, (char)c);
 			} else {
-				g_string_append_printf(out, "\\u%04x", c);
+				memcpy(w, s, (size_t)len);
+				w += len;
+				s += len;
 			}
+		} else if (c < 0x20) {
+			w = put_u00(w, c);
+			s++;
+		} else {
+			if (c == '"' || c == '\\')
+				*w++ = '\\';
+			*w++ = (char)c;
+			s++;
 		}
-		if (!valid && *s)
-			g_string_append_printf(out, "\\u%04x",
-					       (unsigned char)*s++);
 	}
-	g_string_append_c(out, '"');
+	*w++ = '"';
+	g_string_truncate(out, (gsize)(w - out->str));
 }
 
 /* The literal s, its length known when compiled. */
@@ -151,10 +167,11 @@ static void append_pid(GString *t, pid_t pid)
 /* "0x" and v in 8 hexadecimal digits. */
 static void append_key(GString *t, uint32_t v)
 {
+	static const char hex[] = "0123456789abcdef";
 	char d[10] = { '0', 'x' };
 
 	for (int i = 0; i < 8; i++)
-		d[9 - i] = "0123456789abcdef"[(v >> (4 * i)) & 0xf];
+		d[9 - i] = hex[(v >> (4 * i)) & 0xf];
 	g_string_append_len(t, d, sizeof(d));
 }
 

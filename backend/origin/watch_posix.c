@@ -5,32 +5,29 @@
  * name made or removed, at no cost while nothing changes.  Where the
  * kernel can (fanotify with FAN_REPORT_DFID_NAME on tmpfs: Linux 6.7 and
  * later), a fanotify descriptor marks the same directories for FAN_CREATE,
- * whose events carry the pid that made the name: its command line and
- * container are read at once (or taken from the process events,
- * process_events.h, if it has already exited); where the eBPF tracer runs
- * (trace.h), it alone names them.  Neither holds the directory's
+ * whose events carry the pid that made the name (makers.h); where the eBPF
+ * tracer runs (trace.h), it alone names them.  Neither holds the directory's
  * filesystem: a container's tmpfs is unmounted as if nothing watched it.
  * Who made each object is kept in the one store of origins (origins.h),
  * keyed by the object's device and inode.
  *
- * Locks: watch_lock protects both descriptors' reading, dirs and pending;
+ * Locks: watch_lock protects inotify's reading, dirs, and fanotify's
+ * (makers.h);
  * it is taken before the origins' lock and the sink's (through
  * shm_watch_emit), never after.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "makers.h"
 #include "origins.h"
 #include "trace.h"
 #include "proc/process_events.h"
@@ -39,12 +36,6 @@
 #define INOTIFY_MASK                                                           \
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR |    \
 	 IN_EXCL_UNLINK)
-#ifndef AT_HANDLE_FID
-#define AT_HANDLE_FID 0x200
-#endif
-/* Creators noticed and not yet matched with their name's inotify event:
- * more is a flood nobody reads, and is dropped. */
-#define PENDING_MAX 65536
 
 /* One name in a directory, as noticed: the object's inode (a name made
  * again is another object), or one of its own past VANISHED where the
@@ -69,9 +60,8 @@ struct pdir {
 
 static struct timespec started;
 static GMutex watch_lock;
-static int ino_fd = -1, fan_fd = -1;
-static GHashTable *dirs;    /* wd -> struct pdir * */
-static GHashTable *pending; /* "FID/name" -> pid */
+static int ino_fd = -1;
+static GHashTable *dirs; /* wd -> struct pdir * */
 
 static struct shm_origin_id object_id(const struct pdir *d, ino_t ino)
 {
@@ -87,79 +77,6 @@ static void pdir_free(void *p)
 	g_free(d->fid);
 	g_hash_table_unref(d->names);
 	g_free(d);
-}
-
-/* fanotify's name of a directory: its filesystem id and file handle, in
- * hex. */
-static char *fid_text(const void *fsid, const struct file_handle *fh)
-{
-	GString *t = g_string_new(NULL);
-
-	for (size_t i = 0; i < sizeof(fsid_t); i++)
-		g_string_append_printf(t, "%02x",
-				       ((const unsigned char *)fsid)[i]);
-	g_string_append_printf(t, ":%x:", (unsigned)fh->handle_type);
-	for (unsigned i = 0; i < fh->handle_bytes; i++)
-		g_string_append_printf(t, "%02x", fh->f_handle[i]);
-	return g_string_free(t, FALSE);
-}
-
-/* The name fanotify's events give path, or NULL if it cannot. */
-static char *fid_of(const char *path)
-{
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-	} h = { .fh.handle_bytes = MAX_HANDLE_SZ };
-	struct statfs sf;
-	int mnt;
-
-	if (statfs(path, &sf) < 0 ||
-	    (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, AT_HANDLE_FID) <
-		     0 &&
-	     name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0))
-		return NULL;
-	return fid_text(&sf.f_fsid, &h.fh);
-}
-
-/* Every FAN_CREATE queued now, into pending (watch_lock held). */
-static void fan_drain(void)
-{
-	char buf[8192] __attribute__((aligned(8)));
-	ssize_t n;
-
-	while (fan_fd >= 0 && (n = read(fan_fd, buf, sizeof(buf))) > 0) {
-		/* Events are 4-byte aligned, their header has a 64-bit field:
-		 * each header is copied out. */
-		for (ssize_t at = 0;
-		     at + (ssize_t)FAN_EVENT_METADATA_LEN <= n;) {
-			struct fanotify_event_metadata m;
-			const struct fanotify_event_info_fid *fid;
-			const struct file_handle *fh;
-			g_autofree char *key = NULL;
-
-			memcpy(&m, buf + at, sizeof(m));
-			if (m.event_len < FAN_EVENT_METADATA_LEN ||
-			    at + (ssize_t)m.event_len > n)
-				break;
-			fid = (const void *)(buf + at + m.metadata_len);
-			at += m.event_len;
-			if (m.vers != FANOTIFY_METADATA_VERSION ||
-			    m.metadata_len + sizeof(*fid) > m.event_len ||
-			    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
-				continue;
-			fh = (const struct file_handle *)fid->handle;
-			key = fid_text(&fid->fsid, fh);
-			if (g_hash_table_size(pending) >= PENDING_MAX)
-				g_hash_table_remove_all(pending);
-			g_hash_table_replace(
-				pending,
-				g_strdup_printf("%s/%s", key,
-						(const char *)fh->f_handle +
-							fh->handle_bytes),
-				GINT_TO_POINTER(m.pid));
-		}
-	}
 }
 
 /* The event of o, d's name (under the origins' lock). */
@@ -192,18 +109,7 @@ static bool stat_name(const struct pdir *d, const char *name, uint64_t *size,
 static bool creator_of(const struct pdir *d, const char *name, pid_t *pid,
 		       char **command, char **container)
 {
-	g_autofree char *key = NULL;
-	gpointer stolen, v;
-
-	if (!d->fid)
-		return false;
-	fan_drain();
-	key = g_strdup_printf("%s/%s", d->fid, name);
-	if (!g_hash_table_steal_extended(pending, key, &stolen, &v))
-		return false;
-	g_free(stolen);
-	*pid = GPOINTER_TO_INT(v);
-	return shm_execs_describe(*pid, command, container);
+	return d->fid && shm_makers_of(d->fid, name, pid, command, container);
 }
 
 /* name is in d now: an event if it was not known and was made since the
@@ -336,6 +242,7 @@ static void posix_relist(struct pdir *d, bool announce)
 
 	if (!dir)
 		return;
+	shm_makers_pass();
 	/* readdir on a stream of its own is thread-safe (readdir_r is the
 	 * deprecated one). */
 	// cppcheck-suppress readdirCalled
@@ -393,9 +300,7 @@ void watch_posix_add(ino_t ns, const char *path)
 	d->dev = st.st_dev;
 	d->ino = st.st_ino;
 	shm_trace_watch_dev(st.st_dev);
-	if (fan_fd >= 0 && fanotify_mark(fan_fd, FAN_MARK_ADD, FAN_CREATE,
-					 AT_FDCWD, path) == 0)
-		d->fid = fid_of(path);
+	d->fid = shm_makers_watch(path);
 	d->names =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_hash_table_insert(dirs, GINT_TO_POINTER(wd), d);
@@ -436,6 +341,7 @@ static void posix_drain(void)
 
 	while (ino_fd >= 0 && (n = read(ino_fd, buf, sizeof(buf))) > 0) {
 		memset(removed, 0, sizeof(removed));
+		shm_makers_pass();
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *e = (const void *)p;
 
@@ -557,7 +463,6 @@ int watch_posix_init(const struct timespec *start)
 	}
 	dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 				     pdir_free);
-	pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino_fd < 0)
 		return -errno;
@@ -566,9 +471,7 @@ int watch_posix_init(const struct timespec *start)
 	 * fanotify would only add an event to each create and a /proc read
 	 * to each name the daemon sees. */
 	if (!shm_trace_active())
-		fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
-					       FAN_CLOEXEC | FAN_NONBLOCK,
-				       O_RDONLY);
+		(void)shm_makers_init();
 	return 0;
 }
 
@@ -592,13 +495,10 @@ void watch_posix_fini(void)
 	g_mutex_lock(&watch_lock);
 	if (ino_fd >= 0)
 		close(ino_fd);
-	if (fan_fd >= 0)
-		close(fan_fd);
-	ino_fd = fan_fd = -1;
+	ino_fd = -1;
+	shm_makers_fini();
 	if (dirs)
 		g_hash_table_unref(dirs);
-	if (pending)
-		g_hash_table_unref(pending);
-	dirs = pending = NULL;
+	dirs = NULL;
 	g_mutex_unlock(&watch_lock);
 }

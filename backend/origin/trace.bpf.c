@@ -345,8 +345,9 @@ static int sysv_event(struct pt_regs *regs, long ret, __u32 what)
 	return 0;
 }
 
-SEC("fexit/" SYS_PREFIX "sys_shmget")
-int BPF_PROG(on_shmget, struct pt_regs *regs, long ret)
+/* A shmget that returned ret: an event if it may have made a segment
+ * (IPC_PRIVATE, or IPC_CREAT). */
+static int shmget_done(struct pt_regs *regs, long ret)
 {
 	long key = PT_REGS_PARM1_CORE_SYSCALL(regs);
 
@@ -356,12 +357,24 @@ int BPF_PROG(on_shmget, struct pt_regs *regs, long ret)
 	return sysv_event(regs, ret, SHM_TRACE_SYSV_MADE);
 }
 
-SEC("fexit/" SYS_PREFIX "sys_shmctl")
-int BPF_PROG(on_shmctl, struct pt_regs *regs, long ret)
+/* A shmctl that returned ret: an event if it was IPC_RMID. */
+static int shmctl_done(struct pt_regs *regs, long ret)
 {
 	if ((PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) != IPC_RMID)
 		return 0;
 	return sysv_event(regs, ret, SHM_TRACE_SYSV_REMOVED);
+}
+
+SEC("fexit/" SYS_PREFIX "sys_shmget")
+int BPF_PROG(on_shmget, struct pt_regs *regs, long ret)
+{
+	return shmget_done(regs, ret);
+}
+
+SEC("fexit/" SYS_PREFIX "sys_shmctl")
+int BPF_PROG(on_shmctl, struct pt_regs *regs, long ret)
+{
+	return shmctl_done(regs, ret);
 }
 
 /* --- Where trampolines cannot attach: every system call's entry and
@@ -441,16 +454,9 @@ int BPF_PROG(on_exit, struct pt_regs *regs, long ret)
 	if (ret < 0)
 		return 0;
 	nr = SYSCALL_NR(regs);
-	if (nr == NR_shmget) {
-		long key = PT_REGS_PARM1_CORE_SYSCALL(regs);
-
-		if (key != IPC_PRIVATE &&
-		    !(PT_REGS_PARM3_CORE_SYSCALL(regs) & IPC_CREAT))
-			return 0;
-		return sysv_event(regs, ret, SHM_TRACE_SYSV_MADE);
-	}
-	if (nr == NR_shmctl &&
-	    (PT_REGS_PARM2_CORE_SYSCALL(regs) & 0xff) == IPC_RMID)
-		return sysv_event(regs, ret, SHM_TRACE_SYSV_REMOVED);
+	if (nr == NR_shmget)
+		return shmget_done(regs, ret);
+	if (nr == NR_shmctl)
+		return shmctl_done(regs, ret);
 	return 0;
 }
